@@ -1,0 +1,1 @@
+"""Code shared by booru and the daemons: configuration, logging, the booru client, the daemon loop."""

@@ -1,0 +1,120 @@
+"""The booru HTTP client every daemon uses: JSON over HTTP with the X-API-Key header.
+
+Payload shapes (all datetimes are ISO 8601 UTC strings):
+
+* submission: {id, title, author, subreddit, created, flair, nsfw, removed, crosspost_parent,
+  links: [{url, type}]}   (type: reddit | imgur | booru | generic | null = unsupported)
+* claimed link: {id, url, type, tries, lease}
+* image to post: {submission_id, url, md5?, source_url?, posted?, tags?: ["ns:name" | "name"]}
+* claimed image: {id, url, md5, lease}
+* fingerprint: {id, lease, sha256, md5, width, height, bytes, mime,
+  histogram: {red: [4 ints], green: [...], blue: [...]}, dhash: {red: hex16, green: hex16, blue: hex16}}
+* failure report: {id, lease, error, permanent}
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+
+class BooruError(Exception):
+    """booru refused a request (4xx): retrying the same request will not help."""
+
+    def __init__(self, status: int, message: str, payload: Any = None):
+        super().__init__(f"booru answered {status}: {message}")
+        self.status = status
+        self.message = message
+        self.payload = payload
+
+
+class BooruUnavailable(Exception):
+    """booru or its database is away (connection refused, timeout, 5xx): try again later."""
+
+
+class BooruClient:
+    def __init__(self, url: str, api_key: str, timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update({"X-API-Key": api_key, "User-Agent": "lzbooru-daemon/1.0"})
+        # booru is reached directly even when HTTPS_PROXY is set for the outside world.
+        self.session.trust_env = False
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise BooruUnavailable(f"booru at {self.url} unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code >= 500:
+            raise BooruUnavailable(f"booru answered {response.status_code}: {_message(response)}")
+        if response.status_code >= 400:
+            raise BooruError(response.status_code, _message(response), _json(response))
+        return _json(response)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json=body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, json=body)
+
+    def delete(self, path: str, body: Any) -> Any:
+        return self.request("DELETE", path, json=body)
+
+    # subreddits and submissions (greg)
+    def subreddits(self) -> list[dict]:
+        return self.get("/subreddit")["items"]
+
+    def update_subreddit(self, name: str, **fields: Any) -> dict:
+        """Move a subreddit's `updated` / `backfilled_until` / `last_polled` forward."""
+        return self.put(f"/subreddit/{name}", fields)
+
+    def post_submissions(self, submissions: list[dict]) -> dict:
+        return self.post("/submission", {"submissions": submissions})
+
+    # links (parsa)
+    def claim_links(self, limit: int, link_type: str | None = None) -> list[dict]:
+        body = {"limit": limit} if link_type is None else {"limit": limit, "type": link_type}
+        return self.post("/link/claim", body)["items"]
+
+    def links_done(self, reports: list[dict]) -> dict:
+        """reports: [{id, lease}]"""
+        return self.delete("/link", {"items": reports})
+
+    def links_failed(self, reports: list[dict]) -> dict:
+        """reports: [{id, lease, error, permanent}]"""
+        return self.put("/link", {"items": reports})
+
+    def post_images(self, images: list[dict]) -> dict:
+        return self.post("/image", {"images": images})
+
+    # images (coco)
+    def claim_images(self, limit: int) -> list[dict]:
+        return self.post("/image/claim", {"limit": limit})["items"]
+
+    def post_fingerprints(self, fingerprints: list[dict]) -> dict:
+        return self.post("/image/fingerprints", {"items": fingerprints})
+
+    def images_failed(self, reports: list[dict]) -> dict:
+        """reports: [{id, lease, error, permanent}]"""
+        return self.put("/image", {"items": reports})
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _message(response: requests.Response) -> str:
+    body = _json(response)
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return response.reason or "no message"
