@@ -1,0 +1,1 @@
+"""Parsa: claims links from booru and resolves each into direct image URLs."""

@@ -1,0 +1,42 @@
+"""Gelbooru 0.2.x post pages (`index.php?page=post&s=view&id=N`), read like the Hydrus guide:
+file URL from og:image, else the "Original image" link; `tag-type-*` list; md5 from the file
+name; `Posted:` time; the `#source` input."""
+from __future__ import annotations
+
+import re
+
+from parsa.resolvers.base import Context, Gone, ResolvedImage, Unsupported
+from parsa.resolvers.booru_page import BooruPage, md5_of
+
+type = "booru"
+pattern = re.compile(r"^https?://(?P<host>[\w.-]+(?::\d+)?)(?P<path>/(?:[\w.-]+/)*)index\.php\?"
+                     r"(?=(?:[^#]*&)?page=post(?:&|#|$))(?=(?:[^#]*&)?s=view(?:&|#|$))"
+                     r"(?=(?:[^#]*&)?id=(?P<id>\d+)(?:&|#|$))[^#]*(?:#.*)?$")
+examples = [
+    "https://gelbooru.com/index.php?page=post&s=view&id=3837615",
+    "https://safebooru.org/index.php?id=3837615&page=post&s=view",
+]
+NAMESPACES = {"artist": "creator", "copyright": "series", "metadata": "meta", "general": "",
+              "character": "character", "meta": "meta"}
+_HTML = ["text/html", "application/xhtml+xml"]
+
+
+def resolve(url: str, ctx: Context) -> list[ResolvedImage]:
+    match = pattern.match(url)
+    if not match:
+        raise Unsupported(f"not a Gelbooru post page: {url}")
+    page_url = f"{url.split('://')[0]}://{match.group('host')}{match.group('path')}index.php" \
+               f"?page=post&s=view&id={match.group('id')}"
+    page = ctx.fetch(page_url, accept_types=_HTML, what="Gelbooru post page")
+    content = page.content if isinstance(page.content, str) else page.content.decode("utf-8", "replace")
+    return [image_from_html(content, page_url)]
+
+
+def image_from_html(html: str, where: str = "") -> ResolvedImage:
+    page = BooruPage(html)
+    url = page.meta.get("og:image") or page.link_with_text("original image")
+    if not url:
+        raise Gone(f"{where}: no file on the page (deleted or login-only)")
+    return ResolvedImage(url=url.replace("//images/", "/images/"), md5=md5_of(url),
+                         source_url=page.inputs.get("source") or None, posted=page.posted(),
+                         tags=page.tags(NAMESPACES))
