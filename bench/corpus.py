@@ -1,0 +1,99 @@
+"""Build the benchmark corpus of real images from Debian packages (reproducible, not committed).
+
+    python bench/corpus.py            # -> bench/corpus/images.txt (one path per line)
+
+Downloads pinned packages with `apt-get download`, unpacks them with `dpkg-deb -x`
+under bench/corpus/, and lists every JPEG/PNG/WEBP/GIF they ship: all wallpapers
+(large JPEGs, PNGs and WEBPs, byte-identical copies dropped) plus a fixed, seeded sample of openclipart's PNG clip art
+(small, palette and alpha images), so the corpus mixes sizes and formats.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+# Debian 12 (bookworm) versions, pinned so the corpus is the same everywhere.
+WALLPAPER_PACKAGES = {
+    "gnome-backgrounds": "43.1-1",
+    "plasma-workspace-wallpapers": "4:5.27.5-2",
+    "mate-backgrounds": "1.26.0-1",
+    "desktop-base": "12.0.6+nmu1~deb12u1",
+    "ukui-wallpapers": "20.04.3-1.1",
+    "lomiri-wallpapers-16.04": "20.04.0-2",
+    "lomiri-wallpapers-20.04": "20.04.0-2",
+    "sway-backgrounds": "1.7-6",
+}
+CLIPART_PACKAGE, CLIPART_VERSION = "openclipart-png", "1:0.18+dfsg-19"
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+CLIPART_SAMPLE = 300
+SEED = 20260521
+
+
+def download(package: str, version: str, debs: Path) -> Path:
+    """Fetch one package's .deb with apt-get (cached across runs); the pinned version if the
+    archive still has it, else the current one."""
+    found = sorted(debs.glob(f"{package}_*.deb"))
+    if not found:
+        pinned = subprocess.run(["apt-get", "download", "-q", f"{package}={version}"], cwd=debs)
+        if pinned.returncode != 0:
+            subprocess.run(["apt-get", "download", "-q", package], cwd=debs, check=True)
+        found = sorted(debs.glob(f"{package}_*.deb"))
+    return found[-1]
+
+
+def unpack(deb: Path, root: Path) -> Path:
+    target = root / deb.name.split("_")[0]
+    if not target.exists():
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
+    return target
+
+
+def images_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+
+
+def unique(paths: list[Path]) -> list[Path]:
+    """Drop symlinks and byte-identical copies (wallpaper packages ship one picture under many names)."""
+    seen: set[str] = set()
+    kept = []
+    for path in paths:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if not path.is_symlink() and digest not in seen:
+            seen.add(digest)
+            kept.append(path)
+    return kept
+
+
+def build(corpus: Path = CORPUS, clipart: int = CLIPART_SAMPLE) -> list[Path]:
+    debs, root = corpus / "debs", corpus / "root"
+    debs.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    chosen: list[Path] = []
+    for package, version in WALLPAPER_PACKAGES.items():
+        chosen += images_under(unpack(download(package, version, debs), root))
+    art = images_under(unpack(download(CLIPART_PACKAGE, CLIPART_VERSION, debs), root))
+    chosen += sorted(random.Random(SEED).sample(art, min(clipart, len(art))))
+    chosen = unique(chosen)
+    (corpus / "images.txt").write_text("".join(f"{p}\n" for p in chosen))
+    return chosen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clipart", type=int, default=CLIPART_SAMPLE, help="openclipart PNGs to sample")
+    args = parser.parse_args()
+    images = build(clipart=args.clipart)
+    by_ext: dict[str, int] = {}
+    for path in images:
+        by_ext[path.suffix.lower()] = by_ext.get(path.suffix.lower(), 0) + 1
+    print(f"{len(images)} images in {CORPUS / 'images.txt'}: {by_ext}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

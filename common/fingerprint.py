@@ -1,0 +1,196 @@
+"""Image decoding and fingerprints: the one code path for Coco and for booru's similarity search.
+
+Steps (DESIGN §8): sniff the format from magic bytes (JPEG, PNG, GIF, WEBP only); read the
+header and refuse more than `max_pixels` before decoding anything; for JPEG let libjpeg
+decode at 1/2, 1/4 or 1/8 scale (`draft`) while staying at least 512×512; first frame of an
+animation; EXIF orientation applied; alpha and transparent palettes composed onto a white
+background; RGB; resize to 512×512 (Pillow's default filter, as the seed did); then a
+4-bin-per-channel `cv2.calcHist` histogram and an `imagehash.dhash` per channel.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import cv2
+import imagehash
+import numpy as np
+from PIL import Image, ImageOps
+
+SIZE = (512, 512)
+BINS = 4
+DEFAULT_MAX_PIXELS = 64_000_000
+BACKGROUND = (255, 255, 255)
+CHANNELS = ("red", "green", "blue")
+ORIENTATION = 0x0112
+
+# mime -> Pillow format name; the only formats we ever hand to a decoder.
+FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+
+
+class ImageError(Exception):
+    """An image that cannot be fingerprinted; `permanent` unless retrying could help."""
+
+    def __init__(self, reason: str, permanent: bool = True):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.reason, self.permanent))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    md5: str
+    width: int
+    height: int
+    bytes: int
+    mime: str
+    histogram: dict[str, list[int]]
+    dhash: dict[str, str]
+    dhash_mirrored: dict[str, str] | None = None
+
+    def to_payload(self, **extra: Any) -> dict:
+        """The fingerprint as booru takes it (client docstring), plus e.g. id and lease."""
+        payload = asdict(self)
+        del payload["dhash_mirrored"]
+        return {**extra, **payload}
+
+
+def sniff(data: bytes) -> str | None:
+    """The mime type the magic bytes announce, if it is one we decode."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[Image.Image, str]:
+    """Open lazily (header only) with the sniffed format's plugin, refusing pixel bombs."""
+    mime = sniff(data)
+    if mime is None:
+        raise ImageError("not an image: unrecognised format" + _looks_like(data))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[FORMATS[mime]])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"decompression bomb: {exc}") from None
+    except Exception as exc:  # Pillow raises many types on hostile headers
+        raise ImageError(f"undecodable {mime}: {_short(exc)}") from None
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise ImageError(f"undecodable {mime}: empty image")
+    if width * height > max_pixels:
+        raise ImageError(f"decompression bomb: {width}x{height} pixels exceeds the cap of {max_pixels}")
+    return image, mime
+
+
+def _looks_like(data: bytes) -> str:
+    head = data[:256].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return " (HTML page)"
+    if head.startswith((b"<?xml", b"<svg")):
+        return " (XML/SVG)"
+    return ""
+
+
+def orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(ORIENTATION, 1))
+    except Exception:  # a broken EXIF block must not fail the image
+        return 1
+
+
+def displayed_size(image: Image.Image) -> tuple[int, int]:
+    """Width and height as shown, i.e. after EXIF orientation."""
+    width, height = image.size
+    return (height, width) if orientation(image) in (5, 6, 7, 8) else (width, height)
+
+
+def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, size: tuple[int, int] = SIZE) -> Image.Image:
+    """Decode to an upright RGB image, JPEGs at the smallest scale still ≥ `size`."""
+    image, _ = open_image(data, max_pixels)
+    return _prepare(image, size)
+
+
+def _prepare(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    try:
+        if image.format == "JPEG":
+            image.draft("RGB", size)
+        image.load()
+        turn = orientation(image)
+        if turn != 1:
+            image = ImageOps.exif_transpose(image) or image
+        return _to_rgb(image)
+    except ImageError:
+        raise
+    except Exception as exc:  # truncated data, corrupt streams, decoder limits
+        raise ImageError(f"undecodable {image.format or 'image'}: {_short(exc)}") from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB, with transparency composed onto the fixed background."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "La", "RGBa", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, BACKGROUND)
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return image.convert("RGB")
+
+
+def normalise(image: Image.Image, size: tuple[int, int] = SIZE) -> Image.Image:
+    """The 512×512 RGB image every fingerprint is computed on."""
+    return image if image.size == size else image.resize(size)
+
+
+def histogram(image: Image.Image) -> dict[str, list[int]]:
+    """4 bins per channel with cv2.calcHist over the RGB pixels."""
+    pixels = np.asarray(image)
+    return {name: [int(v) for v in cv2.calcHist([pixels], [index], None, [BINS], [0, 256]).ravel()]
+            for index, name in enumerate(CHANNELS)}
+
+
+def dhash(image: Image.Image) -> dict[str, str]:
+    """imagehash.dhash of each channel, as 16 hex digits."""
+    return {name: str(imagehash.dhash(channel)) for name, channel in zip(CHANNELS, image.split())}
+
+
+def mirrored_dhash(image: Image.Image) -> dict[str, str]:
+    """dhash of the horizontally mirrored image (search finds flipped reposts with it)."""
+    return dhash(ImageOps.mirror(image))
+
+
+def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, mirrored: bool = False) -> Fingerprint:
+    """Everything booru stores about an image's content, from its bytes."""
+    image, mime = open_image(data, max_pixels)
+    width, height = displayed_size(image)
+    small = normalise(_prepare(image, SIZE))
+    return Fingerprint(
+        sha256=hashlib.sha256(data).hexdigest(),
+        md5=hashlib.md5(data).hexdigest(),
+        width=width,
+        height=height,
+        bytes=len(data),
+        mime=mime,
+        histogram=histogram(small),
+        dhash=dhash(small),
+        dhash_mirrored=mirrored_dhash(small) if mirrored else None,
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text if len(text) <= 200 else text[:197] + "..."
