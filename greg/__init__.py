@@ -1,0 +1,1 @@
+"""Greg: aggregates subreddits into booru submissions and links."""
