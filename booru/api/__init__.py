@@ -1,0 +1,34 @@
+"""The HTTP edge: thin Flask-RESTful resources over booru.func, all under /api."""
+from __future__ import annotations
+
+from flask import Flask
+
+from booru.api.archive import Health, Stats, SubmissionItem, SubmissionList, SubredditItem, SubredditList
+from booru.api.base import BooruApi
+from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, LinkClaim,
+                              LinkList, LinksOfType)
+
+ROUTES = [
+    (Health, "/api/health"),
+    (Stats, "/api/stats"),
+    (SubredditList, "/api/subreddit"),
+    (SubredditItem, "/api/subreddit/<string:name>"),
+    (SubmissionList, "/api/submission"),
+    (SubmissionItem, "/api/submission/<string:submission_id>"),
+    (LinkList, "/api/link"),
+    (LinkClaim, "/api/link/claim"),
+    (LinksOfType, "/api/link/<string:link_type>"),
+    (ImageList, "/api/image"),
+    (ImageClaim, "/api/image/claim"),
+    (Fingerprints, "/api/image/fingerprints"),
+    (ImageItem, "/api/image/<int:image_id>"),
+    (Histograms, "/api/histogram"),
+    (Dhashes, "/api/dhash"),
+]
+
+
+def init_api(app: Flask) -> BooruApi:
+    api = BooruApi(app, catch_all_404s=True)
+    for resource, path in ROUTES:
+        api.add_resource(resource, path)
+    return api

@@ -1,0 +1,71 @@
+"""What every resource shares: request parsing into schemas and the metadata OpenAPI is built from."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import request
+from flask_restful import Api
+from marshmallow import Schema
+
+from booru.errors import Malformed
+
+
+class BooruApi(Api):
+    def handle_error(self, e: Exception):
+        """Let the app's error handlers answer, so every error has the same JSON shape."""
+        raise e
+
+
+def _doc(method: Callable) -> dict:
+    return method.__dict__.setdefault("api_doc", {"responses": {}})
+
+
+def body(schema: type[Schema], location: str = "json") -> Callable:
+    """Validate the JSON body (or form) with `schema` and pass it as `body=`."""
+    loader = schema()
+
+    def decorate(method: Callable) -> Callable:
+        @wraps(method)
+        def parsed(*args, **kwargs):
+            if location == "form":
+                data = request.form.to_dict()
+            else:
+                data = request.get_json(silent=True)
+                if data is None:
+                    raise Malformed("the body must be JSON (Content-Type: application/json)")
+            return method(*args, body=loader.load(data), **kwargs)
+
+        _doc(parsed)["body"] = (schema, location)
+        return parsed
+
+    return decorate
+
+
+def query(schema: type[Schema]) -> Callable:
+    """Validate the query string with `schema` and pass it as `args=`."""
+    loader = schema()
+
+    def decorate(method: Callable) -> Callable:
+        @wraps(method)
+        def parsed(*args, **kwargs):
+            return method(*args, args=loader.load(request.args.to_dict()), **kwargs)
+
+        _doc(parsed)["query"] = schema
+        return parsed
+
+    return decorate
+
+
+def responds(schema: type[Schema] | None, status: int = 200, description: str = "") -> Callable:
+    """Document a successful answer (no behaviour)."""
+
+    def decorate(method: Callable) -> Callable:
+        _doc(method)["responses"][status] = (schema, description)
+        return method
+
+    return decorate
+
+
+def dump(schema: type[Schema], data, status: int = 200):
+    return schema().dump(data), status

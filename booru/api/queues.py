@@ -1,0 +1,138 @@
+"""The work queues: links for Parsa, images and fingerprints for Coco."""
+from __future__ import annotations
+
+from flask_restful import Resource
+
+from booru.api.archive import EVERYONE
+from booru.api.base import body, dump, query, responds
+from booru.auth import requires
+from booru.errors import NotFound
+from booru.func import images, links
+from booru.models import LINK_TYPES
+from booru.schemas import (ClaimedImageListSchema, ClaimedLinkListSchema, ClaimSchema, DhashBatchSchema,
+                           FailureBatchSchema, FingerprintBatchSchema, HistogramBatchSchema, ImageBatchSchema,
+                           ImageClaimSchema, ImageListQuery, ImageListSchema, ImageSchema, LeaseBatchSchema,
+                           LinkListQuery, LinkListSchema, LinkPostBatchSchema, ReportResultSchema, UpsertResultSchema)
+
+
+def _link_page(args: dict, link_type: str | None):
+    rows, cursor = links.list_links(link_type, args.get("state"), args["limit"], args.get("cursor"))
+    return dump(LinkListSchema, {"items": rows, "cursor": cursor})
+
+
+class LinkList(Resource):
+    @requires(*EVERYONE)
+    @query(LinkListQuery)
+    @responds(LinkListSchema)
+    def get(self, args):
+        return _link_page(args, None)
+
+    @requires("greg", "parsa")
+    @body(LinkPostBatchSchema)
+    @responds(UpsertResultSchema, description="links added to known submissions")
+    def post(self, body):
+        created = links.add_links(body["links"])
+        return dump(UpsertResultSchema, {"received": len(body["links"]), "created": created})
+
+    @requires("parsa")
+    @body(FailureBatchSchema)
+    @responds(ReportResultSchema, description="failures recorded: retried later, or dead/unsupported")
+    @responds(None, 409, "a lease is no longer held")
+    def put(self, body):
+        return dump(ReportResultSchema, {"updated": links.links_failed(body["items"])})
+
+    @requires("parsa")
+    @body(LeaseBatchSchema)
+    @responds(ReportResultSchema, description="links marked done (kept, never erased)")
+    @responds(None, 409, "a lease is no longer held")
+    def delete(self, body):
+        return dump(ReportResultSchema, {"updated": links.links_done(body["items"])})
+
+
+class LinksOfType(Resource):
+    @requires(*EVERYONE)
+    @query(LinkListQuery)
+    @responds(LinkListSchema, description="links of one type (`unsupported` for links no resolver handles)")
+    def get(self, link_type, args):
+        if link_type not in LINK_TYPES + ("unsupported",):
+            raise NotFound(f"unknown link type {link_type!r}; one of {', '.join(LINK_TYPES)}, unsupported")
+        return _link_page(args, link_type)
+
+
+class LinkClaim(Resource):
+    @requires("parsa")
+    @body(ClaimSchema)
+    @responds(ClaimedLinkListSchema, description="links leased to the caller")
+    def post(self, body):
+        items, expires = links.claim_links(body["limit"], body.get("type"))
+        return dump(ClaimedLinkListSchema, {"items": items, "lease_expires": expires})
+
+
+class ImageList(Resource):
+    @requires(*EVERYONE)
+    @query(ImageListQuery)
+    @responds(ImageListSchema, description="newest first; without `state`, the images not yet encoded")
+    def get(self, args):
+        items, cursor = images.list_images(args)
+        return dump(ImageListSchema, {"items": items, "cursor": cursor})
+
+    @requires("parsa")
+    @body(ImageBatchSchema)
+    @responds(UpsertResultSchema, description="idempotent upsert on (submission, url)")
+    def post(self, body):
+        return dump(UpsertResultSchema, images.post_images(body["images"]))
+
+    @requires("coco")
+    @body(FailureBatchSchema)
+    @responds(ReportResultSchema, description="failures recorded: retried later, or failed for good")
+    @responds(None, 409, "a lease is no longer held")
+    def put(self, body):
+        return dump(ReportResultSchema, {"updated": images.images_failed(body["items"])})
+
+    @requires("coco")
+    @body(FailureBatchSchema)
+    @responds(ReportResultSchema, description="images marked failed for good (kept, never erased)")
+    @responds(None, 409, "a lease is no longer held")
+    def delete(self, body):
+        return dump(ReportResultSchema, {"updated": images.images_failed(body["items"], permanent=True)})
+
+
+class ImageItem(Resource):
+    @requires(*EVERYONE)
+    @responds(ImageSchema)
+    def get(self, image_id):
+        return dump(ImageSchema, images.get_image(image_id))
+
+
+class ImageClaim(Resource):
+    @requires("coco")
+    @body(ImageClaimSchema)
+    @responds(ClaimedImageListSchema, description="images leased to the caller")
+    def post(self, body):
+        items, expires = images.claim_images(body["limit"])
+        return dump(ClaimedImageListSchema, {"items": items, "lease_expires": expires})
+
+
+class Fingerprints(Resource):
+    @requires("coco")
+    @body(FingerprintBatchSchema)
+    @responds(ReportResultSchema, description="fingerprints stored, images encoded")
+    @responds(None, 409, "a lease is no longer held")
+    def post(self, body):
+        return dump(ReportResultSchema, images.record_fingerprints(body["items"]))
+
+
+class Histograms(Resource):
+    @requires("coco")
+    @body(HistogramBatchSchema)
+    @responds(ReportResultSchema, description="the seed's bulk histogram upload")
+    def post(self, body):
+        return dump(ReportResultSchema, images.post_encodings("histogram", body["items"]))
+
+
+class Dhashes(Resource):
+    @requires("coco")
+    @body(DhashBatchSchema)
+    @responds(ReportResultSchema, description="the seed's bulk dhash upload")
+    def post(self, body):
+        return dump(ReportResultSchema, images.post_encodings("dhash", body["items"]))

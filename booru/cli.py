@@ -1,0 +1,128 @@
+"""`flask --app booru …` commands: setup, keys, subreddit, stats."""
+from __future__ import annotations
+
+import time
+
+import click
+import psycopg2
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from booru import auth
+from booru.errors import ApiError
+from booru.func import stats as stats_func
+from booru.func import subreddits
+
+keys = AppGroup("keys", help="Create, list and revoke API keys.")
+subreddit = AppGroup("subreddit", help="Register subreddits.")
+
+
+def _fail(exc: ApiError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(auth.ROLES))
+@click.option("--name", default="", help="what the key is for")
+def create_key(role: str, name: str) -> None:
+    """Create a key; it is printed once, on the last line."""
+    row, key = auth.create_key(role, name)
+    click.echo(f"created key {row.id} ({row.name}, role {row.role}); keep it, it is not shown again:")
+    click.echo(key)
+
+
+@keys.command("list")
+def list_keys() -> None:
+    for row in auth.list_keys():
+        state = f"revoked {row.revoked:%Y-%m-%d %H:%M}" if row.revoked else "active"
+        click.echo(f"{row.id:>4}  {row.role:<7} {state:<24} {row.name}")
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+def revoke_key(key_id: int) -> None:
+    try:
+        row = auth.revoke_key(key_id)
+    except ApiError as exc:
+        _fail(exc)
+    click.echo(f"revoked key {row.id} ({row.name})")
+
+
+@subreddit.command("add")
+@click.argument("name")
+@click.option("--source", default=None, help="aggregation source for this subreddit only")
+def add_subreddit(name: str, source: str | None) -> None:
+    """Register a subreddit after checking it exists with the configured source."""
+    try:
+        row = subreddits.register_subreddit(name, source)
+    except ApiError as exc:
+        _fail(exc)
+    click.echo(f"registered r/{row.name} (created {row.created:%Y-%m-%d})")
+
+
+@click.command("stats")
+def print_stats() -> None:
+    """Print the state of the archive and the queues."""
+    data = stats_func.archive_stats()
+    click.echo(f"submissions  {data['submissions']}")
+    click.echo(f"fingerprints {data['fingerprints']}")
+    click.echo("links        " + "  ".join(f"{k} {v}" for k, v in data["links"].items()))
+    click.echo("images       " + "  ".join(f"{k} {v}" for k, v in data["images"].items()))
+    for row in data["subreddits"]:
+        updated = f"{row.updated:%Y-%m-%d %H:%M}" if row.updated else "never"
+        click.echo(f"r/{row.name:<22} updated {updated}")
+
+
+def wait_for_server(uri: str, seconds: float) -> None:
+    """Wait until the PostgreSQL server answers (on its maintenance database)."""
+    url = make_url(uri).set(database="postgres")
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            psycopg2.connect(url.render_as_string(hide_password=False).replace("+psycopg2", ""),
+                             connect_timeout=3).close()
+            return
+        except psycopg2.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"the database at {url.host}:{url.port} did not answer: {exc}")
+            time.sleep(0.5)
+
+
+def create_database(uri: str) -> bool:
+    """Create the database named in `uri` on its server if it is missing."""
+    url = make_url(uri)
+    dsn = url.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg2", "")
+    connection = psycopg2.connect(dsn)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
+            if cursor.fetchone():
+                return False
+            cursor.execute(f'CREATE DATABASE "{url.database}"')
+            return True
+    finally:
+        connection.close()
+
+
+@click.command("setup")
+@click.option("--wait", default=60.0, help="seconds to wait for the database server")
+def setup(wait: float) -> None:
+    """Wait for the database, create it (embedded), apply migrations, install the daemons' key."""
+    settings = current_app.config["SETTINGS"]
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    wait_for_server(uri, wait)
+    if settings.embedded and create_database(uri):
+        click.echo(f"created database {make_url(uri).database}")
+    upgrade()
+    if settings.api_key:
+        auth.ensure_key(settings.api_key, "admin", "daemons (API_KEY in .env)")
+        click.echo("the API_KEY from .env is installed (role admin)")
+    click.echo("database ready")
+
+
+def init_cli(app: Flask) -> None:
+    for command in (keys, subreddit, print_stats, setup):
+        app.cli.add_command(command)

@@ -1,0 +1,97 @@
+"""Domain errors and their one mapping to JSON HTTP answers (DESIGN.md §4)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from booru.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+
+    def __init__(self, message: str, errors: dict | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        if status is not None:
+            self.status = status
+
+
+class Malformed(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class Unusable(ApiError):
+    """Well-formed request whose content cannot be used (bad field, not an image)."""
+
+    status = 422
+
+
+class Unavailable(ApiError):
+    status = 503
+
+
+def error_response(status: int, message: str, errors: dict | None = None):
+    body = {"message": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _database_down(exc: DBAPIError) -> bool:
+    return isinstance(exc, (OperationalError, InterfaceError)) or bool(exc.connection_invalidated)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        return error_response(exc.status, exc.message, exc.errors)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return error_response(422, "the request is not valid", errors)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error_response(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        db.session.rollback()
+        if _database_down(exc):
+            log.warning("database unavailable: %s", str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
+            return error_response(503, "the database is unavailable; try again shortly")
+        log.exception("database error")
+        return error_response(500, "internal error")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error")
+        return error_response(500, "internal error")

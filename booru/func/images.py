@@ -1,0 +1,165 @@
+"""Images: added by Parsa, leased to Coco, fingerprinted, listed and filtered."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import bindparam, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from booru.errors import NotFound, Unusable
+from booru.extensions import db
+from booru.func import leases
+from booru.func.tags import tag_filter, tag_images, tags_of
+from booru.models import Dhash, Histogram, Image, Submission
+
+
+def post_images(images: list[dict]) -> dict[str, int]:
+    """Upsert images on (submission, url) with their tags; reuse fingerprints of known twins."""
+    unique = {(i["submission_id"], i["url"]): i for i in images}
+    ids = {submission_id for submission_id, _ in unique}
+    known = set(db.session.scalars(select(Submission.id).where(Submission.id.in_(ids))))
+    if ids - known:
+        raise Unusable("unknown submissions: " + ", ".join(sorted(ids - known)),
+                       {"submission_id": ["not found: " + i for i in sorted(ids - known)]})
+    table = Image.__table__
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.submission_id, table.c.url],
+        set_={"md5": func.coalesce(statement.excluded.md5, table.c.md5),
+              "source_url": func.coalesce(statement.excluded.source_url, table.c.source_url),
+              "posted": func.coalesce(statement.excluded.posted, table.c.posted),
+              "position": statement.excluded.position},
+    ).returning(table.c.id, table.c.submission_id, table.c.url, literal_column("xmax = 0"))
+    rows = [{"submission_id": i["submission_id"], "url": i["url"], "position": i["position"],
+             "md5": i["md5"].lower() if i["md5"] else None, "source_url": i["source_url"], "posted": i["posted"]}
+            for i in unique.values()]
+    returned = db.session.execute(statement, rows).all()
+    tag_images({image_id: unique[(submission_id, url)]["tags"] for image_id, submission_id, url, _ in returned})
+    reused = share_fingerprints("p.id IN :ids", ids=[row[0] for row in returned])
+    db.session.commit()
+    return {"received": len(images), "created": sum(1 for row in returned if row[3]), "reused": reused}
+
+
+def share_fingerprints(pending_filter: str, ids: list[int]) -> int:
+    """Give pending images matching `pending_filter` the fingerprints of an encoded twin
+    (same URL, or same md5 known in advance), so the same file is fetched and hashed once."""
+    pairs = db.session.execute(text(f"""
+        SELECT DISTINCT ON (p.id) p.id AS target, e.id AS source
+        FROM image p JOIN image e
+          ON e.state = 'encoded' AND e.id <> p.id AND (e.url = p.url OR (p.md5 IS NOT NULL AND e.md5 = p.md5))
+        WHERE p.state = 'pending' AND {pending_filter}
+        ORDER BY p.id, e.id""").bindparams(bindparam("ids", expanding=True)), {"ids": ids}).all()
+    if not pairs:
+        return 0
+    values = [{"target": target, "source": source} for target, source in pairs]
+    db.session.execute(text("""
+        UPDATE image p SET state = 'encoded', sha256 = e.sha256, md5 = e.md5, width = e.width,
+               height = e.height, bytes = e.bytes, mime = e.mime, lease = NULL, lease_expires = NULL
+        FROM image e WHERE p.id = :target AND e.id = :source"""), values)
+    for table in ("histogram", "dhash"):
+        db.session.execute(text(f"INSERT INTO {table} SELECT :target, red, green, blue FROM {table} "
+                                f"WHERE id = :source ON CONFLICT (id) DO NOTHING"), values)
+    return len(pairs)
+
+
+def claim_images(limit: int) -> tuple[list[dict], datetime | None]:
+    return leases.claim(leases.IMAGES, limit, current_app.config["SETTINGS"].lease_seconds)
+
+
+def _bits(hex16: str) -> str:
+    return format(int(hex16, 16), "064b")
+
+
+def record_fingerprints(items: list[dict]) -> dict[str, int]:
+    """Store Coco's fingerprints for leased images and mark them encoded."""
+    unique = list({item["id"]: item for item in items}.values())
+    leases.complete(leases.IMAGES, unique)
+    db.session.execute(text("""
+        UPDATE image SET sha256 = :sha256, md5 = :md5, width = :width, height = :height,
+               bytes = :bytes, mime = :mime WHERE id = :id"""),
+                       [{k: item[k] for k in ("id", "sha256", "md5", "width", "height", "bytes", "mime")}
+                        for item in unique])
+    write_histograms([{"id": i["id"], **i["histogram"]} for i in unique])
+    write_dhashes([{"id": i["id"], **i["dhash"]} for i in unique])
+    shared = share_fingerprints("p.url IN (SELECT url FROM image WHERE id IN :ids)", ids=[i["id"] for i in unique])
+    db.session.commit()
+    return {"updated": len(unique), "shared": shared}
+
+
+def write_histograms(rows: list[dict]) -> None:
+    statement = insert(Histogram.__table__)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["id"], set_={c: statement.excluded[c] for c in ("red", "green", "blue")}), rows)
+
+
+def write_dhashes(rows: list[dict]) -> None:
+    statement = insert(Dhash.__table__)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["id"], set_={c: statement.excluded[c] for c in ("red", "green", "blue")}),
+        [{"id": r["id"], "red": _bits(r["red"]), "green": _bits(r["green"]), "blue": _bits(r["blue"])}
+         for r in rows])
+
+
+def post_encodings(kind: str, rows: list[dict]) -> dict[str, int]:
+    """The seed's bulk POST /api/histogram and /api/dhash: store one kind of encoding for images;
+    an image with both becomes encoded."""
+    ids = [r["id"] for r in rows]
+    known = set(db.session.scalars(select(Image.id).where(Image.id.in_(ids))))
+    if set(ids) - known:
+        raise Unusable("unknown images: " + ", ".join(map(str, sorted(set(ids) - known))))
+    (write_histograms if kind == "histogram" else write_dhashes)(rows)
+    db.session.execute(text("""
+        UPDATE image SET state = 'encoded', lease = NULL, lease_expires = NULL
+        WHERE id IN :ids AND EXISTS (SELECT 1 FROM histogram h WHERE h.id = image.id)
+          AND EXISTS (SELECT 1 FROM dhash d WHERE d.id = image.id)""").bindparams(
+        bindparam("ids", expanding=True)), {"ids": ids})
+    db.session.commit()
+    return {"updated": len(rows)}
+
+
+def images_failed(reports: list[dict], permanent: bool = False) -> int:
+    settings = current_app.config["SETTINGS"]
+    if permanent:
+        reports = [{**r, "permanent": True} for r in reports]
+    return leases.fail(leases.IMAGES, reports, settings.retry_delay, settings.max_tries)
+
+
+def list_images(filters: dict) -> tuple[list[dict], str | None]:
+    """Images newest first with their post and tags, filtered, keyset-paginated by id."""
+    limit = filters["limit"]
+    query = (select(Image, Submission).join(Submission, Image.submission_id == Submission.id)
+             .order_by(Image.id.desc()).limit(limit + 1))
+    if filters.get("state", "any") != "any":
+        query = query.where(Image.state == filters["state"])
+    if filters.get("subreddit"):
+        query = query.where(func.lower(Submission.subreddit) == filters["subreddit"].lower())
+    if filters.get("author"):
+        query = query.where(Submission.author == filters["author"])
+    if "nsfw" in filters:
+        query = query.where(Submission.nsfw.is_(filters["nsfw"]))
+    if filters.get("tags"):
+        query = query.where(*tag_filter(filters["tags"], Image.id))
+    if filters.get("cursor"):
+        query = query.where(Image.id < int(filters["cursor"]))
+    rows = db.session.execute(query).all()[: limit + 1]
+    page, more = rows[:limit], len(rows) > limit
+    tags = tags_of([image.id for image, _ in page])
+    items = [image_view(image, submission, tags[image.id]) for image, submission in page]
+    return items, (str(page[-1][0].id) if more else None)
+
+
+def get_image(image_id: int) -> dict:
+    row = db.session.execute(select(Image, Submission).join(Submission, Image.submission_id == Submission.id)
+                             .where(Image.id == image_id)).first()
+    if row is None:
+        raise NotFound(f"no image {image_id}")
+    return image_view(row[0], row[1], tags_of([image_id])[image_id])
+
+
+def image_view(image: Image, submission: Submission, tags: list[str]) -> dict:
+    view = {c: getattr(image, c) for c in ("id", "url", "submission_id", "state", "sha256", "md5", "width",
+                                           "height", "bytes", "mime", "source_url", "posted", "last_error")}
+    view.update(tags=tags, subreddit=submission.subreddit, author=submission.author, title=submission.title,
+                nsfw=submission.nsfw, created=submission.created)
+    return view

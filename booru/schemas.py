@@ -1,0 +1,350 @@
+"""Marshmallow schemas: request validation, response shapes and the OpenAPI document."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES, ROLES
+
+HEX16 = validate.Regexp(r"^[0-9a-fA-F]{16}$", error="16 hexadecimal digits")
+MD5 = validate.Regexp(r"^[0-9a-fA-F]{32}$", error="32 hexadecimal digits")
+SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
+SUBREDDIT_NAME = validate.Regexp(r"^[A-Za-z0-9_]{2,21}$", error="2 to 21 letters, digits or underscores")
+POST_ID = validate.Regexp(r"^[a-z0-9]{1,16}$", error="a base-36 Reddit id without the t3_ prefix")
+ALGORITHMS = ("dhash_xor_norm", "abs_norm", "eucl_norm")
+MAX_BATCH = 5000
+MAX_LIMIT = 1000
+
+
+class Base(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+# errors
+class ErrorSchema(Base):
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+# subreddits
+class SubredditSchema(Base):
+    name = fields.String(required=True)
+    created = fields.DateTime()
+    updated = fields.DateTime(allow_none=True)
+    source = fields.String(allow_none=True)
+    backfilled_until = fields.DateTime(allow_none=True)
+    last_polled = fields.DateTime(allow_none=True)
+
+
+class SubredditListSchema(Base):
+    items = fields.List(fields.Nested(SubredditSchema), required=True)
+
+
+class SubredditCreateSchema(Base):
+    name = fields.String(required=True, validate=SUBREDDIT_NAME)
+    source = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+class SubredditUpdateSchema(Base):
+    updated = fields.DateTime(allow_none=True)
+    backfilled_until = fields.DateTime(allow_none=True)
+    last_polled = fields.DateTime(allow_none=True)
+    source = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+# submissions and links
+class LinkInSchema(Base):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
+
+
+class SubmissionInSchema(Base):
+    id = fields.String(required=True, validate=POST_ID)
+    title = fields.String(required=True, validate=validate.Length(max=300))
+    author = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20))
+    subreddit = fields.String(required=True, validate=SUBREDDIT_NAME)
+    created = fields.DateTime(required=True)
+    flair = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
+    nsfw = fields.Boolean(load_default=False)
+    removed = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32))
+    crosspost_parent = fields.String(allow_none=True, load_default=None, validate=POST_ID)
+    links = fields.List(fields.Nested(LinkInSchema), load_default=list, validate=validate.Length(max=1))
+
+
+class SubmissionBatchSchema(Base):
+    submissions = fields.List(fields.Nested(SubmissionInSchema), required=True,
+                              validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+class UpsertResultSchema(Base):
+    received = fields.Integer(required=True)
+    created = fields.Integer(required=True)
+
+
+class SubmissionSchema(Base):
+    id = fields.String(required=True)
+    title = fields.String()
+    author = fields.String(allow_none=True)
+    subreddit = fields.String()
+    created = fields.DateTime()
+    flair = fields.String(allow_none=True)
+    nsfw = fields.Boolean()
+    removed = fields.String(allow_none=True)
+    crosspost_parent = fields.String(allow_none=True)
+    link = fields.String(allow_none=True, metadata={"description": "https://redd.it/<id>"})
+
+
+class SubmissionListQuery(Base):
+    subreddit = fields.String(validate=SUBREDDIT_NAME)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.String(validate=POST_ID)
+
+
+class SubmissionListSchema(Base):
+    items = fields.List(fields.Nested(SubmissionSchema), required=True)
+    cursor = fields.String(allow_none=True)
+
+
+class LinkSchema(Base):
+    id = fields.String(required=True)
+    url = fields.String()
+    type = fields.String(allow_none=True)
+    state = fields.String()
+    tries = fields.Integer()
+    error = fields.String(allow_none=True)
+    lease = fields.String(allow_none=True)
+    created = fields.DateTime()
+    last_visited = fields.DateTime(allow_none=True)
+
+
+class LinkListSchema(Base):
+    items = fields.List(fields.Nested(LinkSchema), required=True)
+    cursor = fields.String(allow_none=True)
+
+
+class LinkListQuery(Base):
+    state = fields.String(validate=validate.OneOf(LINK_STATES))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.String()
+
+
+class LinkPostSchema(Base):
+    id = fields.String(required=True, validate=POST_ID)
+    url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
+
+
+class LinkPostBatchSchema(Base):
+    links = fields.List(fields.Nested(LinkPostSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+class ClaimSchema(Base):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
+
+
+class LeaseSchema(Base):
+    id = fields.Raw(required=True, metadata={"description": "link id (string) or image id (integer)"})
+    lease = fields.UUID(required=True)
+
+
+class FailureSchema(LeaseSchema):
+    error = fields.String(load_default="unknown error", validate=validate.Length(max=2000))
+    permanent = fields.Boolean(load_default=False)
+    unsupported = fields.Boolean(load_default=False, metadata={"description": "links: no resolver can use it"})
+    retry_after = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0, max=30 * 86400))
+
+
+class LeaseBatchSchema(Base):
+    items = fields.List(fields.Nested(LeaseSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
+
+
+class FailureBatchSchema(Base):
+    items = fields.List(fields.Nested(FailureSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
+
+
+class ReportResultSchema(Base):
+    updated = fields.Integer(required=True)
+
+
+class ClaimedLinkSchema(Base):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    type = fields.String(allow_none=True)
+    tries = fields.Integer()
+    lease = fields.String(required=True)
+
+
+class ClaimedLinkListSchema(Base):
+    items = fields.List(fields.Nested(ClaimedLinkSchema), required=True)
+    lease_expires = fields.DateTime(allow_none=True)
+
+
+# images
+class ImageInSchema(Base):
+    submission_id = fields.String(required=True, validate=POST_ID)
+    url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    position = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
+    md5 = fields.String(allow_none=True, load_default=None, validate=MD5)
+    source_url = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=4096))
+    posted = fields.DateTime(allow_none=True, load_default=None)
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=255)), load_default=list,
+                       validate=validate.Length(max=1000))
+
+
+class ImageBatchSchema(Base):
+    images = fields.List(fields.Nested(ImageInSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+class ImageSchema(Base):
+    id = fields.Integer(required=True)
+    url = fields.String()
+    submission_id = fields.String()
+    state = fields.String()
+    sha256 = fields.String(allow_none=True)
+    md5 = fields.String(allow_none=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    bytes = fields.Integer(allow_none=True)
+    mime = fields.String(allow_none=True)
+    source_url = fields.String(allow_none=True)
+    posted = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    subreddit = fields.String()
+    author = fields.String(allow_none=True)
+    title = fields.String()
+    nsfw = fields.Boolean()
+    created = fields.DateTime()
+
+
+class ImageListSchema(Base):
+    items = fields.List(fields.Nested(ImageSchema), required=True)
+    cursor = fields.String(allow_none=True, metadata={"description": "pass as ?cursor= for the next page"})
+
+
+class ImageListQuery(Base):
+    tags = fields.String(metadata={"description": "space-separated; `-tag` excludes, e.g. `character:lara_croft -rating:explicit`"})
+    subreddit = fields.String(validate=SUBREDDIT_NAME)
+    author = fields.String(validate=validate.Length(max=20))
+    nsfw = fields.Boolean()
+    state = fields.String(load_default="pending", validate=validate.OneOf(IMAGE_STATES + ("any",)))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.String(validate=validate.Regexp(r"^[0-9]{1,19}$", error="a cursor from a previous page"))
+
+
+class ImageClaimSchema(Base):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class ClaimedImageSchema(Base):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    md5 = fields.String(allow_none=True)
+    lease = fields.String(required=True)
+
+
+class ClaimedImageListSchema(Base):
+    items = fields.List(fields.Nested(ClaimedImageSchema), required=True)
+    lease_expires = fields.DateTime(allow_none=True)
+
+
+HistogramChannels = Schema.from_dict({
+    c: fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
+    for c in ("red", "green", "blue")}, name="HistogramChannels")
+DhashChannels = Schema.from_dict({c: fields.String(required=True, validate=HEX16) for c in ("red", "green", "blue")},
+                                 name="DhashChannels")
+
+
+class FingerprintSchema(Base):
+    id = fields.Integer(required=True)
+    lease = fields.UUID(required=True)
+    sha256 = fields.String(required=True, validate=SHA256)
+    md5 = fields.String(required=True, validate=MD5)
+    width = fields.Integer(required=True, validate=validate.Range(min=1))
+    height = fields.Integer(required=True, validate=validate.Range(min=1))
+    bytes = fields.Integer(required=True, validate=validate.Range(min=1))
+    mime = fields.String(required=True, validate=validate.Length(max=32))
+    histogram = fields.Nested(HistogramChannels, required=True)
+    dhash = fields.Nested(DhashChannels, required=True)
+
+
+class FingerprintBatchSchema(Base):
+    items = fields.List(fields.Nested(FingerprintSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
+
+
+class HistogramInSchema(Base):
+    id = fields.Integer(required=True)
+    red = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
+    green = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
+    blue = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
+
+
+class DhashInSchema(Base):
+    id = fields.Integer(required=True)
+    red = fields.String(required=True, validate=HEX16)
+    green = fields.String(required=True, validate=HEX16)
+    blue = fields.String(required=True, validate=HEX16)
+
+
+class HistogramBatchSchema(Base):
+    items = fields.List(fields.Nested(HistogramInSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+class DhashBatchSchema(Base):
+    items = fields.List(fields.Nested(DhashInSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+# search
+class SimilarityQuery(Base):
+    algorithm = fields.String(load_default="dhash_xor_norm", validate=validate.OneOf(ALGORITHMS))
+    q = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+    max_distance = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
+class SimilarityUrlSchema(SimilarityQuery):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+
+
+class HitSchema(Base):
+    id = fields.Integer(required=True)
+    url = fields.String()
+    post = fields.String(metadata={"description": "https://redd.it/<id>"})
+    submission_id = fields.String()
+    title = fields.String()
+    subreddit = fields.String()
+    author = fields.String(allow_none=True)
+    created = fields.DateTime()
+    nsfw = fields.Boolean()
+    tags = fields.List(fields.String())
+    distance = fields.Float()
+    score = fields.Float(metadata={"description": "0-100, 100 = identical"})
+    mirrored = fields.Boolean()
+
+
+class SimilaritySchema(Base):
+    algorithm = fields.String()
+    max_distance = fields.Float()
+    hits = fields.List(fields.Nested(HitSchema), required=True)
+
+
+# health, stats, keys
+class HealthSchema(Base):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+
+
+class StatsSchema(Base):
+    links = fields.Dict(keys=fields.String(), values=fields.Integer())
+    images = fields.Dict(keys=fields.String(), values=fields.Integer())
+    submissions = fields.Integer()
+    fingerprints = fields.Integer()
+    subreddits = fields.List(fields.Nested(SubredditSchema))
+
+
+class KeySchema(Base):
+    id = fields.Integer()
+    name = fields.String()
+    role = fields.String(validate=validate.OneOf(ROLES))
+    created = fields.DateTime()
+    revoked = fields.DateTime(allow_none=True)
