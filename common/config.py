@@ -72,8 +72,8 @@ def embedded_database_uri(port: int) -> str:
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
-    """Read `.env` (from the project root unless given) without overriding the environment."""
-    load_dotenv(env_file or PROJECT_ROOT / ".env", override=False)
+    """Read `.env` (ENV_FILE, or the project root's) without overriding the environment."""
+    load_dotenv(env_file or os.environ.get("ENV_FILE") or PROJECT_ROOT / ".env", override=False)
     port = _int("EMBEDDED_DB_PORT", 5433)
     return Settings(
         url=_str("URL", "http://127.0.0.1:5000/api").rstrip("/"),
