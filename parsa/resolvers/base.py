@@ -41,6 +41,7 @@ class ResolveError(Exception):
 
     permanent = True
     state = "failed"
+    status: int | None = None  # the upstream HTTP status, when there was one
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -137,14 +138,25 @@ class Context:
         """Fetch a user-supplied URL through the safe fetcher, mapping its errors to ours."""
         try:
             return self.fetcher(url, max_bytes=max_bytes or self.max_page_bytes, timeout=self.timeout,
-                                deadline=self.deadline, accept_types=accept_types, headers=headers)
+                                deadline=self.deadline,
+                                accept_types=tuple(accept_types) if accept_types else None,
+                                headers=headers)
         except ResolveError:
             raise
-        except Exception as exc:  # common.fetch.FetchError(reason, permanent, status)
-            reason = f"{what} {getattr(exc, 'reason', None) or exc}"
-            if getattr(exc, "permanent", False):
-                raise Gone(reason) from exc
-            raise Transient(reason) from exc
+        except Exception as exc:  # common.fetch.FetchError(reason, permanent, status, retry_after)
+            raise fetch_failure(exc, f"{what} {url}") from exc
+
+
+def fetch_failure(exc: Exception, what: str) -> ResolveError:
+    """The resolver failure for a safe-fetcher error (anything else is a transient hiccup)."""
+    reason = f"{what}: {getattr(exc, 'reason', None) or exc.__class__.__name__}"
+    error: ResolveError
+    if getattr(exc, "permanent", False):
+        error = Gone(reason)
+    else:
+        error = Transient(reason, getattr(exc, "retry_after", None))
+    error.status = getattr(exc, "status", None)
+    return error
 
 
 def http_error(status: int, what: str, retry_after: float | None = None) -> ResolveError:

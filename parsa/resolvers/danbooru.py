@@ -38,7 +38,7 @@ def resolve(url: str, ctx: Context) -> list[ResolvedImage]:
     except Transient:
         raise
     except Gone as exc:
-        if "404" in exc.reason or "410" in exc.reason:
+        if exc.status in (404, 410):  # the post does not exist: the page would say the same
             raise
     page = ctx.fetch(base, accept_types=_HTML, what="Danbooru post page")
     return [image_from_html(_text(page.content), base)]

@@ -142,9 +142,10 @@ class _OAuth:
         import prawcore
 
         requestor = prawcore.Requestor(user_agent=ctx.user_agent, session=ctx.session, timeout=ctx.timeout)
-        authenticator = prawcore.TrustedAuthenticator(requestor, ctx.reddit_client_id,
-                                                      ctx.reddit_client_secret)
-        self.session = prawcore.Session(prawcore.ReadOnlyAuthorizer(authenticator))
+        authenticator = prawcore.TrustedAuthenticator(client_id=ctx.reddit_client_id,
+                                                      client_secret=ctx.reddit_client_secret,
+                                                      requestor=requestor)
+        self.session = prawcore.Session(authorizer=prawcore.ReadOnlyAuthorizer(authenticator=authenticator))
         self.lock = threading.Lock()
 
     def get(self, path: str) -> Any:
