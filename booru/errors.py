@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from booru.extensions import db
@@ -81,9 +81,16 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         return error_response(exc.code or 500, exc.description or exc.name)
 
+    @app.before_request
+    def refuse_nul():
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+            return error_response(400, "the URL must not contain NUL characters")
+
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):
         db.session.rollback()
+        if isinstance(exc, DataError):
+            return error_response(422, "a value is out of range or of the wrong kind")
         if _database_down(exc):
             log.warning("database unavailable: %s", str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
             return error_response(503, "the database is unavailable; try again shortly")

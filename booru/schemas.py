@@ -1,7 +1,7 @@
 """Marshmallow schemas: request validation, response shapes and the OpenAPI document."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES, ROLES
 
@@ -15,9 +15,26 @@ MAX_BATCH = 5000
 MAX_LIMIT = 1000
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Base(Schema):
     class Meta:
         unknown = EXCLUDE
+
+    @pre_load
+    def refuse_nul(self, data, **kwargs):
+        """PostgreSQL text cannot hold NUL characters: refuse them up front."""
+        if _has_nul(data):
+            raise ValidationError("text must not contain NUL characters")
+        return data
 
 
 # errors
@@ -143,24 +160,27 @@ class ClaimSchema(Base):
     type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
 
 
-class LeaseSchema(Base):
-    id = fields.Raw(required=True, metadata={"description": "link id (string) or image id (integer)"})
-    lease = fields.UUID(required=True)
+def _reports(id_field: fields.Field, what: str) -> tuple[type[Schema], type[Schema]]:
+    """Schemas of lease reports for one queue: done ({id, lease}) and failed (+ error, permanent …)."""
+    lease = Base.from_dict({"id": id_field, "lease": fields.UUID(required=True)}, name=f"{what}Lease")
+    failure = Base.from_dict({
+        "id": id_field, "lease": fields.UUID(required=True),
+        "error": fields.String(load_default="unknown error", validate=validate.Length(max=2000)),
+        "permanent": fields.Boolean(load_default=False),
+        "unsupported": fields.Boolean(load_default=False, metadata={"description": "links: no resolver can use it"}),
+        "retry_after": fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0, max=30 * 86400)),
+    }, name=f"{what}Failure")
+    many = validate.Length(min=1, max=MAX_LIMIT)
+    done_batch = Base.from_dict({"items": fields.List(fields.Nested(lease), required=True, validate=many)},
+                                  name=f"{what}LeaseBatch")
+    failure_batch = Base.from_dict({"items": fields.List(fields.Nested(failure), required=True, validate=many)},
+                                     name=f"{what}FailureBatch")
+    return done_batch, failure_batch
 
 
-class FailureSchema(LeaseSchema):
-    error = fields.String(load_default="unknown error", validate=validate.Length(max=2000))
-    permanent = fields.Boolean(load_default=False)
-    unsupported = fields.Boolean(load_default=False, metadata={"description": "links: no resolver can use it"})
-    retry_after = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0, max=30 * 86400))
-
-
-class LeaseBatchSchema(Base):
-    items = fields.List(fields.Nested(LeaseSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
-
-
-class FailureBatchSchema(Base):
-    items = fields.List(fields.Nested(FailureSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
+IMAGE_ID = validate.Range(min=1, max=2**63 - 1)
+LinkLeaseBatchSchema, LinkFailureBatchSchema = _reports(fields.String(required=True, validate=POST_ID), "Link")
+ImageLeaseBatchSchema, ImageFailureBatchSchema = _reports(fields.Integer(required=True, validate=IMAGE_ID), "Image")
 
 
 class ReportResultSchema(Base):
@@ -249,15 +269,15 @@ class ClaimedImageListSchema(Base):
     lease_expires = fields.DateTime(allow_none=True)
 
 
-HistogramChannels = Schema.from_dict({
+HistogramChannels = Base.from_dict({
     c: fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
     for c in ("red", "green", "blue")}, name="HistogramChannels")
-DhashChannels = Schema.from_dict({c: fields.String(required=True, validate=HEX16) for c in ("red", "green", "blue")},
+DhashChannels = Base.from_dict({c: fields.String(required=True, validate=HEX16) for c in ("red", "green", "blue")},
                                  name="DhashChannels")
 
 
 class FingerprintSchema(Base):
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, validate=IMAGE_ID)
     lease = fields.UUID(required=True)
     sha256 = fields.String(required=True, validate=SHA256)
     md5 = fields.String(required=True, validate=MD5)
@@ -274,14 +294,14 @@ class FingerprintBatchSchema(Base):
 
 
 class HistogramInSchema(Base):
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, validate=IMAGE_ID)
     red = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
     green = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
     blue = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
 
 
 class DhashInSchema(Base):
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, validate=IMAGE_ID)
     red = fields.String(required=True, validate=HEX16)
     green = fields.String(required=True, validate=HEX16)
     blue = fields.String(required=True, validate=HEX16)

@@ -10,9 +10,10 @@ from booru.errors import NotFound
 from booru.func import images, links
 from booru.models import LINK_TYPES
 from booru.schemas import (ClaimedImageListSchema, ClaimedLinkListSchema, ClaimSchema, DhashBatchSchema,
-                           FailureBatchSchema, FingerprintBatchSchema, HistogramBatchSchema, ImageBatchSchema,
-                           ImageClaimSchema, ImageListQuery, ImageListSchema, ImageSchema, LeaseBatchSchema,
-                           LinkListQuery, LinkListSchema, LinkPostBatchSchema, ReportResultSchema, UpsertResultSchema)
+                           FingerprintBatchSchema, HistogramBatchSchema, ImageBatchSchema, ImageClaimSchema,
+                           ImageFailureBatchSchema, ImageListQuery, ImageListSchema,
+                           ImageSchema, LinkFailureBatchSchema, LinkLeaseBatchSchema, LinkListQuery, LinkListSchema,
+                           LinkPostBatchSchema, ReportResultSchema, UpsertResultSchema)
 
 
 def _link_page(args: dict, link_type: str | None):
@@ -35,14 +36,14 @@ class LinkList(Resource):
         return dump(UpsertResultSchema, {"received": len(body["links"]), "created": created})
 
     @requires("parsa")
-    @body(FailureBatchSchema)
+    @body(LinkFailureBatchSchema)
     @responds(ReportResultSchema, description="failures recorded: retried later, or dead/unsupported")
     @responds(None, 409, "a lease is no longer held")
     def put(self, body):
         return dump(ReportResultSchema, {"updated": links.links_failed(body["items"])})
 
     @requires("parsa")
-    @body(LeaseBatchSchema)
+    @body(LinkLeaseBatchSchema)
     @responds(ReportResultSchema, description="links marked done (kept, never erased)")
     @responds(None, 409, "a lease is no longer held")
     def delete(self, body):
@@ -83,14 +84,14 @@ class ImageList(Resource):
         return dump(UpsertResultSchema, images.post_images(body["images"]))
 
     @requires("coco")
-    @body(FailureBatchSchema)
+    @body(ImageFailureBatchSchema)
     @responds(ReportResultSchema, description="failures recorded: retried later, or failed for good")
     @responds(None, 409, "a lease is no longer held")
     def put(self, body):
         return dump(ReportResultSchema, {"updated": images.images_failed(body["items"])})
 
     @requires("coco")
-    @body(FailureBatchSchema)
+    @body(ImageFailureBatchSchema)
     @responds(ReportResultSchema, description="images marked failed for good (kept, never erased)")
     @responds(None, 409, "a lease is no longer held")
     def delete(self, body):
