@@ -39,12 +39,17 @@ class FakeInternet:
         self._thread: threading.Thread | None = None
         self._dir = tempfile.mkdtemp(prefix="fakenet-")
         self.ca_bundle = os.path.join(self._dir, "ca.pem")
+        self._write_ca()
+
+    def _write_ca(self) -> None:
+        os.makedirs(self._dir, exist_ok=True)
         self._ca.cert_pem.write_to_path(self.ca_bundle)
 
     # -- lifecycle -------------------------------------------------------
 
     def start(self) -> "FakeInternet":
         if self._server is None:
+            self._write_ca()
             self._stopping.clear()
             self._server = ProxyServer(self)
             self._thread = threading.Thread(target=self._server.serve_forever,
