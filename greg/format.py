@@ -29,8 +29,8 @@ def created_at(post: dict) -> datetime:
     value = post.get("created_utc", post.get("created"))
     if value is None or value == "":
         raise BadPost(f"post {post.get('id')!r} has no created_utc")
-    try:
-        return datetime.fromtimestamp(float(value), timezone.utc)
+    try:  # Reddit times are whole seconds; a float's fraction is noise
+        return datetime.fromtimestamp(int(float(value)), timezone.utc)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise BadPost(f"post {post.get('id')!r} has a bad created_utc {value!r}") from exc
 

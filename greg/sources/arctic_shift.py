@@ -41,7 +41,7 @@ class ArcticShiftSource:
             params = {"subreddit": subreddit, "after": cursor - 1, "limit": PAGE_SIZE,
                       "sort": "asc"}
             if before is not None:
-                params["before"] = int(before.timestamp()) + 1
+                params["before"] = int(before.timestamp())
             posts = self.page(params)
             fresh = [p for p in posts if _key(p) not in seen and _in_range(p, after, before)]
             if not posts or (not fresh and len(posts) < PAGE_SIZE):
@@ -91,4 +91,4 @@ def _key(post: dict) -> str:
 
 def _in_range(post: dict, after: datetime, before: datetime | None) -> bool:
     moment = created_at(post)
-    return moment >= after.replace(microsecond=0) and (before is None or moment <= before)
+    return moment >= after.replace(microsecond=0) and (before is None or moment < before)

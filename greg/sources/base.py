@@ -9,8 +9,8 @@ A source is a module-level class with
     problem() -> str | None   configuration trouble, logged once per chapter
     fetch_since(subreddit, after, before=None) -> Iterator[Page]
 
-`fetch_since` yields every post created at or after `after` (and before `before` when
-given) in pages. A page's `until` is a checkpoint: every post created before it has been
+`fetch_since` yields every post created at or after `after` (and strictly before `before`
+when given) in pages. A page's `until` is a checkpoint: every post created before it has been
 yielded by this page or an earlier one, so the caller may record it once booru accepted
 the posts. Archive sources go oldest first and checkpoint every page; the live Reddit
 source walks newest first and checkpoints only on its last page.

@@ -136,12 +136,12 @@ class PushshiftSource:
             window = adapt(window, len(posts))
 
     def window(self, subreddit: str, since: datetime, until: datetime) -> list[dict]:
-        """Every post of `subreddit` created in [since, until], oldest first, once each."""
+        """Every post of `subreddit` created in [since, until), oldest first, once each."""
         api = GregPushshiftAPI(self.base_url, self.http, num_workers=2, rate_limit=120,
                                shards_down_behavior=None, file_checkpoint=10**9)
         with own_signals() as received:
             posts = api.search_submissions(subreddit=subreddit, since=int(since.timestamp()),
-                                           until=int(until.timestamp()) + 1)
+                                           until=int(until.timestamp()))
             posts = list(posts)
         if api.failure is not None:
             raise api.failure
@@ -158,7 +158,7 @@ def unique_in_range(posts: list[dict], subreddit: str, since: datetime, until: d
         except BadPost as exc:
             log.warning("pushshift: skipping a malformed post: %s", exc)
             continue
-        if since.replace(microsecond=0) <= moment <= until and \
+        if since.replace(microsecond=0) <= moment < until and \
                 str(post.get("subreddit", subreddit)).lower() == subreddit.lower():
             keep[key] = post
     return sorted(keep.values(), key=lambda p: float(p.get("created_utc", p.get("created"))))

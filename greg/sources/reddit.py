@@ -66,7 +66,7 @@ class RedditSource:
                 continue
             if moment < after:
                 break
-            if before is not None and moment > before:
+            if before is not None and moment >= before:
                 continue
             newest = moment if newest is None or moment > newest else newest
             page.append(post)
