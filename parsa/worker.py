@@ -9,11 +9,14 @@ from typing import Iterable, Sequence
 from common.client import BooruClient, BooruError
 from common.daemon import Chapter, Daemon
 from parsa import resolvers
-from parsa.resolvers import Context, ResolvedImage, ResolveError, Transient
+from parsa.resolvers import Context, ResolvedImage, ResolveError, Transient, Unsupported
 
 log = logging.getLogger(__name__)
 LINK_TYPES = ("reddit", "imgur", "booru", "generic")
-POST_CHUNK = 500
+POST_IMAGES = 4000  # images per post (booru takes up to 5000)
+MAX_POSITION = 1000
+REPORT_CHUNK = 1000  # booru takes up to 1000 lease reports at once
+MAX_RETRY_AFTER = 30 * 86400
 
 
 @dataclass(eq=False)
@@ -29,8 +32,20 @@ class Outcome:
         return {"id": self.link["id"], "lease": self.link["lease"]}
 
     def failure(self) -> dict:
-        assert self.error is not None
-        return {**self.report, "error": describe(self.error)[:1000], "permanent": self.error.permanent}
+        """`{id, lease, error, permanent}` plus `unsupported` and `retry_after` when they apply."""
+        error = self.error
+        assert error is not None
+        report = {**self.report, "error": describe(error)[:2000], "permanent": error.permanent}
+        if isinstance(error, Unsupported):
+            report["unsupported"] = True
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            report["retry_after"] = int(min(max(retry_after, 0), MAX_RETRY_AFTER))
+        return report
+
+    def image_payloads(self) -> list[dict]:
+        """The images to post, numbered in their gallery order."""
+        return [dict(image.as_payload(self.link["id"]), position=min(n, MAX_POSITION)) for n, image in enumerate(self.images)]
 
 
 def describe(error: ResolveError) -> str:
@@ -51,6 +66,7 @@ def resolve_link(link: dict, ctx: Context) -> Outcome:
 
 class Parsa(Daemon):
     name = "parsa"
+    max_rounds = 10  # full batches worked back to back before the chapter ends
 
     def __init__(self, client: BooruClient, ctx: Context, *, interval: float, batch: int = 50,
                  threads: int = 8, types: Sequence[str] = ()):
@@ -62,26 +78,33 @@ class Parsa(Daemon):
         self.types: list[str | None] = list(types) or [None]
 
     def chapter(self, report: Chapter) -> None:
+        """Per link type: claim, resolve, settle; claim again while batches come back full."""
         with ThreadPoolExecutor(self.threads, thread_name_prefix="parsa") as pool:
             for link_type in self.types:
-                if self.stopping:
-                    break
-                links = self.client.claim_links(self.batch, link_type)
-                report.add("claimed", len(links))
-                if links:
-                    self.settle(self.resolve_all(pool, links), report)
+                for _ in range(self.max_rounds):
+                    if self.stopping:
+                        return
+                    links = self.client.claim_links(self.batch, link_type)
+                    report.add("claimed", len(links))
+                    if links:
+                        self.settle(self.resolve_all(pool, links), report)
+                    if len(links) < self.batch:
+                        break
 
     def resolve_all(self, pool: ThreadPoolExecutor, links: list[dict]) -> list[Outcome]:
         """Resolve concurrently; on stop, drop links not yet started (their leases run out)."""
-        pending: set[Future] = {pool.submit(resolve_link, link, self.ctx) for link in links}
+        pending: set[Future] = {pool.submit(self.resolve_unless_stopping, link) for link in links}
         done: list[Outcome] = []
         while pending:
             finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            done.extend(future.result() for future in finished)
+            done.extend(o for o in (future.result() for future in finished) if o is not None)
             if self.stopping and pending:
                 pending = {future for future in pending if not future.cancel()}
         order = {link["id"]: index for index, link in enumerate(links)}
         return sorted(done, key=lambda outcome: order.get(outcome.link["id"], 0))
+
+    def resolve_unless_stopping(self, link: dict) -> Outcome | None:
+        return None if self.stopping else resolve_link(link, self.ctx)
 
     def settle(self, outcomes: list[Outcome], report: Chapter) -> None:
         """Post the images, then report each link done or failed."""
@@ -102,30 +125,43 @@ class Parsa(Daemon):
     def post_images(self, outcomes: list[Outcome]) -> dict[Outcome, str]:
         """Post in chunks; a refused chunk is retried link by link to find the culprit."""
         refused: dict[Outcome, str] = {}
-        for chunk in _chunks(outcomes, POST_CHUNK):
-            payload = [image.as_payload(o.link["id"]) for o in chunk for image in o.images]
+        for chunk in _image_batches(outcomes, POST_IMAGES):
+            payload = [image for outcome in chunk for image in outcome.image_payloads()]
             try:
                 self.client.post_images(payload)
             except BooruError:
                 for outcome in chunk:
                     try:
-                        self.client.post_images([i.as_payload(outcome.link["id"]) for i in outcome.images])
+                        self.client.post_images(outcome.image_payloads())
                     except BooruError as exc:
                         refused[outcome] = exc.message
         return refused
 
     def report_items(self, send, items: list[dict]) -> None:
         """Send a report; if booru refuses the batch (an expired lease), send item by item."""
-        if not items:
-            return
-        try:
-            send(items)
-        except BooruError:
-            for item in items:
-                try:
-                    send([item])
-                except BooruError as exc:
-                    log.warning("booru refused the report for link %s: %s", item["id"], exc)
+        for chunk in _chunks(items, REPORT_CHUNK):
+            try:
+                send(chunk)
+            except BooruError:
+                for item in chunk:
+                    try:
+                        send([item])
+                    except BooruError as exc:
+                        log.warning("booru refused the report for link %s: %s", item["id"], exc)
+
+
+def _image_batches(outcomes: list[Outcome], max_images: int) -> Iterable[list[Outcome]]:
+    """Group links so that each post carries at most `max_images` images (one link never splits)."""
+    batch: list[Outcome] = []
+    count = 0
+    for outcome in outcomes:
+        if batch and count + len(outcome.images) > max_images:
+            yield batch
+            batch, count = [], 0
+        batch.append(outcome)
+        count += len(outcome.images)
+    if batch:
+        yield batch
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
