@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -207,6 +208,26 @@ def test_unknown_host_or_path_is_a_loud_502(fakenet: FakeInternet) -> None:
     assert [r.url for r in fakenet.unmatched] == [
         "https://example.com/", "https://no-such-host.invalid/a/b?c=1", "http://example.org/plain"]
     assert requests.get("https://example.com/known", timeout=5).text == "hello"
+
+
+def test_no_socket_ever_leaves_loopback(fakenet: FakeInternet,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    outbound: list[object] = []
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> None:
+        if not (isinstance(address, tuple) and address[0] in ("127.0.0.1", "::1", "localhost")):
+            outbound.append(address)
+            raise OSError("fakenet test: outbound connection attempted")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    fakenet.route_image("https://i.redd.it/known.jpg", width=16, height=16)
+
+    assert requests.get("https://i.redd.it/known.jpg", timeout=5).status_code == 200
+    assert requests.get("https://www.python.org/", timeout=5).status_code == 502
+    assert requests.get("http://example.net/", timeout=5).status_code == 502
+    assert outbound == []
 
 
 def test_certificates_come_from_the_fake_ca_only(fakenet: FakeInternet) -> None:

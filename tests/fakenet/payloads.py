@@ -195,7 +195,6 @@ def reddit_post(id: str, subreddit: str, url: str | None, created_utc: float | i
         "over_18": over_18, "removed_by_category": removed_by_category,
         "link_flair_text": link_flair_text, "selftext": selftext,
         "thumbnail": f"https://b.thumbs.redditmedia.com/{signature(id)[:43]}.jpg",
-        "num_comments": len(id) * 3, "score": 100 + len(title), "ups": 100 + len(title),
     })
     if selftext:
         post["selftext_html"] = f'<!-- SC_OFF --><div class="md"><p>{html.escape(selftext)}</p>\n</div><!-- SC_ON -->'
@@ -359,10 +358,6 @@ _PUSHSHIFT_DROP = {
 }
 
 
-def _epoch(value: Any) -> float:
-    return float(value)
-
-
 def pushshift_submission(post: Post, shape: str = "2022") -> Post:
     """A Reddit t3 dict as Pushshift archived it: fewer fields, archive stamps, `&amp;` escapes."""
     if shape not in _PUSHSHIFT_DROP:
@@ -371,7 +366,7 @@ def pushshift_submission(post: Post, shape: str = "2022") -> Post:
     created = post["created_utc"]
     if isinstance(created, float) and created.is_integer():
         record["created_utc"] = int(created)
-    seen = int(_epoch(created)) + 11
+    seen = int(float(created)) + 11
     record["whitelist_status"] = record["parent_whitelist_status"] = "all_ads"
     if shape == "2021":
         record["full_link"] = f"https://www.reddit.com{post['permalink']}"
@@ -381,7 +376,7 @@ def pushshift_submission(post: Post, shape: str = "2022") -> Post:
         record["retrieved_utc"] = seen
         record["updated_utc"] = seen + 1
         record["utc_datetime_str"] = datetime.fromtimestamp(
-            int(_epoch(created)), timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            int(float(created)), timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     return html_escape_strings(record)
 
 
@@ -453,9 +448,9 @@ def pushshift_handler(posts: Iterable[Post], shape: str = "2022",
         hits = [p for p in archive
                 if (not subs or p["subreddit"].lower() in subs)
                 and (not ids or p["id"] in ids)
-                and (since is None or _epoch(p["created_utc"]) >= since)
-                and (until is None or _epoch(p["created_utc"]) < until)]
-        hits.sort(key=lambda p: _epoch(p["created_utc"]), reverse=True)
+                and (since is None or float(p["created_utc"]) >= since)
+                and (until is None or float(p["created_utc"]) < until)]
+        hits.sort(key=lambda p: float(p["created_utc"]), reverse=True)
         size = min(int(q.get("size") or q.get("limit") or max_size), max_size)
         sub = next(iter(subs)) if len(subs) == 1 else None
         return Response(json=pushshift_page(hits[:size], shape, total=len(hits), subreddit=sub,

@@ -19,7 +19,7 @@ class ProxyServer(ThreadingHTTPServer):
     """Threaded server that remembers its open connections so stop() can cut them."""
 
     daemon_threads = True
-    allow_reuse_address = True
+    request_queue_size = 128
 
     def __init__(self, fake: "FakeInternet") -> None:
         self.fake = fake
