@@ -54,7 +54,8 @@ def matcher(names: Iterable[str]) -> re.Pattern[bytes] | None:
 def read_chunks(path: Path, progress: tqdm | None = None) -> Iterator[bytes]:
     """Decompressed blocks that end on a line boundary (the last may not)."""
     with open(path, "rb") as raw:
-        reader = zstandard.ZstdDecompressor(max_window_size=WINDOW).stream_reader(raw, read_size=1 << 20)
+        reader = zstandard.ZstdDecompressor(max_window_size=WINDOW).stream_reader(
+            raw, read_size=1 << 20, read_across_frames=True)
         carry = b""
         position = 0
         while True:
@@ -73,6 +74,7 @@ def read_chunks(path: Path, progress: tqdm | None = None) -> Iterator[bytes]:
             carry = block[cut:]
             yield block[:cut]
         if carry.strip():
+            log.warning("dump: %s ends in the middle of a line (truncated download?)", path)
             yield carry
 
 
