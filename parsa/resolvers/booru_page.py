@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 MD5 = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])")
+RATING = re.compile(r"Rating:\s*([A-Za-z]+)")
 POSTED = re.compile(r"Posted:\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 _CONTROL_LINKS = {"?", "+", "-"}
 
@@ -40,7 +41,7 @@ class BooruPage(HTMLParser):
         self.links: list[tuple[str, str]] = []  # (href, text)
         self.data: dict[str, str] = {}  # first value of every data-* attribute
         self.inputs: dict[str, str] = {}  # id -> value
-        self.times: list[str] = []
+        self.times: list[tuple[str, str]] = []  # (datetime attribute, title) of each <time>
         self.tag_items: list[TagItem] = []
         self.text: list[str] = []
         self._item: TagItem | None = None
@@ -61,7 +62,7 @@ class BooruPage(HTMLParser):
         elif tag == "input" and a.get("id"):
             self.inputs.setdefault(a["id"], a.get("value", ""))
         elif tag == "time" and a.get("datetime"):
-            self.times.append(a["datetime"])
+            self.times.append((a["datetime"], a.get("title", "")))
         elif tag == "li":
             kind = _tag_kind(a.get("class", ""))
             if kind is not None:
@@ -107,6 +108,11 @@ class BooruPage(HTMLParser):
             if tag not in tags:
                 tags.append(tag)
         return tags
+
+    def rating(self) -> str | None:
+        """The word after `Rating:` in the page's text, lower-cased."""
+        match = RATING.search("".join(self.text))
+        return match.group(1).lower() if match else None
 
     def posted(self) -> datetime | None:
         match = POSTED.search("".join(self.text))

@@ -73,18 +73,27 @@ def image_from_html(html: str, where: str = "") -> ResolvedImage:
     rating = _html_rating(page)
     if rating:
         tags.append(f"rating:{rating}")
-    posted = _iso(page.times[0]) if page.times else page.posted()
+    posted = _page_time(page)
     return ResolvedImage(url=url, md5=page.data.get("data-md5") or md5_of(url),
                          source_url=page.data.get("data-source") or page.inputs.get("source") or None,
                          posted=posted, tags=tags)
 
 
 def _html_rating(page: BooruPage) -> str | None:
-    letter = page.data.get("data-rating")
-    if not letter:
-        match = re.search(r"Rating:\s*(\w+)", "".join(page.text))
-        letter = RATING_WORDS.get(match.group(1).lower()) if match else None
+    letter = page.data.get("data-rating") or RATING_WORDS.get(page.rating() or "")
     return RATINGS.get(letter or "")
+
+
+def _page_time(page: BooruPage) -> datetime | None:
+    """The post's `<time>`: its title has the seconds (`2020-07-26 10:38:10 -0400`), the
+    datetime attribute only minutes; else a `Posted:` line."""
+    if not page.times:
+        return page.posted()
+    stamp, title = page.times[0]
+    try:
+        return datetime.strptime(title, "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return _iso(stamp)
 
 
 def _iso(value: Any) -> datetime | None:

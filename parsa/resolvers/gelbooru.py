@@ -18,6 +18,9 @@ examples = [
 ]
 NAMESPACES = {"artist": "creator", "copyright": "series", "metadata": "meta", "general": "",
               "character": "character", "meta": "meta"}
+# Gelbooru's "Safe" is what it (and Danbooru) have called "General" since 2022.
+RATINGS = {"safe": "general", "general": "general", "sensitive": "sensitive",
+           "questionable": "questionable", "explicit": "explicit"}
 _HTML = ["text/html", "application/xhtml+xml"]
 
 
@@ -37,6 +40,9 @@ def image_from_html(html: str, where: str = "") -> ResolvedImage:
     url = page.meta.get("og:image") or page.link_with_text("original image")
     if not url:
         raise Gone(f"{where}: no file on the page (deleted or login-only)")
+    tags = page.tags(NAMESPACES)
+    rating = RATINGS.get(page.rating() or "")
+    if rating:
+        tags.append(f"rating:{rating}")
     return ResolvedImage(url=url.replace("//images/", "/images/"), md5=md5_of(url),
-                         source_url=page.inputs.get("source") or None, posted=page.posted(),
-                         tags=page.tags(NAMESPACES))
+                         source_url=page.inputs.get("source") or None, posted=page.posted(), tags=tags)

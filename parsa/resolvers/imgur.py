@@ -26,7 +26,7 @@ def _slug(group: str) -> str:
     return rf"(?:[\w-]*-)?(?P<{group}>{_ID})"
 
 
-_RESERVED = r"(?!(?:about|upload|signin|register|search|privacy|removed|rules|apps|emerald|hot|new|top|random|user|account|blog|jobs|help|tos|memegen|vidgif|stats|ads)\b)"
+_RESERVED = r"(?!(?:about|gallery|topic|upload|signin|register|search|privacy|removed|rules|apps|emerald|hot|new|top|random|user|account|blog|jobs|help|tos|memegen|vidgif|stats|ads)\b)"
 pattern = re.compile(
     r"^https://(?:"
     rf"(?:i\.)?imgur\.com/(?!removed\.)(?P<file>{_ID}[sbtmlh]?)\.(?P<ext>jpe?g|png|gif|gifv|webp|mp4|webm)"

@@ -56,7 +56,7 @@ def test_gelbooru_post_page(fakenet, make_ctx):
     assert image.md5 == "a1f4e2c9b07d3358e6f0c2b4d9a87e15"
     assert image.posted == datetime(2023, 11, 4, 21, 17, 8)
     assert image.source_url == "https://twitter.com/example_artist/status/1721000000000000000"
-    assert set(image.tags) == EXPECTED_TAGS
+    assert set(image.tags) == EXPECTED_TAGS | {"rating:general"}
 
 
 def test_gelbooru_deleted_post_is_gone(fakenet, make_ctx):

@@ -43,7 +43,7 @@ def test_danbooru_html_gives_the_same_fields_as_json():
     assert image.url == f"https://cdn.donmai.us/original/01/23/{MD5}.png"  # data-file-url, not og:image
     assert image.md5 == MD5
     assert image.source_url == "https://www.pixiv.net/artworks/88000000"
-    assert image.posted == datetime(2021, 3, 4, 5, 6, tzinfo=EST)
+    assert image.posted == datetime(2021, 3, 4, 5, 6, 7, tzinfo=EST)
     assert sorted(image.tags) == sorted(OUR_TAGS)
 
 
@@ -54,7 +54,7 @@ def test_gelbooru_page_built_after_the_hydrus_guide():
     assert image.posted == datetime(2017, 8, 18, 13, 22, 5)  # timezone dropped
     assert image.source_url == "https://www.deviantart.com/lzb-artist/art/Aria-700000000"
     assert image.tags == ["creator:lzb_artist", "series:lzb_series", "character:aria_(lzb)", "1girl", "smile",
-                          "meta:highres"]
+                          "meta:highres", "rating:general"]
 
 
 def test_gelbooru_falls_back_to_the_original_image_link():
@@ -105,7 +105,7 @@ def test_recorded_danbooru_post_page():
     image = danbooru.image_from_html(html)
     assert image.url == "https://danbooru.donmai.us/data/9b1bb70c1f123a07c8c1966a1ff76b79.jpg"
     assert image.md5 == "9b1bb70c1f123a07c8c1966a1ff76b79"
-    assert image.posted == datetime(2020, 7, 26, 10, 38, tzinfo=timezone(timedelta(hours=-4)))
+    assert image.posted == datetime(2020, 7, 26, 10, 38, 10, tzinfo=timezone(timedelta(hours=-4)))
     assert image.source_url == "https://i.pximg.net/img-original/img/2020/07/26/22/36/28/83248873_p0.jpg"
     assert "series:princess_connect!" in image.tags and "series:princess_connect!_re:dive" in image.tags
     assert "character:kokkoro_(princess_connect!)" in image.tags
@@ -121,4 +121,5 @@ def test_recorded_older_danbooru_post_page():
     assert image.url == "https://raikou1.donmai.us/0c/c7/0cc748f006b9636f0c268250ea157995.jpg"
     assert image.md5 == "0cc748f006b9636f0c268250ea157995"
     assert image.source_url == "http://senpenbankashiki.hp.infoseek.co.jp/diary/0810.jpg"
+    assert image.posted == datetime(2005, 8, 11, 11, 17, 28, tzinfo=timezone(timedelta(hours=-4)))
     assert "series:to_heart_2" in image.tags

@@ -60,6 +60,8 @@ def test_normalize(raw, expected):
     ("https://www.reddit.com/r/pics/", None),
     ("https://i.imgur.com/removed.png", None),
     ("https://imgur.com/user/someone", None),
+    ("https://imgur.com/gallery", None),
+    ("https://imgur.com/upload", None),
     ("https://example.com/page.html", None),
     ("ftp://example.com/pic.jpg", None),
     ("", None),
