@@ -70,9 +70,14 @@ class Fetched:
 
 # --- address policy -------------------------------------------------------------------------
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def unwrap(ip: IPAddress) -> IPAddress:
-    """The IPv4 address hidden in an IPv4-mapped, 6to4 or Teredo IPv6 address, else `ip`."""
+    """The IPv4 address hidden in an IPv4-mapped, NAT64, 6to4 or Teredo IPv6 address, else `ip`."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if ip.ipv4_mapped is not None:
             return ip.ipv4_mapped
         if ip.sixtofour is not None:
