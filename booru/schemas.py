@@ -96,6 +96,7 @@ class SubmissionBatchSchema(Base):
 class UpsertResultSchema(Base):
     received = fields.Integer(required=True)
     created = fields.Integer(required=True)
+    reused = fields.Integer(metadata={"description": "images given the fingerprints of a known twin"})
 
 
 class SubmissionSchema(Base):
@@ -185,6 +186,7 @@ ImageLeaseBatchSchema, ImageFailureBatchSchema = _reports(fields.Integer(require
 
 class ReportResultSchema(Base):
     updated = fields.Integer(required=True)
+    shared = fields.Integer(metadata={"description": "pending twins given the same fingerprints"})
 
 
 class ClaimedLinkSchema(Base):

