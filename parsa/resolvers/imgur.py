@@ -26,7 +26,8 @@ def _slug(group: str) -> str:
     return rf"(?:[\w-]*-)?(?P<{group}>{_ID})"
 
 
-_RESERVED = r"(?!(?:about|gallery|topic|upload|signin|register|search|privacy|removed|rules|apps|emerald|hot|new|top|random|user|account|blog|jobs|help|tos|memegen|vidgif|stats|ads)\b)"
+_RESERVED = (r"(?!(?:about|gallery|topic|upload|signin|register|search|privacy|removed|rules|apps"
+             r"|emerald|hot|new|top|random|user|account|blog|jobs|help|tos|memegen|vidgif|stats|ads)\b)")
 pattern = re.compile(
     r"^https://(?:"
     rf"(?:i\.)?imgur\.com/(?!removed\.)(?P<file>{_ID}[sbtmlh]?)\.(?P<ext>jpe?g|png|gif|gifv|webp|mp4|webm)"
@@ -44,6 +45,7 @@ examples = [
 ]
 THUMBNAIL_SUFFIXES = "sbtmlh"
 MAX_ATTEMPTS = 3
+CLIENT_QUOTA_PAUSE = 3600.0
 
 
 def resolve(url: str, ctx: Context) -> list[ResolvedImage]:
@@ -174,6 +176,7 @@ class RateLimiter:
         self.user_remaining: int | None = None
         self.client_remaining: int | None = None
         self.user_reset: float | None = None
+        self.client_retry_at: float | None = None  # the daily client quota is spent until then
 
     def update(self, headers: Any) -> None:
         with self.lock:
@@ -182,11 +185,15 @@ class RateLimiter:
             reset = _int(headers.get("X-RateLimit-UserReset"), None)
             if reset is not None:
                 self.user_reset = float(reset)
+            if self.client_remaining is not None and self.client_remaining <= 0:
+                self.client_retry_at = self.clock() + CLIENT_QUOTA_PAUSE  # Imgur sends no reset time
+                self.client_remaining = None
 
     def wait_for_quota(self) -> None:
         with self.lock:
-            if self.client_remaining is not None and self.client_remaining <= 0:
-                raise Transient("Imgur daily client quota spent", retry_after=3600)
+            now = self.clock()
+            if self.client_retry_at is not None and now < self.client_retry_at:
+                raise Transient("Imgur daily client quota spent", retry_after=self.client_retry_at - now)
             delay = 0.0
             if self.user_remaining is not None and self.user_remaining <= 0 and self.user_reset:
                 delay = self.user_reset - self.clock()

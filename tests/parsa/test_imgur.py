@@ -114,14 +114,18 @@ def test_long_rate_limit_is_a_transient_failure_with_retry_after(fakenet, make_c
     assert caught.value.retry_after == 3600 and clock.sleeps == []
 
 
-def test_spent_client_quota_is_transient_without_calling(fakenet, make_ctx):
+def test_spent_client_quota_is_transient_without_calling_for_an_hour(fakenet, make_ctx, clock):
     ok(fakenet, "/image/Ef3Ef3E", payloads.imgur_image("Ef3Ef3E"),
        headers=payloads.imgur_ratelimit_headers(client_remaining=0))
     ctx = make_ctx()
     resolve("https://imgur.com/Ef3Ef3E", ctx)
-    with pytest.raises(Transient, match="client quota"):
+    with pytest.raises(Transient, match="client quota") as caught:
         resolve("https://imgur.com/Ef3Ef3E", ctx)
+    assert caught.value.retry_after == 3600
     assert len(fakenet.seen(API + "/image/Ef3Ef3E")) == 1
+    clock.now += 3601
+    resolve("https://imgur.com/Ef3Ef3E", ctx)
+    assert len(fakenet.seen(API + "/image/Ef3Ef3E")) == 2
 
 
 # --- direct files --------------------------------------------------------------------------------

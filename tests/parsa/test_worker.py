@@ -165,3 +165,14 @@ def test_parse_types():
     assert parse_types([""]) == []
     with pytest.raises(ValueError):
         parse_types(["youtube"])
+
+
+def test_cli_refuses_unknown_types_and_a_missing_key(monkeypatch):
+    from parsa.__main__ import main
+
+    monkeypatch.setenv("ENV_FILE", "/dev/null")
+    with pytest.raises(SystemExit) as caught:
+        main(["--type", "youtube"])
+    assert caught.value.code == 2
+    monkeypatch.setenv("API_KEY", "")
+    assert main(["--once"]) == 2
