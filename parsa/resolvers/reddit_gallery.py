@@ -20,6 +20,7 @@ pattern = re.compile(
     r"^https://(?:www\.reddit\.com/(?:gallery/(?P<gallery>[a-z0-9]+)"
     r"|(?:(?:r|u|user)/[^/?#]+/)?comments/(?P<comments>[a-z0-9]+))"
     r"|redd\.it/(?P<short>[a-z0-9]+))/?(?:[/?#].*)?$", re.I)
+PERMANENT_403_REASONS = {"private", "quarantined", "gold_only", "banned", "gated"}
 examples = [
     "https://www.reddit.com/gallery/huw6vs",
     "https://www.reddit.com/r/test/comments/huw6vs/test_gallery/",
@@ -126,6 +127,8 @@ def _fetch_public(ident: str, ctx: Context) -> Any:
                                    allow_redirects=True)
     except requests.RequestException as exc:
         raise Transient(f"post {ident}: {exc.__class__.__name__}") from exc
+    if response.status_code == 403 and not _forbidden_for_good(response):
+        raise Transient(f"post {ident}: Reddit refused anonymous access (HTTP 403); set REDDIT_CLIENT_ID")
     if response.status_code != 200:
         raise http_error(response.status_code, f"post {ident}",
                          retry_after_seconds(response.headers.get("Retry-After")))
@@ -133,6 +136,15 @@ def _fetch_public(ident: str, ctx: Context) -> Any:
         return response.json()
     except ValueError:
         raise Transient(f"post {ident}: Reddit answered with something that is not JSON") from None
+
+
+def _forbidden_for_good(response: Any) -> bool:
+    """A 403 about the post's subreddit (private, quarantined, banned), not a block of our client."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("reason") in PERMANENT_403_REASONS
 
 
 class _OAuth:

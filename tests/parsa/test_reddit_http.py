@@ -93,9 +93,19 @@ def test_posts_without_images(fakenet, make_ctx, kind, url, error):
         resolve("https://redd.it/lzg004", make_ctx())
 
 
-@pytest.mark.parametrize("status,error", [(404, Gone), (403, Gone), (500, Transient), (429, Transient)])
-def test_http_failures(fakenet, make_ctx, status, error):
-    fakenet.route("GET", PUBLIC.format("lzg005"), status=status, json={"message": "nope", "error": status})
+@pytest.mark.parametrize("status,body,error", [
+    (404, {"message": "Not Found", "error": 404}, Gone),
+    (403, {"reason": "private", "message": "Forbidden", "error": 403}, Gone),
+    (403, {"reason": "quarantined", "message": "Forbidden", "error": 403}, Gone),
+    (403, "<html><body>You've been blocked by network security.</body></html>", Transient),
+    (500, {"message": "Internal Server Error", "error": 500}, Transient),
+    (429, {"message": "Too Many Requests", "error": 429}, Transient),
+])
+def test_http_failures(fakenet, make_ctx, status, body, error):
+    if isinstance(body, dict):
+        fakenet.route("GET", PUBLIC.format("lzg005"), status=status, json=body)
+    else:
+        fakenet.route("GET", PUBLIC.format("lzg005"), status=status, body=body, content_type="text/html")
     with pytest.raises(error):
         resolve("https://redd.it/lzg005", make_ctx())
 
@@ -107,3 +117,9 @@ def test_recorded_gallery_huw6vs_over_http(fakenet, make_ctx):
     assert urls(resolve("https://www.reddit.com/gallery/huw6vs", make_ctx())) == [
         "https://i.redd.it/pb7qsvi6i3c51.png", "https://i.redd.it/14wmudl6i3c51.jpg",
         "https://i.redd.it/vkm62gm6i3c51.gif", "https://i.redd.it/wka18en6i3c51.png"]
+
+
+def test_oauth_not_found_is_gone(fakenet, make_ctx):
+    fakenet.route("GET", OAUTH.format("lzg006"), status=404, json={"message": "Not Found", "error": 404})
+    with pytest.raises(Gone):
+        resolve("https://redd.it/lzg006", make_ctx(reddit_client_id="lzb-id", reddit_client_secret="lzb-secret"))
