@@ -45,7 +45,8 @@ class Outcome:
 
     def image_payloads(self) -> list[dict]:
         """The images to post, numbered in their gallery order."""
-        return [dict(image.as_payload(self.link["id"]), position=min(n, MAX_POSITION)) for n, image in enumerate(self.images)]
+        return [dict(image.as_payload(self.link["id"]), position=min(n, MAX_POSITION))
+                for n, image in enumerate(self.images)]
 
 
 def describe(error: ResolveError) -> str:

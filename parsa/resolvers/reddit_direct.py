@@ -10,7 +10,7 @@ pattern = re.compile(r"^https://(?P<host>i|preview)\.redd\.it/(?P<name>[\w.-]+\.
                      r"(?:[?#].*)?$", re.I)
 examples = [
     "https://i.redd.it/pb7qsvi6i3c51.png",
-    "https://preview.redd.it/14wmudl6i3c51.jpg?width=128&format=pjpg&auto=webp&s=978f65bc49a7bc65ed5b0cb7493e7da85ba87909",
+    "https://preview.redd.it/14wmudl6i3c51.jpg?width=128&format=pjpg&auto=webp&s=978f65bc49a7bc65ed5b0cb7",
 ]
 
 
