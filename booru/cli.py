@@ -6,7 +6,7 @@ import time
 import click
 import psycopg2
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
@@ -63,6 +63,7 @@ def add_subreddit(name: str, source: str | None) -> None:
 
 
 @click.command("stats")
+@with_appcontext
 def print_stats() -> None:
     """Print the state of the archive and the queues."""
     data = stats_func.archive_stats()
@@ -109,6 +110,7 @@ def create_database(uri: str) -> bool:
 
 @click.command("setup")
 @click.option("--wait", default=60.0, help="seconds to wait for the database server")
+@with_appcontext
 def setup(wait: float) -> None:
     """Wait for the database, create it (embedded), apply migrations, install the daemons' key."""
     settings = current_app.config["SETTINGS"]

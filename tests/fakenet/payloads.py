@@ -297,6 +297,16 @@ def reddit_listing(posts: Iterable[Post], after: str | None = None,
         "children": children, "before": before}}
 
 
+def reddit_about(name: str, created_utc: float = 1201233135.0, *, subscribers: int = 1000,
+                 over18: bool = False) -> dict[str, Any]:
+    """A t5 `/r/<name>/about` answer, with the fields booru reads (display_name, created_utc)."""
+    return {"kind": "t5", "data": {
+        "display_name": name, "display_name_prefixed": f"r/{name}", "name": f"t5_{signature(name)[:6]}",
+        "id": signature(name)[:6], "title": name, "url": f"/r/{name}/", "created": created_utc,
+        "created_utc": created_utc, "subscribers": subscribers, "over18": over18,
+        "subreddit_type": "public", "public_description": f"Pictures for r/{name}", "lang": "en"}}
+
+
 def reddit_comments(post: Post, comments: Iterable[Post] | None = None) -> list[dict[str, Any]]:
     """GET /comments/<id>: [Listing(the t3), Listing(t1 comments)]."""
     replies = list(comments) if comments is not None else [reddit_comment(f"c{post['id']}", post)]

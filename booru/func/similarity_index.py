@@ -1,0 +1,458 @@
+"""Exact in-memory similarity indexes over image fingerprints (DESIGN.md §9).
+
+Pure numpy/scipy, no database: booru.func.search loads them and keeps them in step.
+
+* Images with identical fingerprints form one *group*; an index searches groups and expands
+  a matching group to all its images at once, so an image posted 1000 times costs one row.
+* dhash (192 bits as three uint64 words): multi-index hashing over the twelve 16-bit chunks.
+  Generalised pigeonhole: if every chunk c differed by more than t_c bits the total would be
+  at least sum(t_c + 1); so with sum(t_c + 1) = d + 1, a hash within d bits has some chunk c
+  within t_c bits of the query's. Bucket lookups enumerate those chunk values, and numpy
+  popcounts verify the candidates. Far radii fall back to a scan of the groups.
+* Histograms (4 bins per channel, normalised per channel): a scipy cKDTree over the groups,
+  with exact radius queries (p=1 for abs_norm, p=2 for eucl_norm) and exact kNN to bound the
+  radius when only the `limit` nearest are wanted. Candidates are re-measured with the one
+  canonical distance function, so results equal a brute-force scan bit for bit.
+* Changes land in a small *delta* (scanned brute force) and retire base rows through an
+  `alive` mask; when the delta grows, the base is rebuilt (in a background thread in booru).
+  Readers use an immutable Snapshot, so searches never see a half-applied change.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+DHASH_BITS = 192
+CHUNK_BITS = 16
+CHUNKS = DHASH_BITS // CHUNK_BITS
+BUCKETS = 1 << CHUNK_BITS
+MAX_LOOKUPS = 16_384  # beyond this many bucket lookups a scan of the groups is cheaper
+SINGLE_STEP_RADIUS = 47  # dhash radii up to this are searched in one step
+PAD = 1e-9  # relative slack for tree queries; candidates are re-measured exactly
+
+
+# --- canonical distances (the brute-force reference uses exactly these) ----------------------
+
+def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Bits differing between each row of `values` (n×3 uint64) and `query` (3 uint64)."""
+    total = np.bitwise_count(values[:, 0] ^ query[0]).astype(np.int32)
+    total += np.bitwise_count(values[:, 1] ^ query[1])
+    total += np.bitwise_count(values[:, 2] ^ query[2])
+    return total
+
+
+def l1(values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """abs_norm: sum of absolute differences, columns added left to right (deterministic)."""
+    total = np.abs(values[:, 0] - query[0])
+    for column in range(1, values.shape[1]):
+        total += np.abs(values[:, column] - query[column])
+    return total
+
+
+def l2(values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """eucl_norm: Euclidean distance, columns added left to right (deterministic)."""
+    total = (values[:, 0] - query[0]) ** 2
+    for column in range(1, values.shape[1]):
+        total += (values[:, column] - query[column]) ** 2
+    return np.sqrt(total)
+
+
+NORMS: dict[int, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {1: l1, 2: l2}
+
+
+def normalise_histograms(counts: np.ndarray) -> np.ndarray:
+    """(n, 12) bin counts (red, green, blue × 4) -> per-channel fractions as float64."""
+    channels = np.asarray(counts, dtype=np.float64).reshape(-1, 3, 4)
+    totals = channels[:, :, 0] + channels[:, :, 1] + channels[:, :, 2] + channels[:, :, 3]
+    totals[totals == 0] = 1.0
+    return np.ascontiguousarray((channels / totals[:, :, None]).reshape(-1, 12))
+
+
+def dhash_words(red: str, green: str, blue: str) -> np.ndarray:
+    """Three 16-hex-digit channel hashes -> the 3 uint64 words the dhash index holds."""
+    return np.array([int(red, 16), int(green, 16), int(blue, 16)], dtype=np.uint64)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + l) for every (s, l), vectorised."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    shift = np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths)
+    return shift + np.arange(total, dtype=np.int64)
+
+
+def _masks_within(bits: int) -> list[np.ndarray]:
+    """masks[t]: every 16-bit value with exactly t bits set, for t = 0..bits."""
+    found = []
+    for t in range(bits + 1):
+        found.append(np.array([sum(1 << b for b in chosen) for chosen in combinations(range(CHUNK_BITS), t)],
+                              dtype=np.int64))
+    return found
+
+
+RINGS = _masks_within(5)
+BALLS = [np.concatenate(RINGS[: t + 1]) for t in range(len(RINGS))]
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Images grouped by identical fingerprint: group g holds ids[start[g]:start[g + 1]]."""
+
+    keys: np.ndarray        # (u, width) the distinct fingerprints
+    start: np.ndarray       # (u + 1,) int64
+    ids: np.ndarray         # (n,) int64 image ids, group by group
+    sorted_ids: np.ndarray  # (n,) int64 ascending
+    position: np.ndarray    # (n,) int32: index into `ids` of sorted_ids[i]
+
+    @classmethod
+    def of(cls, ids: np.ndarray, values: np.ndarray) -> "Groups":
+        if len(ids) == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return cls(values[:0], np.zeros(1, dtype=np.int64), empty, empty, empty.astype(np.int32))
+        keys, inverse = np.unique(values, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        start = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(inverse, minlength=len(keys)), out=start[1:])
+        grouped = np.ascontiguousarray(ids[order], dtype=np.int64)
+        by_id = np.argsort(grouped, kind="stable")
+        return cls(np.ascontiguousarray(keys), start, grouped, grouped[by_id], by_id.astype(np.int32))
+
+    def rows_of(self, image_ids: np.ndarray) -> np.ndarray:
+        """Positions in `ids` of those `image_ids` that are here."""
+        if len(self.sorted_ids) == 0:
+            return np.empty(0, dtype=np.int64)
+        at = np.searchsorted(self.sorted_ids, image_ids).clip(max=len(self.sorted_ids) - 1)
+        found = self.sorted_ids[at] == image_ids
+        return self.position[at[found]].astype(np.int64)
+
+    def expand(self, groups: np.ndarray, distances: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(image ids, distances) of the alive images of `groups`."""
+        counts = self.start[groups + 1] - self.start[groups]
+        rows = ranges(self.start[groups], counts)
+        keep = alive[rows]
+        return self.ids[rows][keep], np.repeat(distances, counts)[keep]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.keys, self.start, self.ids, self.sorted_ids, self.position))
+
+
+# --- the two kinds of base index ---------------------------------------------------------------
+
+class DhashBase:
+    """Groups of dhash words with 16-bit-chunk postings (multi-index hashing)."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray):
+        self.groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3))
+        self.postings, self.offsets = self._postings(self.groups.keys)
+
+    @staticmethod
+    def chunks(words: np.ndarray) -> np.ndarray:
+        """(u, 3) uint64 -> (u, 12) chunk values, chunk c = 16 bits of word c // 4."""
+        words = words.reshape(-1, 3)
+        parts = [(words[:, c // 4] >> np.uint64(16 * (c % 4))) & np.uint64(0xFFFF) for c in range(CHUNKS)]
+        return np.stack(parts, axis=1).astype(np.int64) if len(words) else np.empty((0, CHUNKS), np.int64)
+
+    @classmethod
+    def _postings(cls, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For chunk c and value v, groups postings[offsets[c·65536 + v]:offsets[… + 1]]."""
+        chunks = cls.chunks(keys)
+        u = len(keys)
+        postings = np.empty(CHUNKS * u, dtype=np.int32)
+        offsets = np.empty(CHUNKS * BUCKETS + 1, dtype=np.int64)
+        for c in range(CHUNKS):
+            column = chunks[:, c].astype(np.uint16)
+            postings[c * u:(c + 1) * u] = np.argsort(column, kind="stable")
+            counts = np.bincount(column, minlength=BUCKETS)
+            offsets[c * BUCKETS] = c * u
+            np.cumsum(counts[:-1], out=offsets[c * BUCKETS + 1:(c + 1) * BUCKETS])
+            offsets[c * BUCKETS + 1:(c + 1) * BUCKETS] += c * u
+        offsets[-1] = CHUNKS * u
+        return postings, offsets
+
+    def thresholds(self, query_chunks: np.ndarray, radius: int) -> np.ndarray:
+        """Per-chunk bit thresholds t_c with sum(t_c + 1) = radius + 1; the chunks whose own
+        bucket is fullest get the lower thresholds."""
+        need = radius + 1
+        base, extra = divmod(need, CHUNKS)
+        own = self.offsets[np.arange(CHUNKS) * BUCKETS + query_chunks + 1] - \
+            self.offsets[np.arange(CHUNKS) * BUCKETS + query_chunks]
+        fullest_first = np.argsort(-own, kind="stable")
+        thresholds = np.full(CHUNKS, base, dtype=np.int64)  # t_c + 1
+        thresholds[fullest_first[: CHUNKS - extra]] = base
+        thresholds[fullest_first[CHUNKS - extra:]] = base + 1
+        return thresholds - 1
+
+    @staticmethod
+    def lookups(thresholds: np.ndarray) -> int:
+        return sum(len(BALLS[t]) for t in thresholds if t >= 0) if thresholds.max() < len(BALLS) else 1 << 30
+
+    def within(self, query: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every group within `radius` bits of `query`, with its distance (exact)."""
+        radius = int(np.floor(radius))
+        keys = self.groups.keys
+        if len(keys) == 0 or radius < 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
+        query_chunks = self.chunks(query)[0]
+        thresholds = self.thresholds(query_chunks, radius)
+        if self.lookups(thresholds) > MAX_LOOKUPS:
+            distances = hamming(keys, query)
+            found = np.flatnonzero(distances <= radius)
+            return found, distances[found]
+        buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ BALLS[t])
+                                  for c, t in enumerate(thresholds) if t >= 0])
+        low = self.offsets[buckets]
+        candidates = self.postings[ranges(low, self.offsets[buckets + 1] - low)]
+        distances = hamming(keys[candidates], query)
+        keep = distances <= radius
+        found, first = np.unique(candidates[keep], return_index=True)
+        return found.astype(np.int64), distances[keep][first]
+
+    def radii(self, query: np.ndarray, radius: float, limit: int) -> Iterator[float]:
+        """Radii to try in turn; the last is `radius` itself."""
+        if radius > SINGLE_STEP_RADIUS:
+            yield SINGLE_STEP_RADIUS
+        yield radius
+
+    @property
+    def nbytes(self) -> int:
+        return self.groups.nbytes + self.postings.nbytes + self.offsets.nbytes
+
+
+class HistogramBase:
+    """Groups of normalised histograms in a k-d tree (exact radius and kNN queries)."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray):
+        self.groups = Groups.of(ids, np.asarray(values, dtype=np.float64).reshape(-1, 12))
+        self.tree = cKDTree(self.groups.keys, copy_data=False, balanced_tree=False) if len(ids) else None
+
+    def within(self, query: np.ndarray, radius: float, p: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.tree is None:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        found = np.asarray(self.tree.query_ball_point(query, radius * (1 + PAD) + PAD, p=p), dtype=np.int64)
+        distances = NORMS[p](self.groups.keys[found], query)
+        keep = distances <= radius
+        return found[keep], distances[keep]
+
+    def radii(self, query: np.ndarray, radius: float, limit: int, p: int) -> Iterator[float]:
+        """Distance of the k-th nearest group (k = limit, 4·limit, …) while below `radius`."""
+        k = limit
+        while self.tree is not None and k < len(self.groups.keys):
+            distances, _ = self.tree.query(query, k=k, p=p, distance_upper_bound=radius * (1 + PAD) + PAD)
+            kth = float(np.atleast_1d(distances)[-1])
+            if not np.isfinite(kth) or kth * (1 + PAD) + PAD >= radius:
+                break
+            yield kth * (1 + PAD) + PAD
+            k *= 4
+        yield radius
+
+    @property
+    def nbytes(self) -> int:
+        tree = self.tree.indices.nbytes if self.tree is not None else 0
+        return self.groups.nbytes + tree + 64 * max(1, len(self.groups.keys)) // 8  # nodes, roughly
+
+
+# --- the index: base + delta, snapshots, updates ------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    base: DhashBase | HistogramBase
+    alive: np.ndarray         # (n,) bool over base.groups.ids
+    delta_ids: np.ndarray     # (m,) int64
+    delta_values: np.ndarray  # (m, width)
+
+    @property
+    def size(self) -> int:
+        return int(self.alive.sum()) + len(self.delta_ids)
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Search results, best first: image ids, distances, and whether the mirrored query matched."""
+
+    ids: np.ndarray
+    distances: np.ndarray
+    mirrored: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Index:
+    """An exact index of one fingerprint kind; safe for concurrent searches and updates."""
+
+    width: int
+    dtype: type
+
+    def __init__(self, ids: Sequence[int] | np.ndarray = (), values: np.ndarray | None = None,
+                 rebuild_at: int = 20_000):
+        ids = np.asarray(ids, dtype=np.int64)
+        values = self._empty() if values is None else np.asarray(values, dtype=self.dtype).reshape(-1, self.width)
+        self.rebuild_at = rebuild_at
+        self._lock = threading.Lock()
+        self._rebuilding = False
+        self._delta: dict[int, np.ndarray | None] = {}
+        base = self.build(ids, values)
+        self.snapshot = Snapshot(base, np.ones(len(base.groups.ids), dtype=bool), ids[:0], values[:0])
+
+    # subclass hooks
+    def build(self, ids: np.ndarray, values: np.ndarray) -> DhashBase | HistogramBase:
+        raise NotImplementedError
+
+    def _empty(self) -> np.ndarray:
+        return np.empty((0, self.width), dtype=self.dtype)
+
+    # changes
+    def upsert(self, ids: Sequence[int] | np.ndarray, values: np.ndarray) -> None:
+        """Add or replace the fingerprints of these images."""
+        values = np.asarray(values, dtype=self.dtype).reshape(-1, self.width)
+        self._change({int(i): values[n].copy() for n, i in enumerate(np.asarray(ids, dtype=np.int64))})
+
+    def remove(self, ids: Sequence[int] | np.ndarray) -> None:
+        self._change({int(i): None for i in np.asarray(ids, dtype=np.int64)})
+
+    def _change(self, changes: dict[int, np.ndarray | None]) -> None:
+        if not changes:
+            return
+        with self._lock:
+            self._delta.update(changes)
+            snapshot = self.snapshot
+            rows = snapshot.base.groups.rows_of(np.fromiter(changes, dtype=np.int64, count=len(changes)))
+            alive = snapshot.alive
+            if len(rows) and alive[rows].any():
+                alive = alive.copy()
+                alive[rows] = False
+            self.snapshot = Snapshot(snapshot.base, alive, *self._delta_arrays())
+
+    def _delta_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        present = [(i, v) for i, v in self._delta.items() if v is not None]
+        if not present:
+            return np.empty(0, dtype=np.int64), self._empty()
+        return (np.fromiter((i for i, _ in present), dtype=np.int64, count=len(present)),
+                np.stack([v for _, v in present]))
+
+    def needs_rebuild(self) -> bool:
+        return len(self._delta) >= max(self.rebuild_at, len(self.snapshot.alive) // 20) and not self._rebuilding
+
+    def rebuild(self) -> None:
+        """Fold the delta into a new base; changes made meanwhile stay in the new delta."""
+        with self._lock:
+            if self._rebuilding:
+                return
+            self._rebuilding = True
+            snapshot, folded = self.snapshot, dict(self._delta)
+        try:
+            groups = snapshot.base.groups
+            keep = snapshot.alive
+            base_ids = groups.ids[keep]
+            base_values = np.repeat(groups.keys, np.diff(groups.start), axis=0)[keep]
+            base = self.build(np.concatenate([base_ids, snapshot.delta_ids]),
+                              np.concatenate([base_values, snapshot.delta_values]))
+            with self._lock:
+                self._delta = {i: v for i, v in self._delta.items() if folded.get(i, _MISSING) is not v}
+                alive = np.ones(len(base.groups.ids), dtype=bool)
+                if self._delta:
+                    alive[base.groups.rows_of(np.fromiter(self._delta, dtype=np.int64))] = False
+                self.snapshot = Snapshot(base, alive, *self._delta_arrays())
+        finally:
+            self._rebuilding = False
+
+    def rebuild_in_background(self) -> None:
+        if self.needs_rebuild():
+            threading.Thread(target=self.rebuild, name="similarity-index-rebuild", daemon=True).start()
+
+    # searching
+    def __len__(self) -> int:
+        return self.snapshot.size
+
+    @property
+    def nbytes(self) -> int:
+        snapshot = self.snapshot
+        return snapshot.base.nbytes + snapshot.alive.nbytes + snapshot.delta_ids.nbytes + snapshot.delta_values.nbytes
+
+
+_MISSING = object()
+
+
+def _best(ids: np.ndarray, distances: np.ndarray, mirrored: np.ndarray, limit: int) -> Hits:
+    """One entry per image (its smallest distance, the direct query winning ties), best
+    `limit` by (distance, id)."""
+    order = np.lexsort((mirrored, ids, distances))
+    ids, distances, mirrored = ids[order], distances[order], mirrored[order]
+    _, first = np.unique(ids, return_index=True)
+    first.sort()
+    first = first[:limit]
+    return Hits(ids[first], distances[first], mirrored[first])
+
+
+class DhashIndex(Index):
+    width, dtype = 3, np.uint64
+
+    def build(self, ids: np.ndarray, values: np.ndarray) -> DhashBase:
+        return DhashBase(ids, values)
+
+    def search(self, queries: Sequence[np.ndarray], radius: float, limit: int) -> Hits:
+        """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`."""
+        snapshot = self.snapshot
+        found = [_search_one(snapshot, np.asarray(q, dtype=np.uint64), radius, limit,
+                             snapshot.base.within, snapshot.base.radii, hamming, n > 0)
+                 for n, q in enumerate(queries)]
+        return _best(*(np.concatenate(parts) for parts in zip(*found)), limit)
+
+
+class HistogramIndex(Index):
+    width, dtype = 12, np.float64
+
+    def build(self, ids: np.ndarray, values: np.ndarray) -> HistogramBase:
+        return HistogramBase(ids, values)
+
+    def upsert_counts(self, ids: Sequence[int] | np.ndarray, counts: np.ndarray) -> None:
+        self.upsert(ids, normalise_histograms(counts))
+
+    def search(self, query: np.ndarray, radius: float, limit: int, p: int) -> Hits:
+        """The `limit` images nearest to `query` (normalised) within `radius` in the L`p` norm."""
+        snapshot = self.snapshot
+        base = snapshot.base
+        found = _search_one(snapshot, np.asarray(query, dtype=np.float64), radius, limit,
+                            lambda q, r: base.within(q, r, p), lambda q, r, k: base.radii(q, r, k, p),
+                            NORMS[p], False)
+        return _best(*found, limit)
+
+
+def _search_one(snapshot: Snapshot, query: np.ndarray, radius: float, limit: int, within, radii,
+                distance, mirrored: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Alive base images within the first tried radius holding ≥ `limit` of them (or all within
+    `radius`), plus every delta image within `radius`: a superset of the true top `limit`."""
+    for tried in radii(query, radius, limit):
+        groups, distances = within(query, min(tried, radius))
+        ids, distances = snapshot.base.groups.expand(groups, distances, snapshot.alive)
+        if len(ids) >= limit:
+            break
+    delta = distance(snapshot.delta_values, query) if len(snapshot.delta_ids) else np.empty(0)
+    near = delta <= radius
+    ids = np.concatenate([ids, snapshot.delta_ids[near]])
+    distances = np.concatenate([distances.astype(np.float64), delta[near].astype(np.float64)])
+    return ids, distances, np.full(len(ids), mirrored)
+
+
+def brute_force(ids: np.ndarray, values: np.ndarray, queries: Sequence[np.ndarray], radius: float, limit: int,
+                distance: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Hits:
+    """The reference: measure every image, keep those within `radius`, best `limit` by (distance, id)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    parts = []
+    for n, query in enumerate(queries):
+        d = distance(values, query).astype(np.float64)
+        near = d <= radius
+        parts.append((ids[near], d[near], np.full(int(near.sum()), n > 0)))
+    return _best(*(np.concatenate(p) for p in zip(*parts)), limit)

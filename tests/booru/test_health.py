@@ -1,0 +1,37 @@
+"""Health and stats, and what clients see when the database is away."""
+from __future__ import annotations
+
+from booru import create_app
+from tests.booru.helpers import add_subreddit, submission
+from tests.support import free_port
+
+
+def test_health_reports_the_database(api):
+    response = api.get("/api/health", role=None)
+    assert response.status_code == 200
+    assert response.json["status"] == "ok" and "PostgreSQL" in response.json["database"]
+
+
+def test_stats_count_every_state(app, api):
+    add_subreddit(app)
+    subs = [submission("a1"), submission("a2"), submission("a3", url="https://v.redd.it/x", link_type=None)]
+    api.post("/api/submission", json={"submissions": subs})
+    api.post("/api/link/claim", json={"limit": 1}, role="parsa")
+    stats = api.get("/api/stats", role="reader").json
+    assert stats["links"] == {"pending": 1, "claimed": 1, "done": 0, "failed": 0, "dead": 0, "unsupported": 1}
+    assert stats["images"] == {"pending": 0, "claimed": 0, "encoded": 0, "failed": 0}
+    assert stats["submissions"] == 3
+    assert [s["name"] for s in stats["subreddits"]] == ["pics"]
+    output = app.test_cli_runner().invoke(args=["stats"]).output
+    assert "submissions  3" in output and "unsupported 1" in output and "r/pics" in output
+
+
+def test_database_away_is_503_with_a_message_not_a_traceback():
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/booru"
+    client = create_app({"SQLALCHEMY_DATABASE_URI": closed}).test_client()
+    health = client.get("/api/health")
+    assert health.status_code == 503
+    assert health.json["status"] == "unavailable" and "unavailable" in health.json["database"]
+    stats = client.get("/api/stats", headers={"X-API-Key": "lzb_anything"})
+    assert stats.status_code == 503
+    assert stats.json == {"message": "the database is unavailable; try again shortly"}
