@@ -1,0 +1,1 @@
+"""Coco: claims images from booru, downloads them safely and posts their fingerprints."""

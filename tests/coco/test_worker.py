@@ -1,0 +1,186 @@
+"""Coco's chapter logic against the fake internet and an in-memory booru client."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+
+import pytest
+
+from coco.worker import Coco, removed_placeholder
+from common.client import BooruError
+from common.config import load_settings
+from common.fingerprint import fingerprint
+from tests.common.test_fingerprint import png_claiming
+
+
+class FakeBooru:
+    """The three calls Coco makes, with leases and 409s like booru's."""
+
+    def __init__(self, urls: list[str]):
+        self.queue = [{"id": n, "url": url, "md5": None, "lease": f"lease-{n}"} for n, url in enumerate(urls, 1)]
+        self.fingerprints: list[dict] = []
+        self.failures: list[dict] = []
+        self.stale: set[int] = set()
+        self.calls: list[str] = []
+
+    def claim_images(self, limit: int) -> list[dict]:
+        batch, self.queue = self.queue[:limit], self.queue[limit:]
+        return batch
+
+    def _check(self, reports: list[dict]) -> None:
+        stale = sorted(str(r["id"]) for r in reports if r["id"] in self.stale)
+        if stale:
+            raise BooruError(409, "these leases are no longer held", {"message": "stale", "errors": {"stale": stale}})
+
+    def post_fingerprints(self, items: list[dict]) -> dict:
+        self.calls.append("fingerprints")
+        self._check(items)
+        self.fingerprints += items
+        return {"updated": len(items)}
+
+    def images_failed(self, items: list[dict]) -> dict:
+        self.calls.append("failed")
+        self._check(items)
+        self.failures += items
+        return {"updated": len(items)}
+
+    def by_id(self) -> dict[int, dict]:
+        return {**{f["id"]: f for f in self.fingerprints}, **{f["id"]: f for f in self.failures}}
+
+
+@pytest.fixture
+def settings():
+    return dataclasses.replace(load_settings(), chapter_interval=0.1, coco_batch=64, coco_threads=4,
+                               coco_processes=1, max_image_bytes=200_000, fetch_timeout=1.0, fetch_deadline=2.0)
+
+
+def make_coco(settings, urls: list[str], **kw) -> tuple[Coco, FakeBooru]:
+    booru = FakeBooru(urls)
+    return Coco(booru, settings, **kw), booru
+
+
+def test_good_images_are_fingerprinted_and_failures_reported_with_reasons(fakenet, settings, caplog):
+    jpeg = fakenet.route_image("https://i.redd.it/good.jpg", width=800, height=600, seed=1)
+    png = fakenet.route_image("https://i.imgur.com/good.png", fmt="PNG", width=300, height=200, seed=2)
+    fakenet.route("GET", "https://i.redd.it/gone.jpg", status=404, body="not found", content_type="text/plain")
+    fakenet.route("GET", "https://i.redd.it/deleted.jpg", status=410, body="", content_type="text/plain")
+    fakenet.route_image("https://i.redd.it/busy.jpg")
+    fakenet.fail("https://i.redd.it/busy.jpg", times=5, status=429, headers={"Retry-After": "30"})
+    fakenet.route_image("https://i.redd.it/down.jpg")
+    fakenet.fail("https://i.redd.it/down.jpg", times=5, status=503)
+    fakenet.route("GET", "https://i.redd.it/page.jpg", body=b"<!DOCTYPE html><html>removed</html>",
+                  content_type="image/jpeg")
+    fakenet.route("GET", "https://example.com/page.html", body=b"<html></html>", content_type="text/html")
+    fakenet.route_image("https://i.imgur.com/removed.png", fmt="PNG", width=161, height=81)
+    fakenet.redirect("https://i.imgur.com/vanished.jpg", "https://i.imgur.com/removed.png")
+    fakenet.route("GET", "https://i.redd.it/bomb.png", body=png_claiming(100_000, 100_000), content_type="image/png")
+    fakenet.route("GET", "https://i.redd.it/huge.jpg", body=b"\xff\xd8\xff" + b"\0" * 300_000, content_type="image/jpeg")
+    fakenet.route_image("https://i.redd.it/cut.jpg", width=640, height=480)
+    fakenet.truncate("https://i.redd.it/cut.jpg", times=5)
+    fakenet.route("GET", "https://i.redd.it/broken.jpg", body=jpeg[: len(jpeg) // 2], content_type="image/jpeg")
+    urls = ["https://i.redd.it/good.jpg", "https://i.imgur.com/good.png", "https://i.redd.it/gone.jpg",
+            "https://i.redd.it/deleted.jpg", "https://i.redd.it/busy.jpg", "https://i.redd.it/down.jpg",
+            "https://i.redd.it/page.jpg", "https://example.com/page.html", "https://i.imgur.com/vanished.jpg",
+            "https://i.redd.it/bomb.png", "https://i.redd.it/huge.jpg", "https://i.redd.it/cut.jpg",
+            "https://i.redd.it/broken.jpg", "http://169.254.169.254/latest/meta-data/"]
+    coco, booru = make_coco(settings, urls)
+    with caplog.at_level(logging.INFO):
+        chapter = coco.run_once()
+    coco.close()
+
+    results = booru.by_id()
+    assert sorted(results) == list(range(1, len(urls) + 1))
+    assert results[1] == fingerprint(jpeg).to_payload(id=1, lease="lease-1")
+    assert results[2] == fingerprint(png).to_payload(id=2, lease="lease-2")
+    expected = {  # id: (permanent, words in the reason)
+        3: (True, "404"), 4: (True, "410"), 5: (False, "429"), 6: (False, "503"),
+        7: (True, "not an image"), 8: (True, "content type"), 9: (True, "removed"),
+        10: (True, "bomb"), 11: (True, "too large"), 12: (False, ""), 13: (True, "undecodable"),
+        14: (True, "not public"),
+    }
+    for image_id, (permanent, words) in expected.items():
+        report = results[image_id]
+        assert report["permanent"] is permanent, report
+        assert words in report["error"], report
+    assert results[5]["retry_after"] == 30
+    assert (chapter["claimed"], chapter["encoded"], chapter["failed"]) == (14, 2, 12)
+    assert "coco chapter: " in caplog.text and "claimed=14" in caplog.text
+
+
+def test_same_url_is_downloaded_once_and_same_bytes_fingerprinted_once(fakenet, settings):
+    data = fakenet.route_image("https://i.redd.it/repost.jpg", seed=9)
+    fakenet.route("GET", "https://i.imgur.com/mirror.jpg", body=data, content_type="image/jpeg")
+    urls = ["https://i.redd.it/repost.jpg"] * 3 + ["https://i.imgur.com/mirror.jpg"]
+    coco, booru = make_coco(settings, urls)
+    chapter = coco.run_once()
+    coco.close()
+    assert len(fakenet.seen("https://i.redd.it/repost.jpg")) == 1
+    assert len(booru.fingerprints) == 4 and not booru.failures
+    assert {f["sha256"] for f in booru.fingerprints} == {fingerprint(data).sha256}
+    assert chapter["downloaded"] == 2 and chapter["same_content"] == 1
+
+
+def test_process_pool_gives_the_same_fingerprints(fakenet, settings):
+    images = {f"https://i.redd.it/p{n}.png": fakenet.route_image(f"https://i.redd.it/p{n}.png", fmt="PNG",
+                                                                  width=200 + n, height=150, seed=n)
+              for n in range(4)}
+    fakenet.route("GET", "https://i.redd.it/bad.jpg", body=b"\xff\xd8\xff\xe0garbage", content_type="image/jpeg")
+    coco, booru = make_coco(settings, [*images, "https://i.redd.it/bad.jpg"], processes=2)
+    try:
+        coco.run_once()
+    finally:
+        coco.close()
+    assert {f["id"] for f in booru.fingerprints} == {1, 2, 3, 4}
+    for n, data in enumerate(images.values(), 1):
+        assert booru.by_id()[n]["dhash"] == fingerprint(data).dhash
+    assert booru.failures[0]["id"] == 5 and booru.failures[0]["permanent"]
+
+
+def test_leases_lost_meanwhile_are_dropped_and_the_rest_reported(fakenet, settings):
+    for n in range(3):
+        fakenet.route_image(f"https://i.redd.it/l{n}.jpg", seed=n)
+    coco, booru = make_coco(settings, [f"https://i.redd.it/l{n}.jpg" for n in range(3)])
+    booru.stale = {2}
+    chapter = coco.run_once()
+    coco.close()
+    assert sorted(f["id"] for f in booru.fingerprints) == [1, 3]
+    assert chapter["stale"] == 1 and chapter["encoded"] == 2
+
+
+def test_a_trickling_host_fails_transiently_within_the_deadline_and_the_rest_goes_on(fakenet, settings):
+    fakenet.route_image("https://i.redd.it/slow.jpg")
+    fakenet.hang("https://i.redd.it/slow.jpg", seconds=10, trickle=True)
+    fakenet.route_image("https://i.redd.it/fine.jpg")
+    settings = dataclasses.replace(settings, max_image_bytes=32 * 1024 * 1024)  # the trickle declares 10 MiB
+    coco, booru = make_coco(settings, ["https://i.redd.it/slow.jpg", "https://i.redd.it/fine.jpg"])
+    started = time.monotonic()
+    coco.run_once()
+    coco.close()
+    assert time.monotonic() - started < settings.fetch_deadline + 2
+    assert [f["id"] for f in booru.fingerprints] == [2]
+    assert booru.failures[0]["id"] == 1 and not booru.failures[0]["permanent"]
+
+
+def test_sigterm_mid_batch_reports_nothing_for_images_not_started(fakenet, settings):
+    fakenet.route_image("https://i.redd.it/first.jpg")
+    fakenet.hang("https://i.redd.it/first.jpg", seconds=1.0, trickle=False)
+    for n in range(3):
+        fakenet.route_image(f"https://i.redd.it/later{n}.jpg", seed=n)
+    settings = dataclasses.replace(settings, fetch_deadline=5.0, fetch_timeout=3.0)
+    urls = ["https://i.redd.it/first.jpg"] + [f"https://i.redd.it/later{n}.jpg" for n in range(3)]
+    coco, booru = make_coco(settings, urls, threads=1)
+    threading.Timer(0.3, coco.stop).start()
+    chapter = coco.run_once()
+    coco.close()
+    assert chapter["skipped"] == 3
+    reported = set(booru.by_id())
+    assert reported <= {1} and not reported & {2, 3, 4}
+
+
+def test_removed_placeholder_detection():
+    assert removed_placeholder("https://i.imgur.com/removed.png", b"")
+    assert removed_placeholder("https://imgur.com/removed.png", b"")
+    assert not removed_placeholder("https://i.imgur.com/abc.png", b"png")
+    assert not removed_placeholder("https://example.com/removed.png", b"png")
