@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg2.errors
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
@@ -91,6 +92,9 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if isinstance(exc, DataError):
             return error_response(422, "a value is out of range or of the wrong kind")
+        if isinstance(exc.orig, psycopg2.errors.UndefinedTable):
+            log.error("the database schema is missing: run `flask --app booru db upgrade` (scripts/start does)")
+            return error_response(503, "the database schema is not installed yet; try again shortly")
         if _database_down(exc):
             log.warning("database unavailable: %s", str(exc.orig).strip().splitlines()[0] if exc.orig else exc)
             return error_response(503, "the database is unavailable; try again shortly")
