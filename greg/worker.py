@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
-from common.client import BooruClient, BooruError
+from common.client import BooruClient, BooruError, BooruUnavailable
 from common.config import Settings
 from common.daemon import Chapter, Daemon
 from greg.format import BadPost, format_submission, iso, parse_time
@@ -119,14 +119,15 @@ class Greg(Daemon):
     def unusable_sources(self, subreddits: list[dict], report: Chapter) -> set[str]:
         """Sources that cannot work this chapter, each logged once (missing credentials...)."""
         unusable: set[str] = set()
-        for spec in {s.get("source") or self.settings.greg_source for s in subreddits}:
+        specs = {s.get("source") or self.settings.greg_source for s in subreddits}
+        for spec in specs | {self.settings.greg_source}:
             try:
-                names = [n for n in (plan(spec).archive, plan(spec).live) if n]
+                chosen = plan(spec)
             except ValueError as exc:
                 log.error("greg: %s", exc)
                 report.add("errors")
                 continue
-            for name in names:
+            for name in filter(None, (chosen.archive, chosen.live)):
                 problem = self.source(name).problem() if name not in unusable else None
                 if problem:
                     log.warning("greg: %s", problem)
@@ -185,14 +186,15 @@ class Greg(Daemon):
                     break
         except Interrupted:
             return None
+        except (BooruUnavailable, BooruError):
+            raise
         except UpstreamError as exc:
-            report.add("errors")
-            key = f"{source} r/{name}" if exc.subreddit_only else source
-            if exc.subreddit_only:
-                trouble.report(key, exc.reason)
-            else:
-                wait = self.backoff.fail(source, exc.retry_after)
-                trouble.report(key, f"{exc.reason}; backing off {wait:.0f}s")
+            self.upstream_failed(source, name, exc, report)
+            return None
+        except Exception as exc:  # a surprise from a source library must not crash-loop greg
+            log.debug("greg: %s failed on r/%s", source, name, exc_info=True)
+            self.upstream_failed(source, name, UpstreamError(
+                f"unexpected {exc.__class__.__name__}: {exc}"), report)
             return None
         finally:
             close = getattr(pages, "close", None)
@@ -202,6 +204,15 @@ class Greg(Daemon):
         trouble.clear(source)
         trouble.clear(f"{source} r/{name}")
         return mark_at
+
+    def upstream_failed(self, source: str, name: str, exc: UpstreamError, report: Chapter) -> None:
+        """Log once, count, and back the source off (not for one subreddit's own trouble)."""
+        report.add("errors")
+        if exc.subreddit_only:
+            trouble.report(f"{source} r/{name}", exc.reason)
+            return
+        wait = self.backoff.fail(source, exc.retry_after)
+        trouble.report(source, exc.reason, f"; backing off {wait:.0f}s")
 
     def post(self, name: str, posts: list[dict], report: Chapter) -> None:
         submissions, bad = format_all(posts, subreddit=name)

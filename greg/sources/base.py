@@ -26,8 +26,11 @@ from datetime import datetime
 from typing import Any, Iterator, Protocol
 
 import requests
+import urllib3
 
 log = logging.getLogger("greg.sources")
+
+MAX_BODY = 64 * 1024 * 1024     # an archive page is ~1 MB; anything near this is not one
 
 
 @dataclass
@@ -67,19 +70,20 @@ class Interrupted(Exception):
 
 
 class Trouble:
-    """Log each upstream problem once per source, and its recovery once."""
+    """Log each upstream problem once (per source and reason), and its recovery once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._current: dict[str, str] = {}
 
-    def report(self, key: str, reason: str, level: int = logging.WARNING) -> bool:
+    def report(self, key: str, reason: str, detail: str = "", level: int = logging.WARNING) -> bool:
+        """Log `key: reason detail` unless `reason` is already the known trouble of `key`."""
         with self._lock:
             if self._current.get(key) == reason:
-                log.debug("%s: still failing: %s", key, reason)
+                log.debug("%s: still failing: %s%s", key, reason, detail)
                 return False
             self._current[key] = reason
-        log.log(level, "%s: %s", key, reason)
+        log.log(level, "%s: %s%s", key, reason, detail)
         return True
 
     def clear(self, key: str) -> None:
@@ -139,12 +143,9 @@ class JsonGetter:
             if attempt:
                 self.sleep(wait)
             try:
-                response = self.session.get(url, params=params, headers=self.headers,
-                                            timeout=self.timeout)
-            except requests.Timeout:
-                reason, wait = f"{url} timed out after {self.timeout:.0f}s", backoff(attempt)
-            except requests.RequestException as exc:
-                reason, wait = f"{url} unreachable ({exc.__class__.__name__})", backoff(attempt)
+                response = self.fetch(url, params)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, TimeoutError) as exc:
+                reason, wait = describe(url, exc, self.timeout), backoff(attempt)
             else:
                 self.respect_rate_limit(response)
                 reason, wait = self.judge(response, attempt)
@@ -153,8 +154,24 @@ class JsonGetter:
                     return response.json()
             if wait > self.max_wait:
                 break
-            trouble.report(self.name, f"{reason}; retrying in {wait:.0f}s")
+            trouble.report(self.name, reason, f"; retrying in {wait:.0f}s")
         raise UpstreamError(reason, retry_after=wait)
+
+    def fetch(self, url: str, params: dict[str, Any] | None) -> requests.Response:
+        """GET with a wall-clock deadline and a size cap, so a trickling server cannot hang greg."""
+        deadline = time.monotonic() + self.timeout * 3
+        with self.session.get(url, params=params, headers=self.headers, timeout=self.timeout,
+                              stream=True) as response:
+            chunks, size = [], 0
+            while chunk := response.raw.read1(1 << 16, decode_content=True):
+                chunks.append(chunk)
+                size += len(chunk)
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no complete answer within {self.timeout * 3:.0f}s")
+                if size > MAX_BODY:
+                    raise requests.RequestException(f"answer larger than {MAX_BODY} bytes")
+            response._content = b"".join(chunks)
+        return response
 
     def judge(self, response: requests.Response, attempt: int) -> tuple[str, float]:
         """('', 0) for a usable answer, else (reason, seconds to wait before retrying)."""
@@ -191,6 +208,14 @@ class JsonGetter:
     def sleep(self, seconds: float) -> None:
         if self.stop.wait(max(0.0, seconds)):
             raise Interrupted(f"{self.name}: stopping")
+
+
+def describe(url: str, exc: BaseException, timeout: float) -> str:
+    """A clear reason for a failed request: timeouts named as such, whatever layer raised them."""
+    text = f"{exc.__class__.__name__}: {exc}"
+    if isinstance(exc, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
+        return f"{url} timed out (timeout {timeout:.0f}s)"
+    return f"{url} unreachable ({exc.__class__.__name__})"
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:

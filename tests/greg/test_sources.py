@@ -233,3 +233,49 @@ def test_stop_interrupts_a_rate_limit_wait(fakenet, stop):
         collect(source.fetch_since("art", datetime.fromtimestamp(1700000000, timezone.utc)))
     assert time.monotonic() - started < 5
     assert caught.type.__name__ in ("Interrupted", "UpstreamError")
+
+
+def test_registry_sources_carry_name_example_and_kind():
+    from greg.sources import SOURCES
+    assert set(SOURCES) == {"reddit", "pushshift", "arctic_shift"}
+    for name, cls in SOURCES.items():
+        assert cls.name == name and f"GREG_SOURCE={name}" in cls.example
+        assert isinstance(cls.live, bool)
+    assert [n for n, c in SOURCES.items() if c.live] == ["reddit"]
+
+
+def test_arctic_shift_timeout_is_retried(fakenet, stop, caplog):
+    posts = [payloads.reddit_post(f"to{n:03d}", "art", f"https://i.redd.it/to{n}.png", 1700000000 + n)
+             for n in range(20)]
+    fakenet.route("GET", ARCTIC, handler=arctic_handler(posts))
+    fakenet.hang(ARCTIC, times=1, seconds=3)
+    source = ArcticShiftSource(make_settings(), stop)
+    source.http.timeout = 0.5
+    with caplog.at_level(logging.WARNING):
+        got, _ = collect(source.fetch_since("art", datetime.fromtimestamp(1700000000, timezone.utc)))
+    assert len(got) == 20
+    assert any("timed out" in r.getMessage() for r in caplog.records)
+
+
+def test_pmaw_leaves_greg_signal_handlers_in_place(fakenet, stop):
+    import signal
+    mine = lambda *_: None  # noqa: E731
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        fakenet.route("GET", PUSHSHIFT, handler=payloads.pushshift_handler(archive_posts("science", 5, 1600000000)))
+        collect(PushshiftSource(make_settings(), stop).fetch_since(
+            "science", datetime.fromtimestamp(1600000000, timezone.utc),
+            before=datetime.fromtimestamp(1600100000, timezone.utc)))
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_arctic_shift_truncated_answer_is_retried(fakenet, stop):
+    posts = [payloads.reddit_post(f"tr{n:03d}", "art", f"https://i.redd.it/tr{n}.png", 1700000000 + n)
+             for n in range(30)]
+    fakenet.route("GET", ARCTIC, handler=arctic_handler(posts))
+    fakenet.truncate(ARCTIC, times=1)
+    got, _ = collect(ArcticShiftSource(make_settings(), stop).fetch_since(
+        "art", datetime.fromtimestamp(1700000000, timezone.utc)))
+    assert len(got) == 30
