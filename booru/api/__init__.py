@@ -8,6 +8,7 @@ from booru.api.base import BooruApi
 from booru.api.openapi import OpenApi
 from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, LinkClaim,
                               LinkList, LinksOfType)
+from booru.api.similarity import SimilarityFile, SimilarityUrl
 
 ROUTES = [
     (Health, "/api/health"),
@@ -26,6 +27,8 @@ ROUTES = [
     (Histograms, "/api/histogram"),
     (Dhashes, "/api/dhash"),
     (OpenApi, "/api/openapi.json"),
+    (SimilarityUrl, "/api/similarity/url"),
+    (SimilarityFile, "/api/similarity/file"),
 ]
 
 

@@ -1,0 +1,211 @@
+"""Reverse image search (DESIGN.md §9): fingerprint the query, search the exact in-memory
+indexes, describe the hits.
+
+Each booru process keeps one dhash index and one histogram index (booru.func.similarity_index),
+loaded from the database on first use and kept in step by polling at query time (at most every
+POLL_SECONDS) for rows whose `written_xid` is at least the oldest transaction that was still
+running at the previous poll (migration 0002): every committed insert and rewrite is seen,
+even one that committed out of order. Rows deleted with their image are dropped when a search
+meets them.
+
+Distances, as the seed named them:
+* `dhash_xor_norm`: bits differing between the 192-bit dhashes (3 channels × 64), 0..192; the
+  query's mirrored dhash is searched too and a hit found through it says `mirrored: true`.
+* `abs_norm`: L1 distance between the 12-bin histograms, each channel divided by its pixel
+  count (so each channel sums to 1), 0..6.
+* `eucl_norm`: L2 distance between the same normalised histograms, 0..√6.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import select, text
+
+from booru.errors import Unusable
+from booru.extensions import db
+from booru.func.similarity_index import DhashIndex, HistogramIndex, Hits, dhash_words, normalise_histograms
+from booru.func.tags import tags_of
+from booru.models import Image, Submission
+from common.fetch import IMAGE_TYPES, FetchError, fetch
+from common.fingerprint import CHANNELS, Fingerprint, ImageError, fingerprint
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+# Defaults chosen from bench/search_quality.py (true matches of transformed copies, real photos).
+DEFAULT_RADIUS = {"dhash_xor_norm": 32.0, "abs_norm": 0.25, "eucl_norm": 0.12}
+# Distance at which the score reaches 0: about what unrelated images differ by.
+SCORE_SCALE = {"dhash_xor_norm": 96.0, "abs_norm": 1.0, "eucl_norm": 0.5}
+NORM_P = {"abs_norm": 1, "eucl_norm": 2}
+FETCH_DEADLINE = 30.0
+
+
+# --- loading and following the fingerprint tables ---------------------------------------------
+
+DHASH_ROWS = ("SELECT id, red::bigint, green::bigint, blue::bigint FROM dhash "
+              "WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
+HISTOGRAM_ROWS = ("SELECT id, " + ", ".join(f"coalesce({c}[{i}], 0)::bigint" for c in CHANNELS for i in range(1, 5))
+                  + " FROM histogram WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
+SINCE = " AND written_xid >= %s::xid8"
+
+
+def parse_binary_copy(data: bytes, columns: int) -> np.ndarray:
+    """Rows of a `COPY … (FORMAT binary)` whose columns are all NOT NULL bigints, as int64."""
+    if len(data) < 21:
+        return np.empty((0, columns), dtype=np.int64)
+    extension = int.from_bytes(data[15:19], "big")
+    body = data[19 + extension: len(data) - 2]  # the trailer is a field count of -1
+    layout = [("fields", ">i2")]
+    for n in range(columns):
+        layout += [(f"length{n}", ">i4"), (f"value{n}", ">i8")]
+    rows = np.frombuffer(body, dtype=np.dtype(layout))
+    return np.stack([rows[f"value{n}"].astype(np.int64) for n in range(columns)], axis=1) \
+        if len(rows) else np.empty((0, columns), dtype=np.int64)
+
+
+def read_rows(select_sql: str, since: str | None) -> tuple[str, np.ndarray]:
+    """(oldest running transaction, rows) read in one snapshot; rows written from `since` on only
+    when given."""
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            xmin = connection.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")).scalar_one()
+            cursor = connection.connection.dbapi_connection.cursor()
+            statement = select_sql if since is None else select_sql + cursor.mogrify(SINCE, (since,)).decode()
+            buffer = io.BytesIO()
+            cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT binary)", buffer)
+            cursor.close()
+    columns = select_sql.count(",") + 1
+    return xmin, parse_binary_copy(buffer.getvalue(), columns)
+
+
+@dataclass
+class Follower:
+    """One index kept in step with its table."""
+
+    kind: str  # "dhash" or "histogram"
+    index: DhashIndex | HistogramIndex | None = None
+    xmin: str | None = None
+    polled: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self) -> DhashIndex | HistogramIndex:
+        with self.lock:
+            if self.index is None:
+                self._load()
+            elif time.monotonic() - self.polled >= POLL_SECONDS:
+                self._poll()
+        self.index.rebuild_in_background()
+        return self.index
+
+    def _rows(self) -> str:
+        return DHASH_ROWS if self.kind == "dhash" else HISTOGRAM_ROWS
+
+    def _load(self) -> None:
+        started = time.monotonic()
+        self.xmin, rows = read_rows(self._rows(), None)
+        ids, values = rows[:, 0], self._values(rows)
+        self.index = DhashIndex(ids, values) if self.kind == "dhash" else HistogramIndex(ids, values)
+        self.polled = time.monotonic()
+        log.info("similarity index %s: %d images, %.0f MiB, loaded in %.1f s", self.kind, len(ids),
+                 self.index.nbytes / 2**20, self.polled - started)
+
+    def _poll(self) -> None:
+        self.xmin, rows = read_rows(self._rows(), self.xmin)
+        self.polled = time.monotonic()
+        if len(rows):
+            self.index.upsert(rows[:, 0], self._values(rows))
+
+    def _values(self, rows: np.ndarray) -> np.ndarray:
+        if self.kind == "dhash":
+            return np.ascontiguousarray(rows[:, 1:4]).view(np.uint64)
+        return normalise_histograms(rows[:, 1:13])
+
+
+def followers() -> dict[str, Follower]:
+    """This process's indexes for the app's database."""
+    return current_app.extensions.setdefault("lzb_similarity", {
+        "dhash": Follower("dhash"), "histogram": Follower("histogram")})
+
+
+def index_for(algorithm: str) -> DhashIndex | HistogramIndex:
+    return followers()["dhash" if algorithm == "dhash_xor_norm" else "histogram"].current()
+
+
+# --- the query image ----------------------------------------------------------------------------
+
+def fetch_image(url: str) -> bytes:
+    """The image at a user's URL, through the safe fetcher only."""
+    settings = current_app.config["SETTINGS"]
+    try:
+        return fetch(url, max_bytes=settings.max_image_bytes, timeout=settings.fetch_timeout,
+                     deadline=min(settings.fetch_deadline, FETCH_DEADLINE), accept_types=IMAGE_TYPES).content
+    except FetchError as exc:
+        raise Unusable(f"cannot fetch the image at url: {exc.reason}", {"url": [exc.reason]}) from None
+
+
+def fingerprint_query(data: bytes, field_name: str) -> Fingerprint:
+    try:
+        return fingerprint(data, current_app.config["SETTINGS"].max_image_pixels, mirrored=True)
+    except ImageError as exc:
+        raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
+
+
+# --- searching ------------------------------------------------------------------------------------
+
+def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_distance: float | None) -> dict:
+    """The hits for a fingerprinted query image, best first (distance, then image id)."""
+    radius = DEFAULT_RADIUS[algorithm] if max_distance is None else float(max_distance)
+    index = index_for(algorithm)
+    for _ in range(5):
+        hits = _search_index(index, query, algorithm, radius, limit)
+        described = describe_hits(hits, algorithm)
+        if len(described) == len(hits):
+            break
+        gone = set(hits.ids.tolist()) - {hit["id"] for hit in described}
+        index.remove(sorted(gone))  # deleted with their image since the index saw them
+    return {"algorithm": algorithm, "max_distance": radius, "hits": described}
+
+
+def _search_index(index, query: Fingerprint, algorithm: str, radius: float, limit: int) -> Hits:
+    if algorithm == "dhash_xor_norm":
+        queries = [dhash_words(*(query.dhash[c] for c in CHANNELS))]
+        if query.dhash_mirrored:
+            queries.append(dhash_words(*(query.dhash_mirrored[c] for c in CHANNELS)))
+        return index.search(queries, radius, limit)
+    counts = np.array([[v for c in CHANNELS for v in query.histogram[c]]])
+    return index.search(normalise_histograms(counts)[0], radius, limit, NORM_P[algorithm])
+
+
+def score(distance: float, algorithm: str) -> float:
+    """0–100, 100 for identical fingerprints, 0 at about the distance of unrelated images."""
+    return round(max(0.0, 100.0 * (1.0 - distance / SCORE_SCALE[algorithm])), 2)
+
+
+def describe_hits(hits: Hits, algorithm: str) -> list[dict]:
+    """Each hit with its image and post; hits whose image no longer exists are left out."""
+    ids = [int(i) for i in hits.ids]
+    if not ids:
+        return []
+    rows = {row.id: row for row in db.session.execute(
+        select(Image.id, Image.url, Image.submission_id, Submission.title, Submission.subreddit,
+               Submission.author, Submission.created, Submission.nsfw)
+        .join(Submission, Image.submission_id == Submission.id).where(Image.id.in_(ids)))}
+    tags = tags_of([i for i in ids if i in rows])
+    described = []
+    for image_id, distance, mirrored in zip(ids, hits.distances.tolist(), hits.mirrored.tolist()):
+        row = rows.get(image_id)
+        if row is None:
+            continue
+        described.append({
+            "id": image_id, "url": row.url, "post": f"https://redd.it/{row.submission_id}",
+            "submission_id": row.submission_id, "title": row.title, "subreddit": row.subreddit,
+            "author": row.author, "created": row.created, "nsfw": row.nsfw, "tags": tags[image_id],
+            "distance": distance, "score": score(distance, algorithm), "mirrored": bool(mirrored)})
+    return described
