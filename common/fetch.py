@@ -11,6 +11,9 @@
 * redirects are followed by hand, each hop checked again;
 * connect/read timeouts, a wall-clock deadline while streaming, and a byte cap.
 
+Known limit: while the status line and headers arrive, only the per-read timeout applies
+(http.client reads them); the deadline is enforced from the body on.
+
 Tests reach a local server by monkeypatching :func:`address_allowed` (the one address
 policy) and :func:`resolve` (the one name-resolution hook); nothing else opens loopback.
 """
@@ -271,13 +274,14 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 10, 
 def _send(session: requests.Session, url: str, headers: dict | None, timeout: float,
           ends: float) -> requests.Response:
     """One hop: check, pin (unless proxied), send without following redirects."""
-    settings = session.merge_environment_settings(url, {}, True, None, None)
-    proxy = select_proxy(url, settings["proxies"])
-    target = check_target(url, proxied=proxy is not None)
+    _split(url)  # scheme, credentials and host before anything else
     try:
         prepared = session.prepare_request(requests.Request("GET", url, headers=_headers(session, headers)))
-    except (requests.exceptions.InvalidURL, ValueError, UnicodeError) as exc:
+    except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
         raise FetchError(f"invalid URL: {exc}", permanent=True, url=url) from None
+    settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+    proxy = select_proxy(prepared.url, settings["proxies"])
+    target = check_target(prepared.url, proxied=proxy is not None)  # the IDNA-encoded name
     if target.address is not None:
         _pin(prepared, target)
         adapter, proxies = _PINNED, {}

@@ -297,6 +297,12 @@ def test_fetches_an_image_connecting_to_the_checked_address(server, allow_loopba
     assert host == f"public.test:{server.port}"
 
 
+def test_international_names_are_checked_and_sent_in_their_ascii_form(server, allow_loopback):
+    result = fetch.fetch(f"http://bücher.test:{server.port}/host")
+    assert result.content.decode() == f"xn--bcher-kva.test:{server.port}"
+    assert allow_loopback == ["xn--bcher-kva.test"]
+
+
 def test_redirects_are_followed_and_rechecked(server):
     target = url(server, "/image.png", host="cdn.test")
     result = fetch.fetch(url(server, f"/redirect?to={target}"))
