@@ -9,18 +9,34 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from booru import auth
 from booru.errors import ApiError
 from booru.func import stats as stats_func
 from booru.func import subreddits
 
-keys = AppGroup("keys", help="Create, list and revoke API keys.")
-subreddit = AppGroup("subreddit", help="Register subreddits.")
+keys = DatabaseAwareGroup("keys", help="Create, list and revoke API keys.")
+subreddit = DatabaseAwareGroup("subreddit", help="Register subreddits.")
 
 
 def _fail(exc: ApiError) -> None:
     raise click.ClickException(exc.message)
+
+
+def _unavailable(exc: OperationalError) -> click.ClickException:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return click.ClickException(f"the database is unavailable ({reason}); is the stack running? (scripts/start)")
+
+
+class DatabaseAwareGroup(AppGroup):
+    """Commands whose database is away end with one clear line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            raise _unavailable(exc) from None
 
 
 @keys.command("create")
@@ -66,7 +82,10 @@ def add_subreddit(name: str, source: str | None) -> None:
 @with_appcontext
 def print_stats() -> None:
     """Print the state of the archive and the queues."""
-    data = stats_func.archive_stats()
+    try:
+        data = stats_func.archive_stats()
+    except OperationalError as exc:
+        raise _unavailable(exc) from None
     click.echo(f"submissions  {data['submissions']}")
     click.echo(f"fingerprints {data['fingerprints']}")
     click.echo("links        " + "  ".join(f"{k} {v}" for k, v in data["links"].items()))

@@ -35,3 +35,12 @@ def test_database_away_is_503_with_a_message_not_a_traceback():
     stats = client.get("/api/stats", headers={"X-API-Key": "lzb_anything"})
     assert stats.status_code == 503
     assert stats.json == {"message": "the database is unavailable; try again shortly"}
+
+
+def test_cli_with_the_database_away_says_so_in_one_line():
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/booru"
+    runner = create_app({"SQLALCHEMY_DATABASE_URI": closed}).test_cli_runner()
+    for args in (["keys", "list"], ["stats"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0
+        assert "the database is unavailable" in result.output and "Traceback" not in result.output
