@@ -16,9 +16,6 @@ from booru.errors import ApiError
 from booru.func import stats as stats_func
 from booru.func import subreddits
 
-keys = DatabaseAwareGroup("keys", help="Create, list and revoke API keys.")
-subreddit = DatabaseAwareGroup("subreddit", help="Register subreddits.")
-
 
 def _fail(exc: ApiError) -> None:
     raise click.ClickException(exc.message)
@@ -37,6 +34,10 @@ class DatabaseAwareGroup(AppGroup):
             return super().invoke(ctx)
         except OperationalError as exc:
             raise _unavailable(exc) from None
+
+
+keys = DatabaseAwareGroup("keys", help="Create, list and revoke API keys.")
+subreddit = DatabaseAwareGroup("subreddit", help="Register subreddits.")
 
 
 @keys.command("create")
