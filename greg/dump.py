@@ -28,7 +28,7 @@ log = logging.getLogger("greg.dump")
 
 CHUNK = 1 << 22          # decompressed bytes handed to the matcher at once
 WINDOW = 1 << 31         # the dumps are compressed with --long=31
-Sink = Callable[[list[dict]], None]
+Sink = Callable[[list[dict]], "int | None"]   # returns how many booru refused (None = 0)
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Stats:
     lines: int = 0
     matched: int = 0
     posted: int = 0
+    rejected: int = 0
     bad: int = 0
     bytes_read: int = 0
     interrupted: bool = False
@@ -163,20 +164,20 @@ class Importer:
         return out
 
     def flush(self, submissions: list[dict]) -> None:
-        self.sink(submissions)
-        self.stats.posted += len(submissions)
+        rejected = self.sink(submissions) or 0
+        self.stats.posted += len(submissions) - rejected
+        self.stats.rejected += rejected
 
 
 def booru_sink(client: BooruClient, stop: threading.Event, max_wait: float = 60.0) -> Sink:
     """Post a batch, waiting out booru outages (the same batch again, so none is lost)."""
     from greg.worker import post_batches
 
-    def sink(submissions: list[dict]) -> None:
+    def sink(submissions: list[dict]) -> int:
         wait = 1.0
         while True:
             try:
-                post_batches(client, submissions, batch=len(submissions))
-                return
+                return post_batches(client, submissions, batch=len(submissions))[1]
             except BooruUnavailable as exc:
                 log.warning("dump: %s; retrying the batch in %.0fs", exc, wait)
                 if stop.wait(wait):
@@ -185,8 +186,9 @@ def booru_sink(client: BooruClient, stop: threading.Event, max_wait: float = 60.
     return sink
 
 
-def null_sink(submissions: list[dict]) -> None:
+def null_sink(submissions: list[dict]) -> int:
     """Discard (benchmarks, dry runs)."""
+    return 0
 
 
 def install_interrupt(importer: Importer) -> None:
@@ -204,7 +206,7 @@ def summary(stats: Stats, seconds: float) -> str:
     rate = stats.lines / seconds if seconds > 0 else 0.0
     state = "interrupted (re-run to finish; booru upserts, nothing is duplicated)" if stats.interrupted else "done"
     return (f"greg import {state}: lines={stats.lines} matched={stats.matched} posted={stats.posted} "
-            f"bad={stats.bad} elapsed={seconds:.1f}s ({rate:,.0f} lines/s)")
+            f"rejected={stats.rejected} bad={stats.bad} elapsed={seconds:.1f}s ({rate:,.0f} lines/s)")
 
 
 def main(paths: list[str], names: list[str], batch: int, client: BooruClient,
@@ -214,16 +216,19 @@ def main(paths: list[str], names: list[str], batch: int, client: BooruClient,
     if missing:
         log.error("greg import: no such file: %s", ", ".join(missing))
         return 2
-    canonical = {}
     try:
-        known = client.subreddits()
-        canonical = {s["name"].lower(): s["name"] for s in known}
-        if not names:
-            names = list(canonical.values())
-            log.info("greg import: no --subreddit given; keeping booru's %d subreddits", len(names))
+        canonical = {s["name"].lower(): s["name"] for s in client.subreddits()}
     except BooruUnavailable as exc:
         log.error("greg import: %s", exc)
         return 1
+    if not names:
+        names = list(canonical.values())
+        log.info("greg import: no --subreddit given; keeping booru's %d subreddits", len(names))
+    unknown = sorted({n.removeprefix("r/") for n in names if n.removeprefix("r/").lower() not in canonical})
+    if unknown:
+        log.error("greg import: not registered in booru: %s (register first: POST /api/subreddit "
+                  "with an admin key)", ", ".join(unknown))
+        return 2
     if not names:
         log.error("greg import: booru has no subreddits and no --subreddit was given; nothing to keep")
         return 2

@@ -142,7 +142,9 @@ class Greg(Daemon):
             return  # logged once per chapter by unusable_sources
         try:
             if spec.live not in unusable and self.backoff.ready(spec.live):
-                self.run_live(subreddit, spec, report)
+                updated = self.run_live(subreddit, spec, report)
+                if updated is not None:
+                    subreddit = {**subreddit, "updated": iso(updated)}
             if spec.archive and spec.archive not in unusable and self.backoff.ready(spec.archive):
                 self.run_archive(subreddit, spec.archive, report)
         except BooruError as exc:
@@ -151,7 +153,8 @@ class Greg(Daemon):
             log.warning("greg: r/%s vanished from booru meanwhile: %s", subreddit["name"], exc)
             report.add("errors")
 
-    def run_live(self, subreddit: dict, spec: Plan, report: Chapter) -> None:
+    def run_live(self, subreddit: dict, spec: Plan, report: Chapter) -> datetime | None:
+        """Fetch from `updated` (or creation) on; returns the new `updated`, None on failure."""
         name = subreddit["name"]
         start = parse_time(subreddit.get("updated")) or parse_time(subreddit.get("created")) or EPOCH
         source = self.source(spec.live)
@@ -159,15 +162,19 @@ class Greg(Daemon):
                              report, limit=None if source.live else PAGES_PER_CHAPTER)
         if moved is not None:
             self.client.update_subreddit(name, last_polled=iso(datetime.now(timezone.utc)))
+            if moved == start and parse_time(subreddit.get("updated")) is None:
+                return None  # nothing fetched: still no live high-water mark
+        return moved
 
     def run_archive(self, subreddit: dict, archive: str, report: Chapter) -> None:
-        """Backfill from `backfilled_until` (or creation) up to the live source's `updated`."""
+        """Backfill from `backfilled_until` (or creation) up to the live source's `updated`
+        (up to now while the live source has no high-water mark yet)."""
         name = subreddit["name"]
-        updated = parse_time(subreddit.get("updated"))
+        bound = parse_time(subreddit.get("updated")) or datetime.now(timezone.utc)
         start = parse_time(subreddit.get("backfilled_until")) or parse_time(subreddit.get("created")) or EPOCH
-        if updated is None or start >= updated:
+        if start >= bound:
             return
-        pages = self.source(archive).fetch_since(name, start, updated)
+        pages = self.source(archive).fetch_since(name, start, bound)
         self.consume(archive, name, pages, "backfilled_until", start, report, limit=PAGES_PER_CHAPTER)
 
     def consume(self, source: str, name: str, pages: Iterator[Page], mark: str,

@@ -240,3 +240,47 @@ def test_dump_import_interrupted_and_rerun_gives_each_once(live_booru, fakenet, 
         assert cur.fetchone() == (2000, 2000)
         cur.execute("SELECT count(*) FROM link")
         assert cur.fetchone()[0] == 2000
+
+
+def test_pushshift_source_with_token(live_booru, fakenet, run_daemon):
+    created = 1600000000
+    posts = [payloads.reddit_post(f"ps{n:04d}", "science", f"https://i.redd.it/ps{n}.png", created + 1800 * n,
+                                  f"Study {n} & results")
+             for n in range(240)]
+    register(live_booru, fakenet, "science", float(created))
+    fakenet.route("GET", "https://pushshift.example.org/reddit/submission/search",
+                  handler=payloads.pushshift_handler(posts, shape="2022"))
+    greg = run_daemon("greg", env={"GREG_SOURCE": "pushshift", "PUSHSHIFT_URL": "https://pushshift.example.org",
+                                   "PUSHSHIFT_TOKEN": "moderator-token", "CHAPTER_INTERVAL": "0.5"})
+    wait_until(lambda: len(submissions(live_booru, "science")) == 240, timeout=90, message="240 archived posts")
+    got = submissions(live_booru, "science")
+    assert got["ps0001"]["title"] == "Study 1 & results"
+    wait_until(lambda: epoch(subreddit(live_booru, "science")["updated"]) >= float(posts[-1]["created_utc"]),
+               timeout=30, message="updated at the newest archived post")
+    stop_ok(greg)
+    seen = fakenet.seen("https://pushshift.example.org/reddit/submission/search")
+    assert seen and all(r.header("Authorization") == "Bearer moderator-token" for r in seen)
+
+
+def test_archive_still_backfills_when_live_credentials_are_missing(live_booru, fakenet, run_daemon):
+    created = 1650000000
+    history = [payloads.reddit_post(f"nc{n:03d}", "art", f"https://i.redd.it/nc{n}.png", created + 600 * n)
+               for n in range(120)]
+    register(live_booru, fakenet, "art", float(created))
+    fakenet.route("GET", ARCTIC, handler=arctic_handler(history))
+    greg = run_daemon("greg", env={**REDDIT_ENV, "GREG_SOURCE": "arctic_shift,reddit",
+                                   "REDDIT_CLIENT_ID": "", "REDDIT_CLIENT_SECRET": ""})
+    wait_until(lambda: len(submissions(live_booru, "art")) == 120, timeout=60, message="archive backfill")
+    state = subreddit(live_booru, "art")
+    assert state["updated"] is None and epoch(state["backfilled_until"]) == float(history[-1]["created_utc"])
+    stop_ok(greg)
+    assert "REDDIT_CLIENT_ID" in greg.output()
+
+
+def test_dump_import_refuses_unregistered_subreddits(live_booru, fakenet, run_daemon, tmp_path):
+    register(live_booru, fakenet, "pics", 1201233135.0)
+    path = write_dump(tmp_path / "RS.zst", dump_posts(30, ("pics", "art")))
+    run = run_daemon("greg", "import", str(path), "--subreddit", "pics", "--subreddit", "art", "--no-progress")
+    assert run.wait(30) == 2
+    assert "not registered in booru: art" in run.output()
+    assert submissions(live_booru, "pics") == {}
