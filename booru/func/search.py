@@ -69,7 +69,7 @@ def parse_binary_copy(data: bytes, columns: int) -> np.ndarray:
         if len(rows) else np.empty((0, columns), dtype=np.int64)
 
 
-def read_rows(select_sql: str, since: str | None) -> tuple[str, np.ndarray]:
+def read_rows(select_sql: str, columns: int, since: str | None) -> tuple[str, np.ndarray]:
     """(oldest running transaction, rows) read in one snapshot; rows written from `since` on only
     when given."""
     with db.engine.connect() as connection:
@@ -81,7 +81,6 @@ def read_rows(select_sql: str, since: str | None) -> tuple[str, np.ndarray]:
             buffer = io.BytesIO()
             cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT binary)", buffer)
             cursor.close()
-    columns = select_sql.count(",") + 1
     return xmin, parse_binary_copy(buffer.getvalue(), columns)
 
 
@@ -104,12 +103,12 @@ class Follower:
         self.index.rebuild_in_background()
         return self.index
 
-    def _rows(self) -> str:
-        return DHASH_ROWS if self.kind == "dhash" else HISTOGRAM_ROWS
+    def _rows(self) -> tuple[str, int]:
+        return (DHASH_ROWS, 4) if self.kind == "dhash" else (HISTOGRAM_ROWS, 13)
 
     def _load(self) -> None:
         started = time.monotonic()
-        self.xmin, rows = read_rows(self._rows(), None)
+        self.xmin, rows = read_rows(*self._rows(), None)
         ids, values = rows[:, 0], self._values(rows)
         self.index = DhashIndex(ids, values) if self.kind == "dhash" else HistogramIndex(ids, values)
         self.polled = time.monotonic()
@@ -117,7 +116,7 @@ class Follower:
                  self.index.nbytes / 2**20, self.polled - started)
 
     def _poll(self) -> None:
-        self.xmin, rows = read_rows(self._rows(), self.xmin)
+        self.xmin, rows = read_rows(*self._rows(), self.xmin)
         self.polled = time.monotonic()
         if len(rows):
             self.index.upsert(rows[:, 0], self._values(rows))

@@ -1,0 +1,241 @@
+"""Reverse image search through the API: the seed's calls and JSON, transformed and mirrored
+copies found, identical images together, new images findable at once, every bad input a 4xx."""
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+
+from booru.extensions import db
+from booru.func import search
+from common.fingerprint import fingerprint
+from tests.booru.helpers import seed_images
+from tests.fakenet.images import make_image
+
+SEEDS = [11, 22, 33, 44, 55, 66]
+
+
+def _encode(picture: Image.Image, fmt: str = "JPEG", **options) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def _picture(seed: int) -> Image.Image:
+    return Image.open(io.BytesIO(make_image(800, 600, "PNG", seed))).convert("RGB")
+
+
+def _claim(api, count: int) -> list[dict]:
+    response = api.post("/api/image/claim", role="coco", json={"limit": count})
+    assert response.status_code == 200, response.json
+    return sorted(response.json["items"], key=lambda item: item["id"])
+
+
+def _post_fingerprints(api, claimed: list[dict], images: list[bytes]) -> None:
+    items = [fingerprint(data).to_payload(id=item["id"], lease=item["lease"]) for item, data in zip(claimed, images)]
+    response = api.post("/api/image/fingerprints", role="coco", json={"items": items})
+    assert response.status_code == 200, response.json
+
+
+@pytest.fixture
+def archive(app, api) -> dict[int, int]:
+    """Six encoded images drawn from SEEDS; returns seed -> image id."""
+    seed_images(api, app, len(SEEDS))
+    claimed = _claim(api, len(SEEDS))
+    _post_fingerprints(api, claimed, [_encode(_picture(seed), "PNG") for seed in SEEDS])
+    return {seed: item["id"] for seed, item in zip(SEEDS, claimed)}
+
+
+def _search_file(api, data: bytes, query: str = "", role: str = "reader", **form):
+    return api.post("/api/similarity/file" + query, role=role, content_type="multipart/form-data",
+                    data={"image": (io.BytesIO(data), "query.jpg"), **form})
+
+
+def _ok(response) -> list[dict]:
+    assert response.status_code == 200, response.json
+    return response.json["hits"]
+
+
+# --- the seed's calls and JSON ------------------------------------------------------------------
+
+def test_transformed_copy_found_by_url_as_the_seed_sends_it(api, archive, fakenet):
+    small = _picture(33).resize((400, 300))
+    fakenet.route("GET", "https://i.imgur.com/copy.jpg", body=_encode(small, quality=75), content_type="image/jpeg")
+    hits = _ok(api.post("/api/similarity/url?algorithm=dhash_xor_norm&q=3", role="reader",
+                        data={"url": "https://i.imgur.com/copy.jpg"}))
+    best = hits[0]
+    assert best["id"] == archive[33] and not best["mirrored"]
+    assert best["post"] == f"https://redd.it/{best['submission_id']}"
+    assert best["url"].startswith("https://i.redd.it/") and best["subreddit"] == "pics"
+    assert set(best) >= {"title", "author", "created", "nsfw", "tags", "distance", "score"}
+    assert best["distance"] <= search.DEFAULT_RADIUS["dhash_xor_norm"] and 50 < best["score"] <= 100
+    assert len(hits) <= 3
+
+
+def test_json_body_with_every_parameter(api, archive, fakenet):
+    fakenet.route("GET", "https://i.redd.it/q.png", body=_encode(_picture(44), "PNG"), content_type="image/png")
+    for algorithm in ("dhash_xor_norm", "abs_norm", "eucl_norm"):
+        response = api.post("/api/similarity/url", role="reader", json={
+            "url": "https://i.redd.it/q.png", "algorithm": algorithm, "q": 1, "max_distance": 0})
+        hits = _ok(response)
+        assert response.json["algorithm"] == algorithm and response.json["max_distance"] == 0
+        assert [(h["id"], h["distance"], h["score"]) for h in hits] == [(archive[44], 0, 100)]
+
+
+def test_upload_as_the_seed_sends_it(api, archive):
+    data = _encode(ImageEnhance.Brightness(_picture(55)).enhance(1.2), quality=90)
+    hits = _ok(_search_file(api, data, "?algorithm=dhash_xor_norm&q=10"))
+    assert hits[0]["id"] == archive[55]
+    assert [h["distance"] for h in hits] == sorted(h["distance"] for h in hits)
+
+
+def test_parameters_in_the_multipart_form(api, archive):
+    hits = _ok(_search_file(api, _encode(_picture(11), "PNG"), algorithm="eucl_norm", q="2", max_distance="0.5"))
+    assert hits[0]["id"] == archive[11] and hits[0]["distance"] == 0 and len(hits) <= 2
+
+
+def test_mirrored_copy_found_and_marked(api, archive):
+    flipped = _encode(ImageOps.mirror(_picture(22)), quality=90)
+    best = _ok(_search_file(api, flipped))[0]
+    assert best["id"] == archive[22] and best["mirrored"] is True
+
+
+def test_captioned_copy_found(api, archive):
+    picture = _picture(66)
+    pen = ImageDraw.Draw(picture)
+    pen.rectangle((0, 540, 800, 600), fill=(255, 255, 255))
+    pen.text((20, 555), "when the code compiles on the first try", fill=(0, 0, 0))
+    assert _ok(_search_file(api, _encode(picture, quality=80)))[0]["id"] == archive[66]
+
+
+def test_unrelated_image_finds_nothing_near(api, archive):
+    assert _ok(_search_file(api, _encode(_picture(999), "PNG"))) == []
+
+
+def test_identical_images_found_together(app, api):
+    ids = seed_images(api, app, 8)
+    claimed = _claim(api, 8)
+    same, other = _encode(_picture(5), "PNG"), _encode(_picture(6), "PNG")
+    _post_fingerprints(api, claimed, [same] * 7 + [other])
+    hits = _ok(_search_file(api, same, "?q=100"))
+    assert [h["id"] for h in hits if h["distance"] == 0] == ids[:7]
+    assert _ok(_search_file(api, same, "?q=3"))[0]["id"] == ids[0]
+
+
+def test_new_image_findable_within_two_seconds(app, api, archive):
+    _ok(_search_file(api, _encode(_picture(11), "PNG")))  # the index is loaded now
+    ids = seed_images(api, app, 8, subreddit="art")
+    claimed = [item for item in _claim(api, 8) if item["id"] not in archive.values()]
+    new = _encode(_picture(777), "PNG")
+    _post_fingerprints(api, claimed[:1], [new])
+    posted = time.monotonic()
+    while True:
+        hits = _ok(_search_file(api, new, "?max_distance=0"))
+        if hits:
+            break
+        assert time.monotonic() - posted < 2.0, "the new image was not findable within 2 s"
+        time.sleep(0.05)
+    assert hits[0]["id"] == claimed[0]["id"] and hits[0]["subreddit"] == "art" and claimed[0]["id"] in ids
+
+
+def test_rewritten_fingerprint_followed(app, api, archive):
+    _ok(_search_file(api, _encode(_picture(11), "PNG")))
+    replacement = _encode(_picture(4242), "PNG")
+    with app.app_context():
+        from booru.func.images import write_dhashes
+        hexes = fingerprint(replacement).dhash
+        write_dhashes([{"id": archive[11], **hexes}])
+        db.session.commit()
+    time.sleep(search.POLL_SECONDS)
+    assert _ok(_search_file(api, replacement, "?max_distance=0"))[0]["id"] == archive[11]
+    assert archive[11] not in [h["id"] for h in _ok(_search_file(api, _encode(_picture(11), "PNG"),
+                                                                  "?max_distance=0"))]
+
+
+def test_deleted_images_drop_out(app, api, archive):
+    _ok(_search_file(api, _encode(_picture(11), "PNG")))
+    with app.app_context():
+        db.session.execute(db.text("DELETE FROM image WHERE id = :id"), {"id": archive[11]})
+        db.session.commit()
+    assert _ok(_search_file(api, _encode(_picture(11), "PNG"), "?max_distance=0")) == []
+
+
+# --- every bad input is a 4xx with a message --------------------------------------------------------
+
+def _refused(response, status: int = 422, field: str | None = None) -> str:
+    assert response.status_code == status, (response.status_code, response.json)
+    assert response.json["message"]
+    if field:
+        assert field in response.json.get("errors", {}), response.json
+    return response.json["message"]
+
+
+def test_no_url(api, archive):
+    _refused(api.post("/api/similarity/url", role="reader", data={}), field="url")
+    _refused(api.post("/api/similarity/url", role="reader", json={"q": 3}), field="url")
+
+
+def test_body_not_a_json_object(api, archive):
+    _refused(api.post("/api/similarity/url", role="reader", data="[1, 2]", content_type="application/json"), 400)
+    _refused(api.post("/api/similarity/url", role="reader", data="{nope", content_type="application/json"), 400)
+
+
+def test_unreachable_url(api, archive, fakenet):
+    fakenet.route("GET", "https://i.imgur.com/gone.jpg", status=404, body="not found")
+    assert "404" in _refused(api.post("/api/similarity/url", role="reader",
+                                      data={"url": "https://i.imgur.com/gone.jpg"}), field="url")
+    _refused(api.post("/api/similarity/url", role="reader", data={"url": "ftp://example.com/a.jpg"}), field="url")
+    _refused(api.post("/api/similarity/url", role="reader", data={"url": "not a url"}), field="url")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5000/api/health", "http://localhost/a.jpg", "http://10.0.0.8/a.jpg",
+                                 "http://169.254.169.254/latest/meta-data/", "http://[::1]/a.png",
+                                 "http://2130706433/a.jpg"])
+def test_private_address(api, archive, url):
+    assert "not public" in _refused(api.post("/api/similarity/url", role="reader", data={"url": url}), field="url")
+
+
+def test_not_an_image(api, archive, fakenet):
+    fakenet.route("GET", "https://example.com/page.jpg", body="<html><body>hi</body></html>", content_type="text/html")
+    fakenet.route("GET", "https://example.com/fake.jpg", body=b"\xff\xd8\xff" + b"junk" * 100, content_type="image/jpeg")
+    _refused(api.post("/api/similarity/url", role="reader", data={"url": "https://example.com/page.jpg"}), field="url")
+    _refused(api.post("/api/similarity/url", role="reader", data={"url": "https://example.com/fake.jpg"}), field="url")
+    _refused(_search_file(api, b"just some text"), field="image")
+    _refused(_search_file(api, b""), field="image")
+
+
+def test_decompression_bomb(api, archive, fakenet):
+    bomb = _encode(Image.new("L", (9000, 9000)), "PNG", optimize=True)  # 81 Mpx, a few KB
+    assert "bomb" in _refused(_search_file(api, bomb), field="image")
+    fakenet.route("GET", "https://i.redd.it/bomb.png", body=bomb, content_type="image/png")
+    assert "bomb" in _refused(api.post("/api/similarity/url", role="reader",
+                                       data={"url": "https://i.redd.it/bomb.png"}), field="url")
+
+
+def test_no_file(api, archive):
+    _refused(api.post("/api/similarity/file", role="reader", content_type="multipart/form-data", data={}),
+             field="image")
+    _refused(api.post("/api/similarity/file", role="reader", json={"url": "https://i.redd.it/x.jpg"}), field="image")
+
+
+@pytest.mark.parametrize("query", ["?algorithm=phash", "?q=0", "?q=101", "?q=ten", "?max_distance=-1",
+                                   "?max_distance=nan"])
+def test_bad_parameters(api, archive, query):
+    data = _encode(_picture(11), "PNG")
+    _refused(_search_file(api, data, query))
+    _refused(api.post("/api/similarity/url" + query, role="reader", data={"url": "https://i.redd.it/x.png"}))
+
+
+def test_bad_parameters_in_the_body(api, archive):
+    _refused(api.post("/api/similarity/url", role="reader", json={"url": "https://i.redd.it/x.png", "q": 500}),
+             field="q")
+    _refused(_search_file(api, _encode(_picture(11), "PNG"), algorithm="nope"), field="algorithm")
+
+
+def test_every_role_may_search_but_not_without_a_key(api, archive):
+    data = _encode(_picture(11), "PNG")
+    for role in ("reader", "greg", "parsa", "coco", "admin"):
+        assert _ok(_search_file(api, data, role=role))[0]["id"] == archive[11]
+    assert _search_file(api, data, role=None).status_code == 401
