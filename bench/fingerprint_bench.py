@@ -19,6 +19,7 @@ import resource
 import statistics
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from PIL import Image  # noqa: E402
 
 from common import fingerprint as fp  # noqa: E402
 
+warnings.filterwarnings("ignore", category=UserWarning)  # Pillow's advice on palette transparency (seed)
 CORPUS_LIST = Path(__file__).resolve().parent / "corpus" / "images.txt"
 BIG = 2_000_000
 
@@ -55,15 +57,16 @@ def ours(data: bytes) -> tuple[dict, dict]:
 PIPELINES = {"seed": seed_fingerprint, "ours": ours}
 
 
-def load(limit: int | None) -> list[tuple[str, bytes, str, int, bool]]:
-    """(path, bytes, format, pixels, opaque) for each corpus file."""
+def load(limit: int | None) -> list[tuple[str, bytes, str, int, bool, bool]]:
+    """(path, bytes, format, pixels, opaque, progressive) for each corpus file."""
     paths = [line for line in CORPUS_LIST.read_text().splitlines() if line][:limit]
     files = []
     for path in paths:
         data = Path(path).read_bytes()
         with Image.open(io.BytesIO(data)) as image:
             opaque = image.mode in ("RGB", "L", "CMYK", "YCbCr") and "transparency" not in image.info
-            files.append((path, data, image.format, image.size[0] * image.size[1], opaque))
+            files.append((path, data, image.format, image.size[0] * image.size[1], opaque,
+                          bool(image.info.get("progressive") or image.info.get("progression"))))
     return files
 
 
@@ -75,7 +78,7 @@ def single_core(files: list) -> tuple[dict, list[int], list[int]]:
     """Per-file seconds per pipeline, plus dhash bit differences on opaque JPEGs / all opaque."""
     times: dict[str, list[float]] = {"seed": [], "ours": []}
     jpeg_bits, opaque_bits = [], []
-    for index, (_, data, fmt, _, opaque) in enumerate(files):
+    for index, (_, data, fmt, _, opaque, _) in enumerate(files):
         order = ("seed", "ours") if index % 2 == 0 else ("ours", "seed")
         results = {}
         for name in order:
@@ -165,6 +168,8 @@ def main() -> int:
     print("single core (same process, alternating):")
     report_subset("whole corpus", files, times, [True] * len(files))
     report_subset(">= 2 MP JPEG", files, times, [f[2] == "JPEG" and f[3] >= BIG for f in files])
+    report_subset("  of which baseline", files, times, [f[2] == "JPEG" and f[3] >= BIG and not f[5] for f in files])
+    report_subset("  of which progressive", files, times, [f[2] == "JPEG" and f[3] >= BIG and f[5] for f in files])
     report_subset(">= 2 MP PNG", files, times, [f[2] == "PNG" and f[3] >= BIG for f in files])
     report_subset(">= 2 MP WEBP", files, times, [f[2] == "WEBP" and f[3] >= BIG for f in files])
     report_subset("< 2 MP (any format)", files, times, [f[3] < BIG for f in files])

@@ -37,6 +37,10 @@ REMOVED_PLACEHOLDERS = {
 REMOVED_MD5 = frozenset({"d835884373f4d6c8f24742ceabe74946"})  # imgur's removed.png
 
 
+class Skipped(Exception):
+    """Not attempted because Coco is stopping; the image is left to its lease."""
+
+
 class Failure(Exception):
     """Why an image could not be fingerprinted; `permanent` unless a retry could help."""
 
@@ -124,6 +128,9 @@ class Coco(Daemon):
         self.processes = max(1, processes or settings.coco_processes)
         self.fetcher = fetcher
         self.downloads = ThreadPoolExecutor(self.threads, thread_name_prefix="coco-download")
+        # Bodies held in memory at once (downloaded, not yet fingerprinted): bounded, because
+        # a batch of large files arriving faster than the pool fingerprints them would pile up.
+        self.slots = threading.BoundedSemaphore(self.threads + 2 * self.processes)
         self.pool: Executor | None = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor | None:
@@ -171,8 +178,20 @@ class Coco(Daemon):
                     self._downloaded(downloading.pop(future), future, by_sha, encoding, report)
                 elif future in encoding:
                     apply_encoding(encoding.pop(future), future)
+                    self.slots.release()
 
     def download(self, url: str) -> bytes:
+        """Take a memory slot (released once fingerprinted or failed), then fetch."""
+        self.slots.acquire()
+        try:
+            if self.stopping:
+                raise Skipped(url)
+            return self.fetch(url)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def fetch(self, url: str) -> bytes:
         """Fetch with the safe fetcher; a host's "removed" stand-in counts as gone."""
         fetched = self.fetcher(url, max_bytes=self.settings.max_image_bytes, timeout=self.settings.fetch_timeout,
                                deadline=self.settings.fetch_deadline, accept_types=fetch.IMAGE_TYPES)
@@ -184,7 +203,7 @@ class Coco(Daemon):
 
     def _downloaded(self, work: Work, future: Future, by_sha: dict[str, Future],
                     encoding: dict[Future, list[Work]], report: Chapter) -> None:
-        if future.cancelled():
+        if future.cancelled() or isinstance(future.exception(), Skipped):
             report.add("skipped", len(work.items))
             return
         error = future.exception()
@@ -198,6 +217,7 @@ class Coco(Daemon):
         shared = by_sha.get(digest)
         if shared is not None:
             report.add("same_content")
+            self.slots.release()
             if shared in encoding:
                 encoding[shared].append(work)
             else:
@@ -208,10 +228,13 @@ class Coco(Daemon):
         encoding[job] = [work]
 
     def _encode(self, data: bytes) -> Future:
+        """A future fingerprint: on the pool (a new one if the old broke), or computed inline."""
         if self.pool is not None:
             try:
                 return self.pool.submit(encode, data, self.settings.max_image_pixels)
             except BrokenProcessPool:
+                log.error("coco: the fingerprinting pool broke (a process died); starting a new one")
+                self.pool.shutdown(wait=False, cancel_futures=True)
                 self.pool = self._new_pool()
                 return self.pool.submit(encode, data, self.settings.max_image_pixels)
         inline: Future = Future()

@@ -3,10 +3,10 @@
 Steps (DESIGN §8): sniff the format from magic bytes (JPEG, PNG, GIF, WEBP only); read the
 header and refuse more than `max_pixels` before decoding anything; for JPEG let libjpeg
 decode at 1/2, 1/4 or 1/8 scale (`draft`) while staying at least 512×512; first frame of an
-animation; EXIF orientation applied; alpha and transparent palettes composed onto a white
-background; RGB; resize to 512×512 (Pillow's default filter, as the seed did; images at
-least 4× larger are first box-reduced by an integer factor); then a
-4-bin-per-channel `cv2.calcHist` histogram and an `imagehash.dhash` per channel.
+animation; EXIF orientation applied; resize to 512×512 (Pillow's default filter, as the
+seed did; images at least 4× larger are first box-reduced by an integer factor); alpha and
+transparent palettes composed onto a white background; RGB; then a 4-bin-per-channel
+`cv2.calcHist` histogram and an `imagehash.dhash` per channel.
 """
 from __future__ import annotations
 
@@ -119,42 +119,59 @@ def displayed_size(image: Image.Image) -> tuple[int, int]:
     return (height, width) if orientation(image) in (5, 6, 7, 8) else (width, height)
 
 
-def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, size: tuple[int, int] = SIZE) -> Image.Image:
-    """Decode to an upright RGB image, JPEGs at the smallest scale still ≥ `size`."""
+def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *,
+           size: tuple[int, int] | None = SIZE) -> Image.Image:
+    """The upright RGB image fingerprints are computed on: `size` (512×512), or full size if None."""
     image, _ = open_image(data, max_pixels)
-    return _prepare(image, size)
+    return render(image, size)
 
 
-def _prepare(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+def render(image: Image.Image, size: tuple[int, int] | None = SIZE) -> Image.Image:
+    """Load an opened image (JPEG via draft), orient it, resize it, flatten it to RGB.
+
+    Resizing comes before flattening: Pillow resizes RGBA/LA with premultiplied alpha, and
+    composing onto a flat background is linear, so the result is the same up to rounding
+    while the costly per-pixel work runs on 512×512 instead of the full image.
+    """
     try:
-        if image.format in ("JPEG", "MPO"):
+        if size is not None and image.format in ("JPEG", "MPO"):
             image.draft("RGB", size)
         image.load()
-        turn = orientation(image)
-        if turn != 1:
+        if orientation(image) != 1:
             image = ImageOps.exif_transpose(image) or image
-        return _to_rgb(image)
+        image = _resizable(image)
+        if size is not None and image.size != tuple(size):
+            image = image.resize(size, reducing_gap=REDUCING_GAP)
+        return _flatten(image)
     except ImageError:
         raise
     except Exception as exc:  # truncated data, corrupt streams, decoder limits
         raise ImageError(f"undecodable {image.format or 'image'}: {_short(exc)}") from None
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """RGB, with transparency composed onto the fixed background."""
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def _resizable(image: Image.Image) -> Image.Image:
+    """An image in a mode whose resize is a plain linear filter: RGB, RGBA, L or LA."""
+    if image.mode in ("RGB", "L") and "transparency" not in image.info:
+        return image
+    if image.mode in ("RGBA", "LA"):
+        return image
+    return image.convert("RGBA" if _has_alpha(image) else "RGB")
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB, with any transparency composed onto the fixed background."""
     if image.mode == "RGB":
         return image
-    if image.mode in ("RGBA", "LA", "La", "RGBa", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA"):
+        rgba = image.convert("RGBA") if image.mode == "LA" else image
         canvas = Image.new("RGB", rgba.size, BACKGROUND)
         canvas.paste(rgba, mask=rgba.getchannel("A"))
         return canvas
     return image.convert("RGB")
-
-
-def normalise(image: Image.Image, size: tuple[int, int] = SIZE) -> Image.Image:
-    """The 512×512 RGB image every fingerprint is computed on."""
-    return image if image.size == size else image.resize(size, reducing_gap=REDUCING_GAP)
 
 
 def histogram(image: Image.Image) -> dict[str, list[int]]:
@@ -185,7 +202,7 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, mirrored: 
     """Everything booru stores about an image's content, from its bytes."""
     image, mime = open_image(data, max_pixels)
     width, height = displayed_size(image)
-    small = normalise(_prepare(image, SIZE))
+    small = render(image, SIZE)
     return Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
         md5=hashlib.md5(data).hexdigest(),

@@ -139,7 +139,11 @@ def test_alpha_is_composed_onto_white():
     expected.paste((255, 255, 255), (0, 0, 100, 200))
     result = fp.fingerprint(encode(rgba, "PNG"))
     hist, hashes = reference(expected)
-    assert result.histogram == hist and result.dhash == hashes
+    # resized before composing (linear, premultiplied): equal but for the filter's ringing
+    # along the transparent edge, a column or two of 512
+    assert bits_apart(result.dhash, hashes) <= 1
+    for channel in hist:
+        assert sum(abs(a - b) for a, b in zip(result.histogram[channel], hist[channel])) <= 4 * 512
 
 
 def test_transparent_palette_gif_is_composed_onto_white():
@@ -151,7 +155,9 @@ def test_transparent_palette_gif_is_composed_onto_white():
     expected.paste((200, 30, 30), (32, 0, 64, 64))
     hist, hashes = reference(expected)
     result = fp.fingerprint(data)
-    assert result.histogram == hist and result.dhash == hashes
+    assert bits_apart(result.dhash, hashes) <= 1
+    for channel in hist:
+        assert sum(abs(a - b) for a, b in zip(result.histogram[channel], hist[channel])) <= 4 * 512
 
 
 def test_animated_gif_uses_its_first_frame():
