@@ -78,8 +78,9 @@ class RedditSource:
     def walk(self, subreddit: str) -> Iterator[dict]:
         """Raw post dicts of /r/<subreddit>/new, prawcore's errors turned into UpstreamError."""
         try:
-            for submission in self.reddit().subreddit(subreddit).new(limit=None):
-                yield as_dict(submission)
+            for item in self.reddit().subreddit(subreddit).new(limit=None):
+                if isinstance(item, praw.models.Submission):
+                    yield as_dict(item)
         except prawcore.exceptions.PrawcoreException as exc:
             raise translate(exc, subreddit) from exc
         except praw.exceptions.PRAWException as exc:

@@ -149,3 +149,11 @@ def test_recorded_pushshift_pages_unescaped(name):
     assert len(subs) == len(page) == 100
     assert not any("&amp;" in s["title"] or "&amp;" in s["links"][0]["url"] for s in subs)
     assert any("&" in s["title"] for s in subs)
+
+
+def test_recorded_gallery_submission():
+    comments = shared_json("reddit_comments_gallery_huw6vs_2020-07-20.json")
+    post = comments[0]["data"]["children"][0]["data"]
+    sub = format_submission(post)
+    assert sub["id"] == "huw6vs"
+    assert sub["links"] == [{"url": "https://www.reddit.com/gallery/huw6vs", "type": "reddit"}]

@@ -279,3 +279,19 @@ def test_arctic_shift_truncated_answer_is_retried(fakenet, stop):
     got, _ = collect(ArcticShiftSource(make_settings(), stop).fetch_since(
         "art", datetime.fromtimestamp(1700000000, timezone.utc)))
     assert len(got) == 30
+
+
+def test_recorded_crossposts_served_as_new(fakenet, stop):
+    overview = shared_json("reddit_user_overview_with_crossposts_2026-06-08.json")
+    things = overview["data"]["children"]            # t1 comments mixed in: only t3 are posts
+    fakenet.route("GET", NEW.format("redditstock"), handler=payloads.reddit_listing_handler(
+        [t["data"] for t in things]))
+    got, _ = collect(RedditSource(make_settings(), stop).fetch_since("redditstock", EPOCH))
+    t3 = [t["data"] for t in things if t["kind"] == "t3"]
+    assert [p["id"] for p in got] == [p["id"] for p in t3][:len(got)] and len(got) == len(t3)
+    for post in got:
+        sub = format_submission(post)
+        if post.get("crosspost_parent_list"):
+            parent = post["crosspost_parent_list"][-1]
+            assert sub["crosspost_parent"] == parent["id"]
+            assert sub["links"][0]["url"] == format_submission(parent)["links"][0]["url"]
