@@ -70,8 +70,10 @@ def normalise_metadata(metadata: Any, returned: int) -> dict:
     """Both API generations' metadata in the Dec-2022 shape PMAW reads."""
     metadata = metadata if isinstance(metadata, dict) else {}
     es = metadata.get("es") if isinstance(metadata.get("es"), dict) else {}
-    total = (es.get("hits") or {}).get("total", {}).get("value") if es else None
-    if total is None:
+    total = (es.get("hits") or {}).get("total") if es else None
+    if isinstance(total, dict):
+        total = total.get("value")
+    if not isinstance(total, (int, float)):
         total = metadata.get("total_results", returned)
     shards = es.get("_shards") or metadata.get("shards") or {"total": 1, "successful": 1}
     return {"es": {"hits": {"total": {"value": int(total or 0)}}, "_shards": shards}}

@@ -3,7 +3,6 @@ world (Reddit, Arctic Shift, Pushshift) is the fake internet."""
 from __future__ import annotations
 
 import signal
-import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
