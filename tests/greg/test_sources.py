@@ -295,3 +295,33 @@ def test_recorded_crossposts_served_as_new(fakenet, stop):
             parent = post["crosspost_parent_list"][-1]
             assert sub["crosspost_parent"] == parent["id"]
             assert sub["links"][0]["url"] == format_submission(parent)["links"][0]["url"]
+
+
+def with_headers(handler, headers: dict[str, str]):
+    def wrapped(request):
+        response = handler(request)
+        response.headers = {**(response.headers or {}), **headers}
+        return response
+    return wrapped
+
+
+def test_reddit_waits_for_ratelimit_reset(fakenet, stop):
+    posts = [payloads.reddit_post(f"rr{n:03d}", "pics", f"https://i.redd.it/rr{n}.png", 1776000000 - 60 * n)
+             for n in range(150)]
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-used": "600", "x-ratelimit-reset": "2"}
+    fakenet.route("GET", NEW.format("pics"), handler=with_headers(payloads.reddit_listing_handler(posts), headers))
+    started = time.monotonic()
+    got, _ = collect(RedditSource(make_settings(), stop).fetch_since("pics", EPOCH))
+    assert len(got) == 150 and len(fakenet.seen(NEW.format("pics"))) == 2
+    assert time.monotonic() - started >= 1.8        # prawcore slept until the window reset
+
+
+def test_arctic_shift_waits_for_ratelimit_reset(fakenet, stop):
+    posts = [payloads.reddit_post(f"ar{n:03d}", "art", f"https://i.redd.it/ar{n}.png", 1700000000 + n)
+             for n in range(150)]
+    fakenet.route("GET", ARCTIC, handler=with_headers(arctic_handler(posts),
+                                                      {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"}))
+    started = time.monotonic()
+    got, _ = collect(ArcticShiftSource(make_settings(), stop).fetch_since(
+        "art", datetime.fromtimestamp(1700000000, timezone.utc)))
+    assert len(got) == 150 and time.monotonic() - started >= 1.0
