@@ -1,7 +1,7 @@
 """Marshmallow schemas: request validation, response shapes and the OpenAPI document."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES, ROLES
 
@@ -15,26 +15,24 @@ MAX_BATCH = 5000
 MAX_LIMIT = 1000
 
 
-def _has_nul(value: object) -> bool:
+def _without_nul(value: object) -> object:
     if isinstance(value, str):
-        return "\x00" in value
+        return value.replace("\x00", "")
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return {k: _without_nul(v) for k, v in value.items()}
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        return [_without_nul(v) for v in value]
+    return value
 
 
 class Base(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    @pre_load
-    def refuse_nul(self, data, **kwargs):
-        """PostgreSQL text cannot hold NUL characters: refuse them up front."""
-        if _has_nul(data):
-            raise ValidationError("text must not contain NUL characters")
-        return data
+    @post_load
+    def drop_nul(self, data, **kwargs):
+        """PostgreSQL text cannot hold NUL characters; they carry nothing, so they are dropped."""
+        return _without_nul(data)
 
 
 # errors
@@ -180,6 +178,7 @@ def _reports(id_field: fields.Field, what: str) -> tuple[type[Schema], type[Sche
 
 
 IMAGE_ID = validate.Range(min=1, max=2**63 - 1)
+BIN = validate.Range(min=0, max=2**31 - 1)
 LinkLeaseBatchSchema, LinkFailureBatchSchema = _reports(fields.String(required=True, validate=POST_ID), "Link")
 ImageLeaseBatchSchema, ImageFailureBatchSchema = _reports(fields.Integer(required=True, validate=IMAGE_ID), "Image")
 
@@ -272,7 +271,7 @@ class ClaimedImageListSchema(Base):
 
 
 HistogramChannels = Base.from_dict({
-    c: fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
+    c: fields.List(fields.Integer(validate=BIN), required=True, validate=validate.Length(equal=4))
     for c in ("red", "green", "blue")}, name="HistogramChannels")
 DhashChannels = Base.from_dict({c: fields.String(required=True, validate=HEX16) for c in ("red", "green", "blue")},
                                  name="DhashChannels")
@@ -283,9 +282,9 @@ class FingerprintSchema(Base):
     lease = fields.UUID(required=True)
     sha256 = fields.String(required=True, validate=SHA256)
     md5 = fields.String(required=True, validate=MD5)
-    width = fields.Integer(required=True, validate=validate.Range(min=1))
-    height = fields.Integer(required=True, validate=validate.Range(min=1))
-    bytes = fields.Integer(required=True, validate=validate.Range(min=1))
+    width = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    height = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    bytes = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1))
     mime = fields.String(required=True, validate=validate.Length(max=32))
     histogram = fields.Nested(HistogramChannels, required=True)
     dhash = fields.Nested(DhashChannels, required=True)
@@ -297,9 +296,9 @@ class FingerprintBatchSchema(Base):
 
 class HistogramInSchema(Base):
     id = fields.Integer(required=True, validate=IMAGE_ID)
-    red = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
-    green = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
-    blue = fields.List(fields.Integer(validate=validate.Range(min=0)), required=True, validate=validate.Length(equal=4))
+    red = fields.List(fields.Integer(validate=BIN), required=True, validate=validate.Length(equal=4))
+    green = fields.List(fields.Integer(validate=BIN), required=True, validate=validate.Length(equal=4))
+    blue = fields.List(fields.Integer(validate=BIN), required=True, validate=validate.Length(equal=4))
 
 
 class DhashInSchema(Base):
@@ -321,7 +320,7 @@ class DhashBatchSchema(Base):
 class SimilarityQuery(Base):
     algorithm = fields.String(load_default="dhash_xor_norm", validate=validate.OneOf(ALGORITHMS))
     q = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
-    max_distance = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    max_distance = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=1e9))
 
 
 class SimilarityUrlSchema(SimilarityQuery):

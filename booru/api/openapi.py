@@ -10,7 +10,8 @@ from flask_restful import Resource
 
 from booru.api.base import responds
 from booru.auth import HEADER, requires
-from booru.schemas import ErrorSchema
+from booru.models import LINK_TYPES
+from booru.schemas import POST_ID, SUBREDDIT_NAME, ErrorSchema
 
 ERRORS = {
     400: "malformed request (not JSON, bad multipart)",
@@ -24,12 +25,19 @@ ERRORS = {
 METHODS = ("get", "post", "put", "delete")
 
 
+PATH_PARAMETERS = {
+    "name": {"type": "string", "pattern": SUBREDDIT_NAME.regex.pattern},
+    "submission_id": {"type": "string", "pattern": POST_ID.regex.pattern},
+    "link_type": {"type": "string", "enum": [*LINK_TYPES, "unsupported"]},
+    "image_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+}
+
+
 def _path(rule: str) -> tuple[str, list[dict]]:
     """Flask's /a/<int:x> -> OpenAPI's /a/{x} with its path parameters."""
     parameters = []
-    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        schema = {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
-        parameters.append({"in": "path", "name": name, "required": True, "schema": schema})
+    for _, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
+        parameters.append({"in": "path", "name": name, "required": True, "schema": PATH_PARAMETERS[name]})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), parameters
 
 

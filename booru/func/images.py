@@ -20,7 +20,7 @@ def post_images(images: list[dict]) -> dict[str, int]:
     ids = {submission_id for submission_id, _ in unique}
     known = set(db.session.scalars(select(Submission.id).where(Submission.id.in_(ids))))
     if ids - known:
-        raise Unusable("unknown submissions: " + ", ".join(sorted(ids - known)),
+        raise NotFound("unknown submissions: " + ", ".join(sorted(ids - known)),
                        {"submission_id": ["not found: " + i for i in sorted(ids - known)]})
     table = Image.__table__
     statement = insert(table)
@@ -107,7 +107,7 @@ def post_encodings(kind: str, rows: list[dict]) -> dict[str, int]:
     ids = [r["id"] for r in rows]
     known = set(db.session.scalars(select(Image.id).where(Image.id.in_(ids))))
     if set(ids) - known:
-        raise Unusable("unknown images: " + ", ".join(map(str, sorted(set(ids) - known))))
+        raise NotFound("unknown images: " + ", ".join(map(str, sorted(set(ids) - known))))
     (write_histograms if kind == "histogram" else write_dhashes)(rows)
     db.session.execute(text("""
         UPDATE image SET state = 'encoded', lease = NULL, lease_expires = NULL

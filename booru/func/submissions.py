@@ -17,7 +17,7 @@ def _canonical_subreddits(names: set[str]) -> dict[str, str]:
     known = {name.lower(): name for name in rows}
     missing = sorted(names - known.keys())
     if missing:
-        raise Unusable("register these subreddits first: " + ", ".join(missing),
+        raise NotFound("register these subreddits first: " + ", ".join(missing),
                        {"subreddit": [f"not registered: {name}" for name in missing]})
     return known
 

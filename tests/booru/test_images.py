@@ -116,7 +116,7 @@ def test_pending_twins_get_fingerprints_when_one_is_encoded(app, api):
 def test_images_for_unknown_submissions_are_refused(api):
     response = api.post("/api/image", json={"images": [{"submission_id": "nope1", "url": "https://x.org/a.jpg"}]},
                         role="parsa")
-    assert response.status_code == 422 and "nope1" in response.json["message"]
+    assert response.status_code == 404 and "nope1" in response.json["message"]
 
 
 def test_seed_encoding_endpoints(app, api):

@@ -51,7 +51,7 @@ def test_subreddit_matching_ignores_case_and_unknown_ones_are_refused(app, api):
     assert api.post("/api/submission", json={"submissions": [submission("d1", "earthporn")]}).status_code == 200
     assert api.get("/api/submission/d1").json["subreddit"] == "EarthPorn"
     response = api.post("/api/submission", json={"submissions": [submission("d2", "nowhere")]})
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert "nowhere" in response.json["message"]
     assert api.get("/api/submission/d2").status_code == 404
 
