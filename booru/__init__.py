@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from booru.api import init_api
     from booru.errors import register_error_handlers
     from booru.extensions import db, migrate
+    from booru.metrics import init_metrics
 
     settings = load_settings()
     app = Flask(__name__)
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_uri(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    init_metrics(app)  # first, so its timer starts before any other before_request hook
     register_error_handlers(app)
     init_api(app)
     cli.init_cli(app)

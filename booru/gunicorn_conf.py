@@ -1,5 +1,26 @@
-"""gunicorn settings for booru; BOORU_BIND, BOORU_WORKERS and BOORU_THREADS override them."""
+"""gunicorn settings for booru; BOORU_BIND, BOORU_WORKERS and BOORU_THREADS override them.
+
+Also: LOG_LEVEL and LOG_FORMAT=json|text for gunicorn's own logs and the app's, and the shared
+directory of prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, default
+VAR_DIR/prometheus), set before any worker imports prometheus_client, emptied when gunicorn
+starts, with each dead worker marked. One directory per gunicorn: two gunicorns started from the
+same checkout need different PROMETHEUS_MULTIPROC_DIR values.
+"""
+import logging
 import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, whatever the cwd
+
+from gunicorn import glogging  # noqa: E402
+
+from common.config import load_settings  # noqa: E402
+from common.logs import JsonFormatter, setup_logging  # noqa: E402
+
+_settings = load_settings()
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_settings.var_dir / "prometheus"))
+setup_logging(_settings.log_level, _settings.log_format)
 
 bind = os.environ.get("BOORU_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("BOORU_WORKERS", (os.cpu_count() or 1) + 1))
@@ -9,3 +30,34 @@ timeout = 120
 graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
+loglevel = _settings.log_level.lower()
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger, in JSON when LOG_FORMAT=json, like the rest of LZBooru."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        if _settings.log_format == "json":
+            for logger in (self.error_log, self.access_log):
+                for handler in logger.handlers:
+                    handler.setFormatter(JsonFormatter())
+
+
+logger_class = Logger
+
+
+def on_starting(server) -> None:
+    """Start with an empty metrics directory: the counters of an earlier run are gone."""
+    path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    logging.getLogger("booru").info("metrics of all workers gathered in %s", path)
+
+
+def child_exit(server, worker) -> None:
+    """A worker is gone: drop its live gauges (its counters stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

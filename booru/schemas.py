@@ -363,6 +363,21 @@ class StatsSchema(Base):
     subreddits = fields.List(fields.Nested(SubredditSchema))
 
 
+# daemon chapters (counted in /metrics)
+DAEMONS = ("greg", "parsa", "coco")
+COUNT_NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="a lower-case name of at most 32 characters")
+
+
+class ChapterSchema(Base):
+    daemon = fields.String(required=True, validate=validate.OneOf(DAEMONS))
+    counts = fields.Dict(keys=fields.String(validate=COUNT_NAME),
+                         values=fields.Integer(strict=True, validate=validate.Range(min=0, max=2**53)),
+                         required=True, validate=validate.Length(max=64),
+                         metadata={"description": "what the chapter did: claimed, done, failed, skipped, ..."})
+    elapsed = fields.Float(required=True, validate=validate.Range(min=0, max=7 * 24 * 3600),
+                           metadata={"description": "seconds the chapter took"})
+
+
 class KeySchema(Base):
     id = fields.Integer()
     name = fields.String()

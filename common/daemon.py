@@ -12,6 +12,17 @@ from common.client import BooruUnavailable
 log = logging.getLogger(__name__)
 
 
+# The four counts every chapter line starts with, and the daemons' own names that feed them:
+# greg polls subreddits and posts submissions (its problems are "errors"), parsa resolves links
+# (dead = failed for good, unsupported = nothing to resolve), coco encodes images.
+SUMMARY: dict[str, tuple[str, ...]] = {
+    "claimed": ("claimed", "subreddits"),
+    "done": ("done", "resolved", "encoded", "posted"),
+    "failed": ("failed", "dead", "errors"),
+    "skipped": ("skipped", "unsupported"),
+}
+
+
 @dataclass
 class Chapter:
     """What one chapter did; logged as one line and exported as metrics."""
@@ -24,12 +35,30 @@ class Chapter:
     def __getitem__(self, key: str) -> int:
         return self.counts.get(key, 0)
 
+    def summary(self) -> dict[str, int]:
+        """claimed, done, failed and skipped, whatever the daemon calls them."""
+        return {name: sum(self[key] for key in keys) for name, keys in SUMMARY.items()}
+
+    def details(self) -> dict[str, int]:
+        """The daemon's own counts that are not one of the summary's names."""
+        return {k: v for k, v in sorted(self.counts.items()) if k not in SUMMARY}
+
+    def line(self, elapsed: float) -> str:
+        """`claimed=5 done=4 failed=1 skipped=0 elapsed=1.23s dead=1 images=7 resolved=4`"""
+        parts = [f"{k}={v}" for k, v in self.summary().items()] + [f"elapsed={elapsed:.2f}s"]
+        return " ".join(parts + [f"{k}={v}" for k, v in self.details().items()])
+
+    def fields(self, daemon: str, elapsed: float) -> dict:
+        """The same, for LOG_FORMAT=json."""
+        return {"daemon": daemon, **self.summary(), "elapsed": round(elapsed, 3), "counts": dict(self.counts)}
+
 
 class Daemon:
     """Subclasses set `name` and implement `chapter(report)`; `run()` loops until stopped."""
 
     name = "daemon"
     max_backoff = 60.0
+    _publish_failed = False  # warn once per streak of failed chapter reports
 
     def __init__(self, interval: float):
         self.interval = interval
@@ -48,13 +77,28 @@ class Daemon:
         raise NotImplementedError
 
     def run_once(self) -> Chapter:
+        """One chapter: do it, log its line, report it to booru for /metrics."""
         report = Chapter()
         started = time.monotonic()
         self.chapter(report)
-        details = " ".join(f"{k}={v}" for k, v in sorted(report.counts.items())) or "idle"
-        log.info("%s chapter: %s elapsed=%.2fs", self.name, details, time.monotonic() - started,
-                 extra={"fields": {"chapter": report.counts, "elapsed": time.monotonic() - started}})
+        elapsed = time.monotonic() - started
+        log.info("%s chapter: %s", self.name, report.line(elapsed), extra={"fields": report.fields(self.name, elapsed)})
+        self.publish(report, elapsed)
         return report
+
+    def publish(self, report: Chapter, elapsed: float) -> None:
+        """Send the chapter's counts to booru; best-effort, a failure never stops the daemon."""
+        send = getattr(getattr(self, "client", None), "report_chapter", None)
+        if send is None:
+            return
+        try:
+            send(self.name, {**report.counts, **report.summary()}, elapsed)
+        except Exception as exc:  # metrics are not worth a chapter
+            level = logging.DEBUG if self._publish_failed else logging.WARNING
+            log.log(level, "%s: chapter not reported to booru (%s); metrics will miss it", self.name, exc)
+            self._publish_failed = True
+        else:
+            self._publish_failed = False
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.stop)

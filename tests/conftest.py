@@ -22,6 +22,7 @@ from booru import create_app  # noqa: E402
 from booru import auth  # noqa: E402
 from booru.extensions import db  # noqa: E402
 from common.client import BooruClient  # noqa: E402
+from common.config import PROJECT_ROOT  # noqa: E402
 from tests.support import Process, base_env, free_port, healthy, start_python, wait_until  # noqa: E402
 
 pytest_plugins = ["tests.fakenet.plugin"]
@@ -160,9 +161,12 @@ def live_booru(database_uri: str, fakenet_server, app) -> Iterator[LiveBooru]:
         admin_key = auth.create_key("admin", "test admin")[1]
         daemon_key = auth.create_key("admin", "test daemons")[1]
     port = free_port()
-    env = base_env(DATABASE_URI=database_uri, **fakenet_server.env())
-    process = start_python("booru", ["-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind",
-                                     f"127.0.0.1:{port}", "booru:create_app()"], env)
+    metrics_dir = tempfile.mkdtemp(prefix="lzb-metrics-")
+    env = base_env(DATABASE_URI=database_uri, PROMETHEUS_MULTIPROC_DIR=metrics_dir, **fakenet_server.env())
+    # as supervisord.conf starts it: with its config (logging, the workers' shared metrics)
+    process = start_python("booru", ["-m", "gunicorn", "--config", str(PROJECT_ROOT / "booru" / "gunicorn_conf.py"),
+                                     "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+                                     "booru:create_app()"], env)
     url = f"http://127.0.0.1:{port}/api"
     try:
         wait_until(lambda: healthy(url), timeout=30, message="booru under gunicorn")
@@ -172,6 +176,7 @@ def live_booru(database_uri: str, fakenet_server, app) -> Iterator[LiveBooru]:
     live = LiveBooru(url, admin_key, daemon_key, database_uri, process, env)
     yield live
     process.stop()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from flask import Flask
 
 from booru.api.archive import Health, Stats, SubmissionItem, SubmissionList, SubredditItem, SubredditList
 from booru.api.base import BooruApi
+from booru.api.chapters import ChapterReport
 from booru.api.openapi import OpenApi
 from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, LinkClaim,
                               LinkList, LinksOfType)
@@ -26,6 +27,7 @@ ROUTES = [
     (ImageItem, "/api/image/<int:image_id>"),
     (Histograms, "/api/histogram"),
     (Dhashes, "/api/dhash"),
+    (ChapterReport, "/api/chapter"),
     (OpenApi, "/api/openapi.json"),
     (SimilarityUrl, "/api/similarity/url"),
     (SimilarityFile, "/api/similarity/file"),

@@ -28,3 +28,12 @@ def archive_stats() -> dict:
         "fingerprints": db.session.scalar(select(func.count()).select_from(Dhash)),
         "subreddits": list_subreddits(),
     }
+
+
+def queue_depths(timeout_ms: int = 3000) -> dict[str, dict[str, int]]:
+    """Links and images per state only (cheap: the state indexes), bounded in time, for /metrics."""
+    db.session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+    try:
+        return {"links": _counts(Link, LINK_STATES), "images": _counts(Image, IMAGE_STATES)}
+    finally:
+        db.session.rollback()  # ends the transaction SET LOCAL applies to
