@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
-from common.client import BooruClient
+from common.client import BooruClient, BooruUnavailable
 from common.config import load_settings
 from common.logs import setup_logging
+
+log = logging.getLogger("greg")
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m greg", description=__doc__)
+    top.add_argument("--once", action="store_true", help="run one chapter and exit")
     commands = top.add_subparsers(dest="command")
     commands.add_parser("run", help="run the daemon (the default)")
     imp = commands.add_parser("import", help="import monthly submission dumps (RS_YYYY-MM.zst)")
@@ -26,13 +30,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = load_settings()
     setup_logging(settings.log_level, settings.log_format)
+    if not settings.api_key:
+        log.error("API_KEY is not set: greg needs a key with the greg role")
+        return 2
     if args.command == "import":
         from greg import dump
         client = BooruClient(settings.url, settings.api_key)
         return dump.main(args.files, args.subreddit, min(max(args.batch, 1), 1000), client,
                          progress=not args.no_progress)
     from greg.worker import Greg
-    return Greg(settings).run()
+    daemon = Greg(settings)
+    log.info("greg starting: booru=%s source=%s", settings.url, settings.greg_source)
+    if args.once:
+        try:
+            daemon.run_once()
+        except BooruUnavailable as exc:
+            log.error("%s", exc)
+            return 1
+        return 0
+    return daemon.run()
 
 
 if __name__ == "__main__":
