@@ -79,6 +79,21 @@ def add_subreddit(name: str, source: str | None) -> None:
     click.echo(f"registered r/{row.name} (created {row.created:%Y-%m-%d})")
 
 
+def _when(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
+
+
+def _queue(name: str, counts: dict[str, int]) -> str:
+    """`links        total 3: pending 1  claimed 1  done 0 ...`"""
+    return f"{name:<12} total {sum(counts.values())}: " + "  ".join(f"{k} {v}" for k, v in counts.items())
+
+
+def _subreddit_line(row) -> str:
+    source = row.source or current_app.config["SETTINGS"].greg_source
+    return (f"r/{row.name:<22} source {source:<18} updated {_when(row.updated):<16}  "
+            f"backfilled to {_when(row.backfilled_until):<16}  last polled {_when(row.last_polled)}")
+
+
 @click.command("stats")
 @with_appcontext
 def print_stats() -> None:
@@ -89,11 +104,11 @@ def print_stats() -> None:
         raise _unavailable(exc) from None
     click.echo(f"submissions  {data['submissions']}")
     click.echo(f"fingerprints {data['fingerprints']}")
-    click.echo("links        " + "  ".join(f"{k} {v}" for k, v in data["links"].items()))
-    click.echo("images       " + "  ".join(f"{k} {v}" for k, v in data["images"].items()))
+    click.echo(_queue("links", data["links"]))
+    click.echo(_queue("images", data["images"]))
+    click.echo(f"subreddits   {len(data['subreddits'])}")
     for row in data["subreddits"]:
-        updated = f"{row.updated:%Y-%m-%d %H:%M}" if row.updated else "never"
-        click.echo(f"r/{row.name:<22} updated {updated}")
+        click.echo("  " + _subreddit_line(row))
 
 
 def wait_for_server(uri: str, seconds: float) -> None:
