@@ -22,6 +22,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """Log to stderr at `level` (LOG_LEVEL), as text or one JSON object per line (LOG_FORMAT)."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -29,6 +30,12 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("urllib3", "prawcore", "pmaw"):
+    known_level = isinstance(logging.getLevelName(str(level).upper()), int)
+    root.setLevel(str(level).upper() if known_level else logging.INFO)
+    for noisy in ("urllib3", "prawcore", "pmaw", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    if not known_level:
+        logging.getLogger(__name__).warning("LOG_LEVEL=%s is not a level (DEBUG, INFO, WARNING, ERROR); "
+                                            "logging at INFO", level)
+    if fmt not in ("json", "text"):
+        logging.getLogger(__name__).warning("LOG_FORMAT=%s is neither json nor text; logging as text", fmt)

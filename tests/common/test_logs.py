@@ -157,3 +157,15 @@ def test_booru_under_gunicorn_logs_json(database_uri, tmp_path):
     messages = " ".join(e["message"] for e in entries)
     assert "Booting worker" in messages and "GET /api/stats" in messages  # gunicorn's and its access log
     assert {e["logger"] for e in entries} >= {"gunicorn.error", "gunicorn.access"}
+
+
+def test_an_unknown_level_or_format_is_said_once_and_does_not_stop_the_program(capsys):
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging("LOUD", "xml")
+        assert root.level == logging.INFO
+    finally:
+        root.handlers[:], root.level = saved
+    err = capsys.readouterr().err
+    assert "LOG_LEVEL=LOUD is not a level" in err and "LOG_FORMAT=xml is neither json nor text" in err
