@@ -1,0 +1,147 @@
+"""Search end to end through HTTP: booru under gunicorn on loopback, query images served by
+the fake internet (tests/fakenet: a TLS-terminating loopback proxy, as in the test suite).
+
+    python bench/search_http.py [--images 100000] [--queries 60]
+
+Loads `--images` synthetic fingerprints plus the real corpus images (fingerprinted as Coco
+does) into an embedded PostgreSQL, starts `gunicorn --workers 2 --threads 4 booru:create_app()`,
+and times `POST /api/similarity/url` (form `url`, the image fetched through the proxy) and
+`POST /api/similarity/file` (multipart `image`) with JPEG copies (q85, 1280 px wide) of
+corpus images, default algorithm and radius. Each time includes download, decoding,
+fingerprinting, the index search and the hits' description. Reports p50/p95 and recall@1.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from search_support import (ROOT, fingerprints, free_port, load, migrated_app, percentiles,  # noqa: E402
+                            start_postgres)
+
+from booru import auth  # noqa: E402
+from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
+from tests.fakenet.core import FakeInternet  # noqa: E402
+
+CORPUS_LIST = ROOT / "bench" / "corpus" / "images.txt"
+ALGORITHMS = ("dhash_xor_norm", "abs_norm", "eucl_norm")
+
+
+def corpus_fingerprints(limit: int) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """Query copies (JPEG q85, ≤ 1280 px wide) of corpus images and the originals' fingerprints."""
+    copies, words, counts = [], [], []
+    for path in CORPUS_LIST.read_text().split()[:limit]:
+        data = Path(path).read_bytes()
+        try:
+            original = fingerprint(data)
+            picture = decode(data, size=None)
+        except ImageError:
+            continue
+        picture.thumbnail((1280, 1280))
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=85)
+        copies.append(out.getvalue())
+        words.append([int(original.dhash[c], 16) for c in CHANNELS])
+        counts.append([v for c in CHANNELS for v in original.histogram[c]])
+    return copies, np.array(words, dtype=np.uint64), np.array(counts, dtype=np.int64)
+
+
+def start_booru(uri: str, env_extra: dict[str, str], port: int) -> subprocess.Popen:
+    env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": uri, "PYTHONPATH": str(ROOT), **env_extra}
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+               "booru:create_app()"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).ok:
+                return process
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("booru did not start under gunicorn")
+        time.sleep(0.3)
+
+
+def timed(call, expected: int) -> tuple[float, bool]:
+    began = time.perf_counter()
+    response = call()
+    elapsed = time.perf_counter() - began
+    response.raise_for_status()
+    hits = response.json()["hits"]
+    return elapsed, bool(hits) and hits[0]["id"] == expected
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=100_000, help="synthetic fingerprints in the database")
+    parser.add_argument("--queries", type=int, default=60, help="corpus images used as queries (and indexed)")
+    options = parser.parse_args()
+    copies, real_words, real_counts = corpus_fingerprints(options.queries)
+    words, counts = fingerprints(options.images)
+    folder = Path(tempfile.mkdtemp(prefix="lzb-search-http-"))
+    server = start_postgres(folder / "data")
+    net = FakeInternet().start()
+    booru = None
+    try:
+        uri = server.uri("lzb_search_http")
+        app = migrated_app(uri)
+        load(uri, 0, words, counts)
+        load(uri, len(words), real_words, real_counts)  # the real images get ids images+1 …
+        with app.app_context():
+            key = auth.create_key("reader", "bench")[1]
+        for n, data in enumerate(copies):
+            net.route("GET", f"https://i.imgur.com/query{n}.jpg", body=data, content_type="image/jpeg")
+        port = free_port()
+        booru = start_booru(uri, net.env(), port)
+        base, headers = f"http://127.0.0.1:{port}/api/similarity", {auth.HEADER: key}
+        session = requests.Session()
+        session.trust_env = False  # the client talks to booru directly; booru uses the proxy
+        for algorithm in ALGORITHMS:  # both workers load their indexes
+            for _ in range(4):
+                session.post(f"{base}/file?algorithm={algorithm}", headers=headers,
+                             files={"image": ("q.jpg", copies[0], "image/jpeg")}).raise_for_status()
+        print(f"{options.images:,} synthetic + {len(copies)} real images; gunicorn 2 workers × 4 threads; "
+              f"query copies {np.mean([len(c) for c in copies]) / 1024:.0f} KiB on average")
+        for algorithm in ALGORITHMS:
+            for kind in ("url", "file"):
+                samples, right = [], 0
+                for n, data in enumerate(copies):
+                    expected = options.images + n + 1
+                    if kind == "url":
+                        call = lambda: session.post(f"{base}/url?algorithm={algorithm}", headers=headers,  # noqa: E731
+                                                    data={"url": f"https://i.imgur.com/query{n}.jpg"})
+                    else:
+                        call = lambda: session.post(f"{base}/file?algorithm={algorithm}", headers=headers,  # noqa: E731
+                                                    files={"image": ("q.jpg", data, "image/jpeg")})
+                    elapsed, ok = timed(call, expected)
+                    samples.append(elapsed)
+                    right += ok
+                p50, p95 = percentiles(samples)
+                print(f"{algorithm:<15} by {kind:<4}  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+                      f"top hit = original {right}/{len(copies)}", flush=True)
+    finally:
+        if booru is not None and booru.poll() is None:
+            os.killpg(booru.pid, signal.SIGTERM)
+            booru.wait(30)
+        net.stop()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Search speed: our exact in-memory indexes against the seed's SQL, same database, same run.
+
+    python bench/search_speed.py [--sizes 100000,300000,1000000] [--queries 200] [--seed-queries 10]
+
+Starts an embedded PostgreSQL under a temporary directory, migrates a database, and grows it to
+each size with realistic synthetic fingerprints (bench/search_support.py: channel-correlated
+dhashes, clusters of near-duplicates, 35 % exact copies with a heavy head), bulk-loaded with COPY.
+At each size a fresh booru app loads its indexes (load time and memory reported), then:
+
+* ours: `booru.func.search.search_fingerprint` as the endpoint calls it (index poll, search
+  with the mirrored query for dhash, hits described from the database), q=10, default radius;
+  on near-duplicate queries (reposts of stored images) and on novel pictures;
+* seed: its PL/pgSQL distance per row, ORDER BY distance LIMIT 10 (bench/search_support.py),
+  plus the same description of the hits.
+
+Prints p50/p95 in ms per algorithm and size and the ratio of the p50s.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from search_support import (SEED_QUERIES, fingerprints, load, migrated_app, near_queries,  # noqa: E402
+                            novel_queries, percentiles, rss_mib, start_postgres)
+
+from booru.func import search  # noqa: E402
+from booru.func.similarity_index import Hits  # noqa: E402
+from common.fingerprint import CHANNELS, Fingerprint  # noqa: E402
+
+ALGORITHMS = ("dhash_xor_norm", "abs_norm", "eucl_norm")
+
+
+def as_fingerprint(words: np.ndarray, counts: np.ndarray) -> Fingerprint:
+    """A query fingerprint; the mirrored dhash is another picture's (what a mirror usually is)."""
+    hexes = {c: format(int(w), "016x") for c, w in zip(CHANNELS, words)}
+    mirrored = {c: format(int(w) ^ 0x5A5A5A5A5A5A5A5A, "016x") for c, w in zip(CHANNELS, words)}
+    histogram = {c: [int(v) for v in counts[4 * n:4 * n + 4]] for n, c in enumerate(CHANNELS)}
+    return Fingerprint("0" * 64, "0" * 32, 512, 512, 1, "image/jpeg", histogram, hexes, mirrored)
+
+
+def time_ours(app, queries: list[Fingerprint], algorithm: str) -> tuple[list[float], float]:
+    """Per-query seconds and the mean number of hits."""
+    samples, found = [], 0
+    with app.app_context():
+        search.search_fingerprint(queries[0], algorithm, 10, None)  # warm
+        for query in queries:
+            began = time.perf_counter()
+            result = search.search_fingerprint(query, algorithm, 10, None)
+            samples.append(time.perf_counter() - began)
+            found += len(result["hits"])
+    return samples, found / len(queries)
+
+
+def _bits(word: np.uint64) -> str:
+    return format(int(word), "064b")
+
+
+def time_seed(app, uri: str, queries: list[Fingerprint], words: np.ndarray, counts: np.ndarray,
+              algorithm: str) -> list[float]:
+    samples = []
+    connection = psycopg2.connect(uri)
+    try:
+        with app.app_context(), connection.cursor() as cursor:
+            for n, query in enumerate(queries):
+                if algorithm == "dhash_xor_norm":
+                    params = (*(_bits(w) for w in words[n]), 10)
+                else:
+                    params = (counts[n][0:4].tolist(), counts[n][4:8].tolist(), counts[n][8:12].tolist(), 10)
+                began = time.perf_counter()
+                cursor.execute(SEED_QUERIES[algorithm], params)
+                rows = cursor.fetchall()
+                hits = Hits(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
+                            np.zeros(len(rows), dtype=bool))
+                search.describe_hits(hits, algorithm)
+                samples.append(time.perf_counter() - began)
+    finally:
+        connection.close()
+    return samples
+
+
+def load_indexes(app) -> tuple[float, float, dict[str, int]]:
+    """Seconds and MiB of RSS to load both indexes in a fresh app, and their sizes in bytes."""
+    before, began = rss_mib(), time.monotonic()
+    with app.app_context():
+        sizes = {kind: follower.current().nbytes for kind, follower in search.followers().items()}
+    return time.monotonic() - began, rss_mib() - before, sizes
+
+
+def bench_size(server, uri: str, size: int, words: np.ndarray, counts: np.ndarray, options) -> list[str]:
+    from booru import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
+    seconds, mib, sizes = load_indexes(app)
+    print(f"\n== {size:,} images: indexes loaded in {seconds:.1f} s, RSS +{mib:.0f} MiB "
+          f"(dhash {sizes['dhash'] / 2**20:.0f} MiB, histogram {sizes['histogram'] / 2**20:.0f} MiB of arrays)",
+          flush=True)
+    rng = np.random.default_rng(size)
+    near_w, near_c = near_queries(rng, words[:size], counts[:size], options.queries)
+    novel_w, novel_c = novel_queries(rng, options.queries // 2)
+    near = [as_fingerprint(w, c) for w, c in zip(near_w, near_c)]
+    novel = [as_fingerprint(w, c) for w, c in zip(novel_w, novel_c)]
+    lines = []
+    for algorithm in ALGORITHMS:
+        ours, hits = time_ours(app, near, algorithm)
+        ours_novel, _ = time_ours(app, novel, algorithm)
+        k = options.seed_queries
+        seed = time_seed(app, uri, near[:k], near_w[:k], near_c[:k], algorithm)
+        (o50, o95), (n50, n95), (s50, s95) = percentiles(ours), percentiles(ours_novel), percentiles(seed)
+        line = (f"{size:>9,} {algorithm:<15} ours near p50 {o50:7.2f} p95 {o95:7.2f} | novel p50 {n50:7.2f} "
+                f"p95 {n95:7.2f} | seed p50 {s50:8.1f} p95 {s95:8.1f} | x{s50 / o50:6.0f} | hits/query {hits:.1f}")
+        print(line, flush=True)
+        lines.append(line)
+    with app.app_context():
+        from booru.extensions import db
+        db.engine.dispose()
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,300000,1000000")
+    parser.add_argument("--queries", type=int, default=200, help="our queries per algorithm and size")
+    parser.add_argument("--seed-queries", type=int, default=10, help="the seed's queries per algorithm and size")
+    parser.add_argument("--keep", action="store_true", help="keep the database directory")
+    options = parser.parse_args()
+    sizes = [int(s) for s in options.sizes.split(",")]
+    began = time.monotonic()
+    words, counts = fingerprints(max(sizes))
+    print(f"generated {max(sizes):,} fingerprints ({len(np.unique(words, axis=0)):,} distinct dhashes) "
+          f"in {time.monotonic() - began:.0f} s; radii {search.DEFAULT_RADIUS}", flush=True)
+    folder = Path(tempfile.mkdtemp(prefix="lzb-search-bench-"))
+    server = start_postgres(folder / "data", "max_wal_size=4GB", "shared_buffers=512MB")
+    try:
+        uri = server.uri("lzb_search_bench")
+        migrated_app(uri)
+        loaded, lines = 0, []
+        for size in sizes:
+            seconds = load(uri, loaded, words[loaded:size], counts[loaded:size])
+            print(f"loaded images {loaded + 1:,}..{size:,} with COPY in {seconds:.0f} s", flush=True)
+            loaded = size
+            lines += bench_size(server, uri, size, words, counts, options)
+        print("\nsummary (ms; x = seed p50 / ours near-duplicate p50)")
+        print("\n".join(lines))
+    finally:
+        server.stop()
+        if not options.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
