@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from booru.errors import Unusable
 from booru.extensions import db
 from booru.func.similarity_index import DhashIndex, HistogramIndex, Hits, dhash_words, normalise_histograms
-from booru.func.tags import tags_of
-from booru.models import Image, Submission
 from common.fetch import IMAGE_TYPES, FetchError, fetch
 from common.fingerprint import CHANNELS, Fingerprint, ImageError, fingerprint
 
@@ -187,16 +185,21 @@ def score(distance: float, algorithm: str) -> float:
     return round(max(0.0, 100.0 * (1.0 - distance / SCORE_SCALE[algorithm])), 2)
 
 
+HIT_ROWS = text("""
+    SELECT i.id, i.url, i.submission_id, s.title, s.subreddit, s.author, s.created, s.nsfw,
+           coalesce((SELECT array_agg(CASE WHEN t.namespace = '' THEN t.name ELSE t.namespace || ':' || t.name END
+                                      ORDER BY t.namespace, t.name)
+                     FROM image_tag it JOIN tag t ON t.id = it.tag_id WHERE it.image_id = i.id), '{}') AS tags
+    FROM image i JOIN submission s ON s.id = i.submission_id
+    WHERE i.id = ANY(:ids)""")
+
+
 def describe_hits(hits: Hits, algorithm: str) -> list[dict]:
-    """Each hit with its image and post; hits whose image no longer exists are left out."""
+    """Each hit with its image, post and tags (one query); hits whose image is gone are left out."""
     ids = [int(i) for i in hits.ids]
     if not ids:
         return []
-    rows = {row.id: row for row in db.session.execute(
-        select(Image.id, Image.url, Image.submission_id, Submission.title, Submission.subreddit,
-               Submission.author, Submission.created, Submission.nsfw)
-        .join(Submission, Image.submission_id == Submission.id).where(Image.id.in_(ids)))}
-    tags = tags_of([i for i in ids if i in rows])
+    rows = {row.id: row for row in db.session.execute(HIT_ROWS, {"ids": ids})}
     described = []
     for image_id, distance, mirrored in zip(ids, hits.distances.tolist(), hits.mirrored.tolist()):
         row = rows.get(image_id)
@@ -205,6 +208,6 @@ def describe_hits(hits: Hits, algorithm: str) -> list[dict]:
         described.append({
             "id": image_id, "url": row.url, "post": f"https://redd.it/{row.submission_id}",
             "submission_id": row.submission_id, "title": row.title, "subreddit": row.subreddit,
-            "author": row.author, "created": row.created, "nsfw": row.nsfw, "tags": tags[image_id],
+            "author": row.author, "created": row.created, "nsfw": row.nsfw, "tags": list(row.tags),
             "distance": distance, "score": score(distance, algorithm), "mirrored": bool(mirrored)})
     return described

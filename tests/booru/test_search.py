@@ -239,3 +239,11 @@ def test_every_role_may_search_but_not_without_a_key(api, archive):
     for role in ("reader", "greg", "parsa", "coco", "admin"):
         assert _ok(_search_file(api, data, role=role))[0]["id"] == archive[11]
     assert _search_file(api, data, role=None).status_code == 401
+
+
+def test_hits_carry_their_tags(api, archive):
+    query = _encode(_picture(33), "PNG")
+    hit = _ok(_search_file(api, query))[0]
+    tagged = {"submission_id": hit["submission_id"], "url": hit["url"], "tags": ["landscape", "character:lara_croft"]}
+    assert api.post("/api/image", role="parsa", json={"images": [tagged]}).status_code == 200
+    assert _ok(_search_file(api, query))[0]["tags"] == ["landscape", "character:lara_croft"]
