@@ -55,6 +55,7 @@ class World:
         self.seed = sum(map(ord, prefix)) * 1000
         self.expected = Expected()
         self.posts: dict[str, list[Post]] = {}
+        self.routed: set[str] = set()  # subreddits whose listing is served
 
     # -- ids, times, images ---------------------------------------------------------------------
 
@@ -218,6 +219,7 @@ class World:
         posts = sorted(self.posts.get(subreddit, []), key=lambda p: -float(p["created_utc"]))
         handler = payloads.reddit_listing_handler(posts, page_size=page_size)
         self.net.route("GET", NEW.format(subreddit), handler=wrap(handler) if wrap else handler)
+        self.routed.add(subreddit)
 
 
 def mixed_history(world: World, first: str, second: str) -> None:

@@ -1,0 +1,269 @@
+"""Faults the stack must survive, each against the real programs under supervisord: a daemon
+SIGKILLed in the middle of a chapter, PostgreSQL away for 20 s, upstream storms, SIGTERM."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+
+from tests.fakenet import FakeInternet
+from tests.stack.checks import all_submissions_present, assert_archive, register
+from tests.stack.gates import Gate, gate_comments, gate_image, gate_listing_page, listing_url
+from tests.stack.stack import DAEMONS, PROGRAMS, Stack
+from tests.stack.world import World
+from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def start_world(live: Stack, world: World, *subreddits: str) -> None:
+    for name in subreddits:
+        world.route_about(name)
+        if name not in world.routed:
+            world.publish(name)
+    register(live, *subreddits)
+
+
+def settle(live: Stack, world: World, timeout: float = 120) -> None:
+    """Every submission posted, the pipeline drained, the archive exactly as expected."""
+    wait_until(lambda: all_submissions_present(live, world.expected), timeout=60, interval=0.5,
+               message="every submission posted")
+    live.wait_drained(timeout)
+    assert_archive(live, world.expected)
+
+
+def kill_and_wait_restart(live: Stack, program: str) -> None:
+    pid = live.kill(program)
+    wait_until(lambda: live.restarted(program, pid), timeout=30, interval=0.2,
+               message=f"supervisord restarting {program}")
+
+
+def uptimes(live: Stack) -> dict[str, tuple[int, int]]:
+    """(pid, start time) per program: unchanged means it never exited."""
+    return {name: (info["pid"], info["start"]) for name in PROGRAMS for info in [live.info(name)]}
+
+
+def log_offsets(live: Stack) -> dict[str, int]:
+    return {name: len(live.log(name)) for name in PROGRAMS}
+
+
+def new_log(live: Stack, program: str, offsets: dict[str, int]) -> str:
+    return live.log(program)[offsets[program]:]
+
+
+def mixed_posts(world: World, subreddit: str, images: int = 6, galleries: int = 3, imgur: int = 3) -> None:
+    for _ in range(images):
+        world.reddit_image(subreddit)
+    for _ in range(galleries):
+        world.gallery(subreddit, size=2)
+    for _ in range(imgur):
+        world.imgur_image(subreddit)
+    world.imgur_album(subreddit, size=2)
+    world.danbooru(subreddit)
+    world.generic(subreddit)
+    world.dead_link(subreddit)
+
+
+# -- SIGKILL in the middle of a chapter -------------------------------------------------------------
+
+def test_greg_killed_mid_walk_loses_and_duplicates_nothing(live: Stack, net: FakeInternet):
+    name = "lzbstack_killgreg"
+    world = World(net, "lzkg")
+    for _ in range(100):
+        world.reddit_image(name)
+    newest_first = sorted(world.posts[name], key=lambda p: -float(p["created_utc"]))
+    gate = Gate()
+    gate_listing_page(world, name, newest_first[49]["name"], gate, page_size=25)  # the third page
+    start_world(live, world, name)
+    gate.wait_entered()
+    kill_and_wait_restart(live, "greg")
+    gate.release()
+    settle(live, world)
+    assert len(live.submissions(name)) == 100
+    assert "greg chapter:" in live.log("greg")
+
+
+def test_parsa_killed_mid_chapter_loses_and_duplicates_nothing(live: Stack, net: FakeInternet):
+    name = "lzbstack_killparsa"
+    world = World(net, "lzkp")
+    galleries = [world.gallery(name, size=2) for _ in range(6)]
+    mixed_posts(world, name, images=4, galleries=0, imgur=4)
+    gate = Gate(limit=2)
+    for post in galleries[:3]:
+        gate_comments(net, post, gate)
+    start_world(live, world, name)
+    gate.wait_entered()
+    assert live.stats()["links"]["claimed"] > 0  # a batch is leased to the parsa about to die
+    kill_and_wait_restart(live, "parsa")
+    gate.release()
+    settle(live, world)
+
+
+def test_coco_killed_mid_chapter_loses_and_duplicates_nothing(live: Stack, net: FakeInternet):
+    name = "lzbstack_killcoco"
+    world = World(net, "lzkc")
+    mixed_posts(world, name, images=12, galleries=2, imgur=2)
+    gate = Gate(limit=3)
+    for (sid, url), data in list(world.expected.images.items())[:4]:
+        gate_image(net, url, data, gate)
+    start_world(live, world, name)
+    gate.wait_entered()
+    time.sleep(0.5)  # the rest of the batch downloading and encoding meanwhile
+    assert live.stats()["images"]["claimed"] > 0  # a batch is leased to the coco about to die
+    kill_and_wait_restart(live, "coco")
+    gate.release()
+    settle(live, world)
+
+
+# -- PostgreSQL away ------------------------------------------------------------------------------
+
+def assert_unavailable(answer: requests.Response) -> None:
+    assert answer.status_code == 503, (answer.status_code, answer.text[:500])
+    assert answer.headers["Content-Type"].startswith("application/json"), answer.headers
+    body = answer.json()
+    assert isinstance(body.get("message"), str) and body["message"], body
+    assert "Traceback" not in answer.text and "File \"" not in answer.text, answer.text
+
+
+def probe_outage(live: Stack) -> None:
+    """What clients see while the database is away: 503 + a JSON message, never a traceback."""
+    for method, path, kwargs in (("GET", "/stats", {}), ("GET", "/image", {"params": {"state": "any"}}),
+                                 ("GET", "/subreddit", {}), ("POST", "/link/claim", {"json": {"limit": 1}}),
+                                 ("POST", "/similarity/url", {"json": {"url": "https://copies.example.net/x.jpg"}})):
+        assert_unavailable(live.request(method, path, timeout=30, **kwargs))
+    health = requests.get(f"{live.url}/health", timeout=30)
+    assert health.status_code == 503 and health.json()["status"] == "unavailable", health.text
+
+
+def test_database_stopped_for_20s_booru_answers_503_daemons_resume(live: Stack, net: FakeInternet):
+    name = "lzbstack_dbdown"
+    world = World(net, "lzdb")
+    mixed_posts(world, name, images=6, galleries=3, imgur=2)
+    parsa_gate, coco_gate = Gate(limit=1), Gate(limit=2)
+    gate_comments(net, world.posts[name][6], parsa_gate)
+    for (sid, url), data in list(world.expected.images.items())[:2]:
+        gate_image(net, url, data, coco_gate)
+    world.publish(name)
+    start_world(live, world, name)
+    parsa_gate.wait_entered()
+    coco_gate.wait_entered()
+    before = uptimes(live)
+    offsets = log_offsets(live)
+
+    stopped_at = time.monotonic()
+    assert live.ctl("stop", "database").returncode == 0
+    assert live.info("database")["statename"] == "STOPPED"
+    parsa_gate.release()
+    coco_gate.release()  # the daemons finish their work and find booru without its database
+    world.clock = max(float(p["created_utc"]) for p in world.posts[name]) + 3600
+    for _ in range(3):
+        world.reddit_image(name)  # new posts while the database is away, newer than the rest
+    world.publish(name)
+    probe_outage(live)
+    time.sleep(max(0.0, 20 - (time.monotonic() - stopped_at)))
+    probe_outage(live)
+    assert live.ctl("start", "database").returncode == 0
+
+    live.wait_healthy(60)
+    settle(live, world)
+    assert uptimes(live) == {**before, "database": uptimes(live)["database"]}, "a program exited"
+    for daemon in DAEMONS:
+        text = new_log(live, daemon, offsets)
+        assert re.search(r"unavailable|503|retrying", text), f"{daemon} did not notice the outage:\n{text[-2000:]}"
+        assert "Traceback" not in text, text[-4000:]
+
+
+# -- upstream storms ------------------------------------------------------------------------------
+
+def storm(net: FakeInternet, world: World, name: str) -> None:
+    """429 with and without Retry-After, 500s and timeouts on every kind of upstream, at most two
+    per URL (a link or image is given up after MAX_TRIES=3 failures)."""
+    listing = listing_url(name)
+    net.fail(listing, times=1, status=429, headers={"Retry-After": "1"})
+    net.fail(listing, times=1, status=429)
+    net.fail(listing, times=1, status=503)
+    images = list(world.expected.images)
+    urls = [url for _, url in images]
+    reddit_images = [u for u in urls if "i.redd.it" in u]
+    imgur_images = [u for u in urls if "i.imgur.com" in u]
+    for url in reddit_images[0:3]:
+        net.fail(url, times=2, status=429, headers={"Retry-After": "1"})
+    for url in reddit_images[3:6]:
+        net.fail(url, times=1, status=429)
+        net.fail(url, times=1, status=500)
+    for url in reddit_images[6:8]:
+        net.hang(url, times=1, seconds=6, trickle=False)  # silent: the read timeout
+    for url in reddit_images[8:10]:
+        net.hang(url, times=1, seconds=12, trickle=True)  # a byte at a time: the fetch deadline
+    for url in imgur_images[:2]:
+        net.fail(url, times=1, status=502)
+    for post in world.posts[name]:
+        if post["domain"] == "imgur.com":
+            image_id = post["url"].rsplit("/", 1)[-1]
+            api = f"https://api.imgur.com/3/{'album' if '/a/' in post['url'] else 'image'}/{image_id}"
+            net.fail(api, times=1, status=429, headers={"Retry-After": "1"})
+            net.fail(api, times=1, status=500)
+        elif post.get("is_gallery"):
+            net.fail(f"https://oauth.reddit.com/comments/{post['id']}", times=1, status=429)
+            net.hang(f"https://oauth.reddit.com/comments/{post['id']}", times=1, seconds=6, trickle=False)
+
+
+def test_upstream_storms_everything_collected_no_daemon_exits(live: Stack, net: FakeInternet):
+    name = "lzbstack_storm"
+    world = World(net, "lzst")
+    mixed_posts(world, name, images=12, galleries=3, imgur=3)
+    before = uptimes(live)
+    offsets = log_offsets(live)
+    world.route_about(name)
+    world.publish(name)
+    storm(net, world, name)
+    start_world(live, world, name)
+    settle(live, world, timeout=150)
+    assert uptimes(live) == before, "a program exited during the storm"
+    problems = "".join(new_log(live, daemon, offsets) for daemon in DAEMONS)
+    assert "429" in problems, problems[-3000:]
+    assert "Traceback" not in problems, problems[-4000:]
+
+
+# -- SIGTERM --------------------------------------------------------------------------------------
+
+STOPWAITSECS = {"database": 60, "booru": 40, "greg": 120, "parsa": 120, "coco": 120}
+
+
+def stop_cleanly(live: Stack, program: str) -> float:
+    """`supervisorctl stop`: the program must exit 0 well within its stopwaitsecs."""
+    began = time.monotonic()
+    done = live.ctl("stop", program)
+    elapsed = time.monotonic() - began
+    info = live.info(program)
+    assert done.returncode == 0 and info["statename"] == "STOPPED", (done.stdout, done.stderr, info)
+    assert info["exitstatus"] == 0, f"{program} exited {info['exitstatus']}\n{live.tails()}"
+    assert elapsed < STOPWAITSECS[program], f"{program} took {elapsed:.1f}s to stop"
+    assert re.search(rf"stopped: {program} \(exit status 0\)", live.supervisor_log()), live.supervisor_log()[-2000:]
+    return elapsed
+
+
+def test_sigterm_each_program_exits_0_within_stopwaitsecs_mid_batch(live: Stack, net: FakeInternet):
+    name = "lzbstack_sigterm"
+    world = World(net, "lzsg")
+    mixed_posts(world, name, images=6, galleries=3, imgur=2)
+    parsa_gate, coco_gate = Gate(limit=1), Gate(limit=2)
+    gate_comments(net, world.posts[name][6], parsa_gate)
+    for (sid, url), data in list(world.expected.images.items())[:2]:
+        gate_image(net, url, data, coco_gate)
+    start_world(live, world, name)
+    parsa_gate.wait_entered()
+    coco_gate.wait_entered()
+    times = {daemon: stop_cleanly(live, daemon) for daemon in DAEMONS}  # parsa and coco mid-batch
+    parsa_gate.release()
+    coco_gate.release()
+    stats = live.stats()
+    assert stats["links"]["claimed"] == 0 and stats["images"]["claimed"] == 0, f"batch not released: {stats}"
+    times.update({program: stop_cleanly(live, program) for program in ("booru", "database")})
+    print("stop times:", {k: round(v, 1) for k, v in times.items()})
+    live.ensure_running()
+    settle(live, world)
