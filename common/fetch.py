@@ -99,11 +99,12 @@ def address_allowed(ip: IPAddress) -> bool:
 
 def literal_address(host: str) -> IPAddress | None:
     """The IP a host string denotes by itself, including legacy forms like 2130706433 or 0x7f.1."""
-    host = host.strip("[]").rstrip(".")
+    host = host.strip("[]").rstrip(".").replace("%25", "%")
     try:
         return ipaddress.ip_address(host)
     except ValueError:
-        pass
+        if ":" in host:
+            raise FetchError(f"malformed IPv6 host {host!r}", permanent=True) from None
     if host and all(part and _numeric(part) for part in host.split(".")):
         try:
             return ipaddress.IPv4Address(socket.inet_aton(host))

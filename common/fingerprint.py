@@ -3,9 +3,9 @@
 Steps (DESIGN §8): sniff the format from magic bytes (JPEG, PNG, GIF, WEBP only); read the
 header and refuse more than `max_pixels` before decoding anything; for JPEG let libjpeg
 decode at 1/2, 1/4 or 1/8 scale (`draft`) while staying at least 512×512; first frame of an
-animation; EXIF orientation applied; resize to 512×512 (Pillow's default filter, as the
-seed did; images at least 4× larger are first box-reduced by an integer factor); alpha and
-transparent palettes composed onto a white background; RGB; then a 4-bin-per-channel
+animation; EXIF orientation applied; alpha and transparent palettes composed onto a white
+background; RGB; resize to 512×512 (Pillow's default filter, as the seed did; images at
+least 4× larger are first box-reduced by an integer factor); then a 4-bin-per-channel
 `cv2.calcHist` histogram and an `imagehash.dhash` per channel.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ ORIENTATION = 0x0112
 # Large PNG/WEBP are first box-reduced by an integer factor to ≥ 2× the target, then resized:
 # a fraction of the work of one big bicubic pass, a few dhash bits apart at most (bench/).
 REDUCING_GAP = 2.0
+RESIZE_FIRST_FACTOR = 8  # images with alpha over 8× the target's pixels are resized, then flattened
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
@@ -127,11 +128,12 @@ def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *,
 
 
 def render(image: Image.Image, size: tuple[int, int] | None = SIZE) -> Image.Image:
-    """Load an opened image (JPEG via draft), orient it, resize it, flatten it to RGB.
+    """Load an opened image (JPEG via draft), orient it, flatten it to RGB, resize it.
 
-    Resizing comes before flattening: Pillow resizes RGBA/LA with premultiplied alpha, and
-    composing onto a flat background is linear, so the result is the same up to rounding
-    while the costly per-pixel work runs on 512×512 instead of the full image.
+    Large images with alpha are resized before they are flattened: Pillow resizes RGBA/LA with
+    premultiplied alpha and composing onto a flat background is linear, so the result is the
+    same up to rounding while the per-pixel composing runs on 512×512 instead of the full
+    image. Below ~2 MP composing first is the cheaper order.
     """
     try:
         if size is not None and image.format in ("JPEG", "MPO"):
@@ -139,10 +141,11 @@ def render(image: Image.Image, size: tuple[int, int] | None = SIZE) -> Image.Ima
         image.load()
         if orientation(image) != 1:
             image = ImageOps.exif_transpose(image) or image
-        image = _resizable(image)
-        if size is not None and image.size != tuple(size):
-            image = image.resize(size, reducing_gap=REDUCING_GAP)
-        return _flatten(image)
+        if size is None or image.size == tuple(size):
+            return _flatten(_resizable(image))
+        if image.width * image.height <= RESIZE_FIRST_FACTOR * size[0] * size[1]:
+            return _flatten(_resizable(image)).resize(size, reducing_gap=REDUCING_GAP)
+        return _flatten(_resizable(image).resize(size, reducing_gap=REDUCING_GAP))
     except ImageError:
         raise
     except Exception as exc:  # truncated data, corrupt streams, decoder limits

@@ -67,6 +67,7 @@ REFUSED = [
     "http://[::ffff:a9fe:a9fe]/",
     "http://[2002:7f00:1::]/",
     "http://[fe80::1]/",
+    "http://[fe80::1%25eth0]/",
     "http://[fc00::1]/",
     "http://[::]/",
     "http://224.0.0.1/",

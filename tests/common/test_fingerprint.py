@@ -129,14 +129,15 @@ def test_exif_orientation_is_applied():
     assert result.dhash == hashes and result.histogram == hist
 
 
-def test_alpha_is_composed_onto_white():
-    solid = picture(200, 200, seed=2)
+@pytest.mark.parametrize("side", [200, 1600])  # composed then resized; resized then composed
+def test_alpha_is_composed_onto_white(side):
+    solid = photo(side, side)
     rgba = solid.convert("RGBA")
-    alpha = Image.new("L", (200, 200), 255)
-    alpha.paste(0, (0, 0, 100, 200))  # left half fully transparent
+    alpha = Image.new("L", (side, side), 255)
+    alpha.paste(0, (0, 0, side // 2, side))  # left half fully transparent
     rgba.putalpha(alpha)
     expected = solid.copy()
-    expected.paste((255, 255, 255), (0, 0, 100, 200))
+    expected.paste((255, 255, 255), (0, 0, side // 2, side))
     result = fp.fingerprint(encode(rgba, "PNG"))
     hist, hashes = reference(expected)
     # resized before composing (linear, premultiplied): equal but for the filter's ringing
