@@ -60,10 +60,13 @@ LAST_CHAPTER = Gauge("lzbooru_daemon_last_chapter_timestamp_seconds",
                      multiprocess_mode="max")
 
 
-def multiprocess_dir() -> Path | None:
-    """The shared directory of the gunicorn workers' metrics, or None for a single process."""
+def _multiprocess_dir() -> Path | None:
     value = os.environ.get(MULTIPROC_ENV, "").strip()
     return Path(value) if value else None
+
+
+# Read once, when prometheus_client makes the same choice (at import): the two must agree.
+MULTIPROCESS_DIR = _multiprocess_dir()
 
 
 def route_label() -> str:
@@ -133,7 +136,7 @@ class _Forward:
 def render(accept: str | None) -> tuple[bytes, str]:
     """The exposition (text format, or OpenMetrics if asked for) and its content type."""
     registry = CollectorRegistry()
-    path = multiprocess_dir()
+    path = MULTIPROCESS_DIR
     if path is not None:
         path.mkdir(parents=True, exist_ok=True)
         MultiProcessCollector(registry, path=str(path))

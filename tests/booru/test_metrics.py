@@ -179,3 +179,31 @@ def test_a_daemon_reports_its_chapters(live_booru, run_daemon):
     assert value(text, "lzbooru_daemon_chapters_total", daemon="parsa") == chapters
     assert value(text, "lzbooru_daemon_items_total", daemon="parsa", kind="claimed") == 0
     assert ("lzbooru_daemon_items_total", frozenset({"daemon": "parsa", "kind": "done"}.items())) in samples(text)
+
+
+def test_gunicorn_starts_with_an_empty_metrics_directory_and_marks_dead_workers(tmp_path, monkeypatch):
+    import importlib.util
+    import logging
+    from types import SimpleNamespace
+
+    from common.config import PROJECT_ROOT
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        spec = importlib.util.spec_from_file_location("lzb_gunicorn_conf", PROJECT_ROOT / "booru" / "gunicorn_conf.py")
+        conf = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(conf)
+    finally:
+        root.handlers[:], root.level = saved
+    (tmp_path / "counter_4242.db").write_bytes(b"old run")
+    (tmp_path / "gauge_livesum_4343.db").write_bytes(b"")
+    (tmp_path / "gauge_max_4343.db").write_bytes(b"")
+    conf.on_starting(None)
+    assert not (tmp_path / "counter_4242.db").exists()
+    (tmp_path / "gauge_livesum_4343.db").write_bytes(b"")
+    (tmp_path / "gauge_max_4343.db").write_bytes(b"")
+    conf.child_exit(None, SimpleNamespace(pid=4343))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gauge_max_4343.db"]  # a max gauge outlives its worker
+    assert conf.worker_class == "gthread" and conf.logger_class is conf.Logger
