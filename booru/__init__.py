@@ -29,7 +29,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SETTINGS=settings,
         SQLALCHEMY_DATABASE_URI=sqlalchemy_uri(settings.database_uri),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5,
-                                   "connect_args": {"connect_timeout": 5}},
+                                   "connect_args": {"connect_timeout": 5},
+                                   # bulk writes: pages of rows per round trip, not one per row
+                                   "executemany_mode": "values_plus_batch"},
         MAX_CONTENT_LENGTH=settings.max_image_bytes + 1024 * 1024,
         JSON_SORT_KEYS=False,
     )

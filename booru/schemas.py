@@ -1,7 +1,7 @@
 """Marshmallow schemas: request validation, response shapes and the OpenAPI document."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES, ROLES
 
@@ -15,24 +15,9 @@ MAX_BATCH = 5000
 MAX_LIMIT = 1000
 
 
-def _without_nul(value: object) -> object:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {k: _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
-
-
 class Base(Schema):
     class Meta:
         unknown = EXCLUDE
-
-    @post_load
-    def drop_nul(self, data, **kwargs):
-        """PostgreSQL text cannot hold NUL characters; they carry nothing, so they are dropped."""
-        return _without_nul(data)
 
 
 # errors

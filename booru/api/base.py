@@ -17,6 +17,17 @@ class BooruApi(Api):
         raise e
 
 
+def without_nul(value: object) -> object:
+    """PostgreSQL text cannot hold NUL characters; they carry nothing, so they are dropped."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def _doc(method: Callable) -> dict:
     return method.__dict__.setdefault("api_doc", {"responses": {}})
 
@@ -34,7 +45,7 @@ def body(schema: type[Schema], location: str = "json") -> Callable:
                 data = request.get_json(silent=True)
                 if data is None:
                     raise Malformed("the body must be JSON (Content-Type: application/json)")
-            return method(*args, body=loader.load(data), **kwargs)
+            return method(*args, body=loader.load(without_nul(data)), **kwargs)
 
         _doc(parsed)["body"] = (schema, location)
         return parsed
@@ -49,7 +60,7 @@ def query(schema: type[Schema]) -> Callable:
     def decorate(method: Callable) -> Callable:
         @wraps(method)
         def parsed(*args, **kwargs):
-            return method(*args, args=loader.load(request.args.to_dict()), **kwargs)
+            return method(*args, args=loader.load(without_nul(request.args.to_dict())), **kwargs)
 
         _doc(parsed)["query"] = schema
         return parsed

@@ -1,12 +1,12 @@
 """Bulk, idempotent upserts of submissions with their links."""
 from __future__ import annotations
 
-from sqlalchemy import func, literal_column, select
-from sqlalchemy.dialects.postgresql import insert
+from psycopg2.extras import execute_values
+from sqlalchemy import func, select
 
 from booru.errors import NotFound, Unusable
 from booru.extensions import db
-from booru.models import Link, Submission, Subreddit
+from booru.models import Submission, Subreddit
 
 UPDATABLE = ("title", "flair", "nsfw", "removed", "crosspost_parent")
 
@@ -28,31 +28,34 @@ def link_row(submission_id: str, url: str, link_type: str | None) -> dict:
     return {"id": submission_id, "url": url, "type": link_type, "state": state, "error": error}
 
 
+SUBMISSION_COLUMNS = ("id", "title", "author", "subreddit", "created", "flair", "nsfw", "removed", "crosspost_parent")
+UPSERT_SUBMISSIONS = (
+    f"INSERT INTO submission ({', '.join(SUBMISSION_COLUMNS)}) VALUES %s "
+    f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in UPDATABLE)} "
+    f"RETURNING xmax = 0")
+INSERT_LINKS = "INSERT INTO link (id, url, type, state, error) VALUES %s ON CONFLICT (id) DO NOTHING"
+
+
 def upsert_submissions(submissions: list[dict]) -> dict[str, int]:
-    """Insert new submissions and links; update what may change on known ones. Returns counts."""
+    """Insert new submissions and links; update what may change on known ones. Returns counts.
+
+    The hot path of aggregation: rows go to PostgreSQL as one multi-row statement per table
+    (psycopg2's execute_values), without per-row ORM work."""
     by_id = {s["id"]: s for s in submissions}  # the last copy of a repeated id wins
     names = _canonical_subreddits({s["subreddit"].lower() for s in by_id.values()})
     rows, links = [], []
     for s in by_id.values():
-        rows.append({"id": s["id"], "title": s["title"], "author": s["author"],
-                     "subreddit": names[s["subreddit"].lower()], "created": s["created"], "flair": s["flair"],
-                     "nsfw": s["nsfw"], "removed": s["removed"], "crosspost_parent": s["crosspost_parent"]})
-        links.extend(link_row(s["id"], link["url"], link["type"]) for link in s["links"][:1])
-    created = _execute_upsert(rows)
+        rows.append((s["id"], s["title"], s["author"], names[s["subreddit"].lower()], s["created"], s["flair"],
+                     s["nsfw"], s["removed"], s["crosspost_parent"]))
+        for link in s["links"][:1]:
+            row = link_row(s["id"], link["url"], link["type"])
+            links.append((row["id"], row["url"], row["type"], row["state"], row["error"]))
+    cursor = db.session.connection().connection.cursor()
+    inserted = execute_values(cursor, UPSERT_SUBMISSIONS, rows, page_size=len(rows), fetch=True)
     if links:
-        db.session.execute(insert(Link.__table__).on_conflict_do_nothing(index_elements=["id"]), links)
+        execute_values(cursor, INSERT_LINKS, links, page_size=len(links))
     db.session.commit()
-    return {"received": len(submissions), "created": created}
-
-
-def _execute_upsert(rows: list[dict]) -> int:
-    """Upsert submission rows and count how many were new (xmax = 0 marks an inserted row)."""
-    table = Submission.__table__
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.id], set_={column: statement.excluded[column] for column in UPDATABLE}
-    ).returning(literal_column("xmax = 0"))
-    return sum(1 for (inserted,) in db.session.execute(statement, rows) if inserted)
+    return {"received": len(submissions), "created": sum(1 for (new,) in inserted if new)}
 
 
 def get_submission(submission_id: str) -> Submission:
