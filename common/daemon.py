@@ -92,7 +92,8 @@ class Daemon:
         if send is None:
             return
         try:
-            send(self.name, {**report.counts, **report.summary()}, elapsed)
+            counts = {k: v for k, v in report.counts.items() if isinstance(v, int) and v >= 0}
+            send(self.name, {**counts, **report.summary()}, elapsed)
         except Exception as exc:  # metrics are not worth a chapter
             level = logging.DEBUG if self._publish_failed else logging.WARNING
             log.log(level, "%s: chapter not reported to booru (%s); metrics will miss it", self.name, exc)
