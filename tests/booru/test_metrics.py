@@ -207,3 +207,10 @@ def test_gunicorn_starts_with_an_empty_metrics_directory_and_marks_dead_workers(
     conf.child_exit(None, SimpleNamespace(pid=4343))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gauge_max_4343.db"]  # a max gauge outlives its worker
     assert conf.worker_class == "gthread" and conf.logger_class is conf.Logger
+
+
+def test_openmetrics_is_served_when_asked_for(api):
+    response = api.get("/metrics", role="reader", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert response.status_code == 200
+    assert response.content_type.startswith("application/openmetrics-text")
+    assert response.get_data(as_text=True).rstrip().endswith("# EOF")
