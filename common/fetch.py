@@ -26,7 +26,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
@@ -390,7 +389,3 @@ def _short(exc: BaseException) -> str:
     text = str(exc) or exc.__class__.__name__
     return text if len(text) <= 200 else text[:197] + "..."
 
-
-def describe(exc: Any) -> str:
-    """A one-line reason for logs and failure reports."""
-    return exc.reason if isinstance(exc, FetchError) else _short(exc)
