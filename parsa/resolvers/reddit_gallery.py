@@ -159,10 +159,12 @@ class _OAuth:
                                                       requestor=requestor)
         self.session = prawcore.Session(authorizer=prawcore.ReadOnlyAuthorizer(authenticator=authenticator))
         self.lock = threading.Lock()
+        self.timeout = ctx.timeout  # Session.request passes its own 16 s default over the requestor's
 
     def get(self, path: str) -> Any:
         with self.lock:
-            return self.session.request(method="GET", path=path, params={"raw_json": 1, "limit": 1})
+            return self.session.request(method="GET", path=path, params={"raw_json": 1, "limit": 1},
+                                        timeout=self.timeout)
 
 
 def _fetch_oauth(ident: str, ctx: Context) -> Any:
