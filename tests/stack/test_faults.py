@@ -3,6 +3,7 @@ SIGKILLed in the middle of a chapter, PostgreSQL away for 20 s, upstream storms,
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -247,23 +248,39 @@ def stop_cleanly(live: Stack, program: str) -> float:
     return elapsed
 
 
+def stop_while_held(live: Stack, program: str, gate: Gate, hold: float = 1.0) -> float:
+    """SIGTERM the program while its upstream request is held; the answer comes `hold` s later."""
+    result: dict[str, float] = {}
+    worker = threading.Thread(target=lambda: result.update(elapsed=stop_cleanly(live, program)))
+    worker.start()
+    time.sleep(hold)
+    gate.release()
+    worker.join(STOPWAITSECS[program] + 10)
+    assert "elapsed" in result, f"stopping {program} failed; see the assertion above\n{live.tails()}"
+    return result["elapsed"]
+
+
 def test_sigterm_each_program_exits_0_within_stopwaitsecs_mid_batch(live: Stack, net: FakeInternet):
     name = "lzbstack_sigterm"
     world = World(net, "lzsg")
     mixed_posts(world, name, images=6, galleries=3, imgur=2)
-    parsa_gate, coco_gate = Gate(limit=1), Gate(limit=2)
+    greg_gate, parsa_gate, coco_gate = Gate(), Gate(limit=10), Gate(limit=10)
+    world.publish(name, wrap=greg_gate.wrap)
     gate_comments(net, world.posts[name][6], parsa_gate)
     for (sid, url), data in list(world.expected.images.items())[:2]:
         gate_image(net, url, data, coco_gate)
     start_world(live, world, name)
-    parsa_gate.wait_entered()
-    coco_gate.wait_entered()
-    times = {daemon: stop_cleanly(live, daemon) for daemon in DAEMONS}  # parsa and coco mid-batch
-    parsa_gate.release()
-    coco_gate.release()
-    stats = live.stats()
-    assert stats["links"]["claimed"] == 0 and stats["images"]["claimed"] == 0, f"batch not released: {stats}"
+    times, leased = {}, {}
+    greg_gate.wait_entered()  # greg in the middle of its walk
+    times["greg"] = stop_while_held(live, "greg", greg_gate)
+    assert live.ctl("start", "greg").returncode == 0
+    parsa_gate.wait_entered()  # parsa in the middle of a batch
+    times["parsa"] = stop_while_held(live, "parsa", parsa_gate)
+    leased["links"] = live.stats()["links"]["claimed"]  # not started: left to their leases
+    coco_gate.wait_entered()  # coco in the middle of a batch
+    times["coco"] = stop_while_held(live, "coco", coco_gate)
+    leased["images"] = live.stats()["images"]["claimed"]
     times.update({program: stop_cleanly(live, program) for program in ("booru", "database")})
-    print("stop times:", {k: round(v, 1) for k, v in times.items()})
+    print("stop times:", {k: round(v, 1) for k, v in times.items()}, "left leased:", leased)
     live.ensure_running()
     settle(live, world)
