@@ -36,10 +36,13 @@ from common.fingerprint import CHANNELS, Fingerprint, ImageError, fingerprint
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
-# Defaults chosen from bench/search_quality.py (true matches of transformed copies, real photos).
-DEFAULT_RADIUS = {"dhash_xor_norm": 32.0, "abs_norm": 0.25, "eucl_norm": 0.12}
-# Distance at which the score reaches 0: about what unrelated images differ by.
-SCORE_SCALE = {"dhash_xor_norm": 96.0, "abs_norm": 1.0, "eucl_norm": 0.5}
+# Defaults from bench/search_quality.py: about the p95 distance of a captioned copy of a photo
+# (crop 5 %: p95 22 bits / 0.20 / 0.075; caption: 31 / 0.38 / 0.135), where 1.2 % of pairs of
+# different corpus pictures fall within 32 bits (most of them flat, featureless images).
+DEFAULT_RADIUS = {"dhash_xor_norm": 32.0, "abs_norm": 0.4, "eucl_norm": 0.15}
+# Distance at which the score reaches 0: about the median distance between different pictures
+# of the corpus (90 bits, 3.2, 1.2).
+SCORE_SCALE = {"dhash_xor_norm": 96.0, "abs_norm": 3.0, "eucl_norm": 1.2}
 NORM_P = {"abs_norm": 1, "eucl_norm": 2}
 FETCH_DEADLINE = 30.0
 
@@ -129,6 +132,20 @@ def followers() -> dict[str, Follower]:
     """This process's indexes for the app's database."""
     return current_app.extensions.setdefault("lzb_similarity", {
         "dhash": Follower("dhash"), "histogram": Follower("histogram")})
+
+
+def warm_up(app) -> threading.Thread:
+    """Load this process's indexes in the background (e.g. from gunicorn's post_worker_init),
+    so the first search does not wait for them."""
+
+    def load() -> None:
+        with app.app_context():
+            for follower in followers().values():
+                follower.current()
+
+    thread = threading.Thread(target=load, name="similarity-index-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def index_for(algorithm: str) -> DhashIndex | HistogramIndex:

@@ -7,8 +7,11 @@ Pure numpy/scipy, no database: booru.func.search loads them and keeps them in st
 * dhash (192 bits as three uint64 words): multi-index hashing over the twelve 16-bit chunks.
   Generalised pigeonhole: if every chunk c differed by more than t_c bits the total would be
   at least sum(t_c + 1); so with sum(t_c + 1) = d + 1, a hash within d bits has some chunk c
-  within t_c bits of the query's. Bucket lookups enumerate those chunk values, and numpy
-  popcounts verify the candidates. Far radii fall back to a scan of the groups.
+  within t_c bits of the query's (t_c = -1: chunk c not searched). The thresholds are handed
+  out greedily to the chunks whose buckets around the query hold the fewest postings (real
+  hashes are skewed: flat areas give runs of zero bits). Bucket lookups enumerate the chunk
+  values, numpy popcounts verify the candidates; when the lookups would read a large share
+  of the groups (far radii), a scan of the groups is cheaper and is done instead.
 * Histograms (4 bins per channel, normalised per channel): a scipy cKDTree over the groups,
   with exact radius queries (p=1 for abs_norm, p=2 for eucl_norm) and exact kNN to bound the
   radius when only the `limit` nearest are wanted. Candidates are re-measured with the one
@@ -20,7 +23,7 @@ Pure numpy/scipy, no database: booru.func.search loads them and keeps them in st
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Callable, Iterator, Sequence
 
@@ -31,7 +34,8 @@ DHASH_BITS = 192
 CHUNK_BITS = 16
 CHUNKS = DHASH_BITS // CHUNK_BITS
 BUCKETS = 1 << CHUNK_BITS
-MAX_LOOKUPS = 16_384  # beyond this many bucket lookups a scan of the groups is cheaper
+MAX_THRESHOLD = 4  # per-chunk bit thresholds go up to this (2517 bucket lookups per chunk)
+SCAN_SHARE = 0.3  # scan all groups instead when the lookups would read more than this share
 SINGLE_STEP_RADIUS = 47  # dhash radii up to this are searched in one step
 PAD = 1e-9  # relative slack for tree queries; candidates are re-measured exactly
 
@@ -43,6 +47,14 @@ def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
     total = np.bitwise_count(values[:, 0] ^ query[0]).astype(np.int32)
     total += np.bitwise_count(values[:, 1] ^ query[1])
     total += np.bitwise_count(values[:, 2] ^ query[2])
+    return total
+
+
+def hamming_at(values: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """hamming(values[rows], query), gathering word by word (fast when `values` is column-major)."""
+    total = np.bitwise_count(values[:, 0][rows] ^ query[0]).astype(np.int32)
+    total += np.bitwise_count(values[:, 1][rows] ^ query[1])
+    total += np.bitwise_count(values[:, 2][rows] ^ query[2])
     return total
 
 
@@ -154,7 +166,9 @@ class DhashBase:
     """Groups of dhash words with 16-bit-chunk postings (multi-index hashing)."""
 
     def __init__(self, ids: np.ndarray, values: np.ndarray):
-        self.groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3))
+        groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3))
+        # column-major: verifying candidates gathers from three contiguous word arrays
+        self.groups = replace(groups, keys=np.asfortranarray(groups.keys))
         self.postings, self.offsets = self._postings(self.groups.keys)
 
     @staticmethod
@@ -181,22 +195,32 @@ class DhashBase:
         offsets[-1] = CHUNKS * u
         return postings, offsets
 
-    def thresholds(self, query_chunks: np.ndarray, radius: int) -> np.ndarray:
-        """Per-chunk bit thresholds t_c with sum(t_c + 1) = radius + 1; the chunks whose own
-        bucket is fullest get the lower thresholds."""
-        need = radius + 1
-        base, extra = divmod(need, CHUNKS)
-        own = self.offsets[np.arange(CHUNKS) * BUCKETS + query_chunks + 1] - \
-            self.offsets[np.arange(CHUNKS) * BUCKETS + query_chunks]
-        fullest_first = np.argsort(-own, kind="stable")
-        thresholds = np.full(CHUNKS, base, dtype=np.int64)  # t_c + 1
-        thresholds[fullest_first[: CHUNKS - extra]] = base
-        thresholds[fullest_first[CHUNKS - extra:]] = base + 1
-        return thresholds - 1
+    def ring_costs(self, query_chunks: np.ndarray) -> np.ndarray:
+        """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t."""
+        chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
+        cost = np.empty((CHUNKS, MAX_THRESHOLD + 1))
+        for t in range(MAX_THRESHOLD + 1):
+            buckets = chunk_base + (query_chunks[:, None] ^ RINGS[t][None, :])
+            cost[:, t] = (self.offsets[buckets + 1] - self.offsets[buckets]).sum(axis=1) + len(RINGS[t])
+        return cost
 
-    @staticmethod
-    def lookups(thresholds: np.ndarray) -> int:
-        return sum(len(BALLS[t]) for t in thresholds if t >= 0) if thresholds.max() < len(BALLS) else 1 << 30
+    def thresholds(self, query_chunks: np.ndarray, radius: int) -> tuple[np.ndarray, float]:
+        """Per-chunk bit thresholds t_c (-1: chunk not searched) with sum(t_c + 1) = radius + 1,
+        grown greedily where the postings are fewest; and the postings they read. (∞ when
+        the radius is too large for thresholds up to MAX_THRESHOLD.)"""
+        need = radius + 1
+        if need > CHUNKS * (MAX_THRESHOLD + 1):
+            return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
+        cost = self.ring_costs(query_chunks)
+        levels = np.full(CHUNKS, -1)
+        total = 0.0
+        for _ in range(need):
+            step = np.where(levels < MAX_THRESHOLD, cost[np.arange(CHUNKS), np.minimum(levels + 1, MAX_THRESHOLD)],
+                            np.inf)
+            chunk = int(np.argmin(step))
+            levels[chunk] += 1
+            total += step[chunk]
+        return levels, total
 
     def within(self, query: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
         """Every group within `radius` bits of `query`, with its distance (exact)."""
@@ -205,8 +229,8 @@ class DhashBase:
         if len(keys) == 0 or radius < 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
         query_chunks = self.chunks(query)[0]
-        thresholds = self.thresholds(query_chunks, radius)
-        if self.lookups(thresholds) > MAX_LOOKUPS:
+        thresholds, cost = self.thresholds(query_chunks, radius)
+        if cost > len(keys) * SCAN_SHARE:
             distances = hamming(keys, query)
             found = np.flatnonzero(distances <= radius)
             return found, distances[found]
@@ -214,7 +238,7 @@ class DhashBase:
                                   for c, t in enumerate(thresholds) if t >= 0])
         low = self.offsets[buckets]
         candidates = self.postings[ranges(low, self.offsets[buckets + 1] - low)]
-        distances = hamming(keys[candidates], query)
+        distances = hamming_at(keys, candidates, query)
         keep = distances <= radius
         found, first = np.unique(candidates[keep], return_index=True)
         return found.astype(np.int64), distances[keep][first]

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booru.func.similarity_index import (DhashBase, DhashIndex, HistogramIndex, Hits, brute_force, hamming, l1, l2,
+from booru.func.similarity_index import (CHUNKS, MAX_THRESHOLD, DhashBase, DhashIndex, HistogramIndex, Hits, brute_force, hamming, l1, l2,
                                          normalise_histograms)
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -118,12 +118,15 @@ def test_histogram_index_equals_brute_force(seed, n, limit, p, radius, near, reb
 
 
 def test_thresholds_satisfy_the_pigeonhole_bound():
-    index = DhashIndex([1, 2], np.array([[0, 0, 0], [1, 2, 3]], dtype=np.uint64))
-    query_chunks = DhashBase.chunks(np.zeros(3, dtype=np.uint64))[0]
-    for radius in range(0, 120):
-        thresholds = index.snapshot.base.thresholds(query_chunks, radius)
-        assert int((thresholds + 1).sum()) == radius + 1
-        assert thresholds.max() - thresholds.min() <= 1
+    rng = np.random.default_rng(11)
+    index = DhashIndex(np.arange(300), _dhashes(rng, 300))
+    for query in (np.zeros(3, dtype=np.uint64), rng.integers(0, 2**64, size=3, dtype=np.uint64)):
+        query_chunks = DhashBase.chunks(query)[0]
+        for radius in range(0, CHUNKS * (MAX_THRESHOLD + 1)):
+            thresholds, cost = index.snapshot.base.thresholds(query_chunks, radius)
+            assert int((thresholds + 1).sum()) == radius + 1 and thresholds.max() <= MAX_THRESHOLD
+            assert cost >= radius + 1
+        assert index.snapshot.base.thresholds(query_chunks, CHUNKS * (MAX_THRESHOLD + 1))[1] == float("inf")
 
 
 def test_identical_fingerprints_form_one_group_and_come_back_together():
