@@ -13,7 +13,16 @@ from tests.fakenet import FakeInternet, payloads
 OAUTH = "https://oauth.reddit.com/comments/{}"
 
 
-def test_a_stalled_oauth_answer_gives_up_after_fetch_timeout(fakenet: FakeInternet):
+@pytest.fixture
+def proxied(net: FakeInternet, monkeypatch: pytest.MonkeyPatch) -> FakeInternet:
+    """The fake internet in os.environ, not reset (the package's stack keeps using its routes)."""
+    for name, value in net.env().items():
+        monkeypatch.setenv(name, value)
+    return net
+
+
+def test_a_stalled_oauth_answer_gives_up_after_fetch_timeout(proxied: FakeInternet):
+    fakenet = proxied
     post = payloads.reddit_post("lzto001", "lzbooru", None, 1700000000, is_gallery=True)
     fakenet.route("GET", OAUTH.format("lzto001"), handler=payloads.reddit_json(payloads.reddit_comments(post)))
     fakenet.hang(OAUTH.format("lzto001"), times=3, seconds=20, trickle=False)

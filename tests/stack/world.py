@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from PIL import Image
 
-from tests.fakenet import FakeInternet, payloads
-from tests.fakenet.images import make_image
+from tests.fakenet import FakeInternet, Request, Response, payloads
+from tests.fakenet.images import FORMATS, make_image
 
 NEW = "https://oauth.reddit.com/r/{}/new"
 SUB_CREATED = 1600000000.0
@@ -44,6 +45,13 @@ def transformed_copy(data: bytes, scale: float = 0.5, quality: int = 70) -> byte
     return out.getvalue()
 
 
+def slowly(handler: Callable[[Request], Any], seconds: float) -> Callable[[Request], Any]:
+    def slow(request: Request) -> Any:
+        time.sleep(seconds)
+        return handler(request)
+    return slow
+
+
 class World:
     """Builds posts for one test (ids and URLs start with `prefix`) and programs the fake internet."""
 
@@ -56,6 +64,7 @@ class World:
         self.expected = Expected()
         self.posts: dict[str, list[Post]] = {}
         self.routed: set[str] = set()  # subreddits whose listing is served
+        self.delay = 0.0  # seconds every upstream answer but listings takes (a slow internet)
 
     # -- ids, times, images ---------------------------------------------------------------------
 
@@ -70,7 +79,14 @@ class World:
     def image(self, url: str, fmt: str = "JPEG", width: int = 160, height: int = 120) -> bytes:
         """Serve a fresh deterministic image at `url`."""
         self.seed += 1
-        return self.net.route_image(url, width=width + self.seed % 7, height=height, fmt=fmt, seed=self.seed)
+        data = make_image(width + self.seed % 7, height, fmt, self.seed)
+        self.serve(url, body=data, content_type=FORMATS[fmt])
+        return data
+
+    def serve(self, url: str, handler: Callable[[Request], Any] | None = None, **fixed: Any) -> None:
+        """GET `url` answered by `handler` or a fixed Response(**fixed), after `delay` seconds."""
+        answer = handler or (lambda _: Response(**fixed))
+        self.net.route("GET", url, handler=slowly(answer, self.delay) if self.delay else answer)
 
     def add(self, subreddit: str, post: Post) -> Post:
         self.posts.setdefault(subreddit, []).append(post)
@@ -118,8 +134,8 @@ class World:
 
     def route_comments(self, post: Post) -> None:
         answer = payloads.reddit_json(payloads.reddit_comments(post))
-        self.net.route("GET", f"https://oauth.reddit.com/comments/{post['id']}", handler=answer)
-        self.net.route("GET", f"https://www.reddit.com/comments/{post['id']}.json", handler=answer)
+        self.serve(f"https://oauth.reddit.com/comments/{post['id']}", answer)
+        self.serve(f"https://www.reddit.com/comments/{post['id']}.json", answer)
 
     def crosspost(self, subreddit: str, parent: Post, parent_urls: list[str]) -> Post:
         """A crosspost of `parent` (from another subreddit): it gets the parent's images too."""
@@ -153,8 +169,8 @@ class World:
                                                         self.next_time(), f"Album {sid}"))
 
     def route_imgur(self, path: str, data: dict) -> None:
-        self.net.route("GET", f"https://api.imgur.com/3{path}", json=payloads.imgur_envelope(data),
-                       headers=payloads.imgur_ratelimit_headers())
+        self.serve(f"https://api.imgur.com/3{path}", json=payloads.imgur_envelope(data),
+                   headers=payloads.imgur_ratelimit_headers())
 
     def danbooru(self, subreddit: str) -> Post:
         sid = self.ident()
@@ -162,9 +178,9 @@ class World:
         data = make_image(200, 150, "JPEG", self.seed + 500)
         md5 = hashlib.md5(data).hexdigest()
         post = payloads.danbooru_post_json(number, md5)
-        self.net.route("GET", post["file_url"], body=data, content_type="image/jpeg")
-        self.net.route("GET", f"https://danbooru.donmai.us/posts/{number}.json", json=post)
-        self.net.route("GET", f"https://danbooru.donmai.us/posts/{number}", body=payloads.danbooru_post_html(post),
+        self.serve(post["file_url"], body=data, content_type="image/jpeg")
+        self.serve(f"https://danbooru.donmai.us/posts/{number}.json", json=post)
+        self.serve(f"https://danbooru.donmai.us/posts/{number}", body=payloads.danbooru_post_html(post),
                        content_type="text/html; charset=utf-8")
         self.expect(sid, post["file_url"], data, {"creator:mori_sketchbook", "series:original",
                                                   "character:lighthouse_keeper_(original)", "coat"})
@@ -179,9 +195,9 @@ class World:
         md5 = hashlib.md5(data).hexdigest()
         page = payloads.gelbooru_post_html(number, md5)
         file_url = f"https://img3.gelbooru.com/images/{md5[:2]}/{md5[2:4]}/{md5}.jpg"
-        self.net.route("GET", file_url, body=data, content_type="image/jpeg")
+        self.serve(file_url, body=data, content_type="image/jpeg")
         link = f"https://gelbooru.com/index.php?page=post&s=view&id={number}"
-        self.net.route("GET", link, body=page, content_type="text/html; charset=utf-8")
+        self.serve(link, body=page, content_type="text/html; charset=utf-8")
         self.expect(sid, file_url, data, {"creator:mori_sketchbook", "character:lighthouse_keeper_(original)",
                                           "night"})
         self.seed += 1
@@ -202,7 +218,7 @@ class World:
     def dead_link(self, subreddit: str) -> Post:
         sid = self.ident()
         url = f"https://images.example.org/{self.prefix}/{sid}-gone.jpg"
-        self.net.route("GET", url, status=404, body="not found", content_type="text/plain")
+        self.serve(url, status=404, body="not found", content_type="text/plain")
         self.expected.dead[sid] = "404"
         return self.add(subreddit, payloads.reddit_post(sid, subreddit, url, self.next_time(), f"Dead {sid}"))
 
