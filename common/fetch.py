@@ -11,8 +11,8 @@
 * redirects are followed by hand, each hop checked again;
 * connect/read timeouts, a wall-clock deadline while streaming, and a byte cap.
 
-Known limit: while the status line and headers arrive, only the per-read timeout applies
-(http.client reads them); the deadline is enforced from the body on.
+The deadline holds from the first byte to the last: a watchdog shuts down the sockets of a
+fetch that outlives it, which also ends a server trickling its headers.
 
 Tests reach a local server by monkeypatching :func:`address_allowed` (the one address
 policy) and :func:`resolve` (the one name-resolution hook); nothing else opens loopback.
@@ -26,11 +26,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import select_proxy
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 32 * MiB
@@ -202,7 +205,62 @@ def _proxy_for(url: str, session: requests.Session) -> str | None:
 
 # --- connecting to the checked address -------------------------------------------------------
 
-class PinnedAdapter(HTTPAdapter):
+class _TrackedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _track(self)
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _track(self)
+        super().request(*args, **kwargs)
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+_local = threading.local()
+
+
+def _track(connection: HTTPConnection) -> None:
+    """Remember the connections a fetch uses, so its deadline can cut them."""
+    tracked = getattr(_local, "connections", None)
+    if tracked is not None:
+        tracked.append(connection)
+
+
+def _cut(connections: list[HTTPConnection]) -> None:
+    """The deadline passed: shut the sockets down, which ends any blocked read at once."""
+    for connection in list(connections):
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class FetchAdapter(HTTPAdapter):
+    """An adapter whose connections (direct or through a proxy) the deadline watchdog can cut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any):  # type: ignore[override]
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class PinnedAdapter(FetchAdapter):
     """Sends a request whose URL names an IP, keeping the real host for SNI and the certificate.
 
     The real host travels in the request's Host header; urllib3 pools are keyed by
@@ -226,7 +284,7 @@ def _host_of(host_header: str) -> str:
 
 
 _PINNED = PinnedAdapter(pool_connections=32, pool_maxsize=32, max_retries=0)
-_local = threading.local()
+_PROXIED = FetchAdapter(pool_connections=8, pool_maxsize=32, max_retries=0)
 
 
 def _default_session() -> requests.Session:
@@ -260,6 +318,20 @@ def fetch(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 10, 
     """
     session = session or _default_session()
     ends = time.monotonic() + deadline
+    connections: list[HTTPConnection] = []
+    _local.connections = connections
+    watchdog = threading.Timer(deadline, _cut, [connections])
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return _follow(session, url, headers, timeout, ends, max_bytes, accept_types, max_redirects)
+    finally:
+        watchdog.cancel()
+        _local.connections = None
+
+
+def _follow(session: requests.Session, url: str, headers: dict | None, timeout: float, ends: float,
+            max_bytes: int, accept_types: tuple[str, ...] | None, max_redirects: int) -> Fetched:
     current = url
     for _ in range(max_redirects + 1):
         response = _send(session, current, headers, timeout, ends)
@@ -286,17 +358,23 @@ def _send(session: requests.Session, url: str, headers: dict | None, timeout: fl
         _pin(prepared, target)
         adapter, proxies = _PINNED, {}
     else:
-        adapter, proxies = session.get_adapter(prepared.url), settings["proxies"]
+        adapter, proxies = _PROXIED, settings["proxies"]
     remaining = _remaining(ends, url)
     try:
         return adapter.send(prepared, stream=True, timeout=(min(timeout, remaining), min(timeout, remaining)),
                             verify=settings["verify"], cert=settings["cert"], proxies=proxies)
-    except requests.exceptions.SSLError as exc:
-        raise FetchError(f"TLS error: {_short(exc)}", permanent=False, url=url) from None
-    except requests.exceptions.Timeout:
-        raise FetchError("timed out", permanent=False, url=url) from None
     except requests.exceptions.RequestException as exc:
-        raise FetchError(f"connection failed: {_short(exc)}", permanent=False, url=url) from None
+        raise _send_error(exc, url, ends) from None
+
+
+def _send_error(exc: requests.exceptions.RequestException, url: str, ends: float) -> FetchError:
+    if time.monotonic() >= ends:
+        return FetchError("deadline exceeded", permanent=False, url=url)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return FetchError(f"TLS error: {_short(exc)}", permanent=False, url=url)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return FetchError("timed out", permanent=False, url=url)
+    return FetchError(f"connection failed: {_short(exc)}", permanent=False, url=url)
 
 
 def _headers(session: requests.Session, extra: dict | None) -> dict:
@@ -349,6 +427,8 @@ def _stream(response: requests.Response, url: str, max_bytes: int, ends: float) 
     except FetchError:
         raise
     except Exception as exc:  # urllib3 read timeouts, resets, decode errors, truncated bodies
+        if time.monotonic() >= ends:
+            raise FetchError("deadline exceeded", permanent=False, url=url) from None
         if "timed out" in str(exc).lower() or isinstance(exc, (socket.timeout, TimeoutError)):
             raise FetchError("timed out while reading", permanent=False, url=url) from None
         raise FetchError(f"connection broken: {_short(exc)}", permanent=False, url=url) from None

@@ -200,6 +200,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.endless()
         if path == "/trickle":
             return self.trickle()
+        if path == "/slow-headers":
+            return self.slow_headers()
         if path == "/silent":
             time.sleep(3)
             return self.send(200, PNG)
@@ -215,6 +217,18 @@ class Handler(BaseHTTPRequestHandler):
         try:
             for _ in range(1600):
                 self.wfile.write(block)
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def slow_headers(self) -> None:
+        """A header line that never ends, a byte every 0.1 s for up to 5 s."""
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(50):
+                self.wfile.write(b"a")
+                self.wfile.flush()
+                time.sleep(0.1)
         except OSError:
             pass
         self.close_connection = True
@@ -247,6 +261,9 @@ class Server(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients cutting connections short is what these tests do
 
 
 def serve(context: ssl.SSLContext | None = None) -> Iterator[Server]:
@@ -354,6 +371,14 @@ def test_trickling_server_hits_the_deadline(server):
         fetch.fetch(url(server, "/trickle"), timeout=1, deadline=1.0)
     assert not caught.value.permanent
     assert time.monotonic() - started < 2.5
+
+
+def test_server_trickling_its_headers_hits_the_deadline(server):
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline") as caught:
+        fetch.fetch(url(server, "/slow-headers"), timeout=1, deadline=1.0)
+    assert not caught.value.permanent
+    assert time.monotonic() - started < 2
 
 
 def test_silent_server_hits_the_read_timeout(server):
