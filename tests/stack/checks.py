@@ -45,10 +45,20 @@ def assert_images_once(stack: Stack, expected: Expected) -> list[dict]:
 
 
 def assert_tags(images: list[dict], expected: Expected) -> None:
+    """Booru images carry their namespaced tags and their source URL."""
     for image in images:
-        wanted = expected.tags.get((image["submission_id"], image["url"]))
+        key = (image["submission_id"], image["url"])
+        wanted = expected.tags.get(key)
         if wanted:
             assert wanted <= set(image["tags"]), f"{image['url']}: tags {image['tags']}, wanted {wanted}"
+        if key in expected.sources:
+            assert image["source_url"] == expected.sources[key], image
+
+
+def assert_crossposts(stack: Stack, expected: Expected) -> None:
+    for sid, parent in expected.crossposts.items():
+        row = stack.submissions(expected.submissions[sid])[sid]
+        assert row["crosspost_parent"] == parent, row
 
 
 def assert_links(stack: Stack, expected: Expected) -> None:
@@ -76,4 +86,5 @@ def assert_archive(stack: Stack, expected: Expected) -> None:
     images = assert_images_once(stack, expected)
     assert_tags(images, expected)
     assert_links(stack, expected)
+    assert_crossposts(stack, expected)
     assert_fingerprint_count(stack, expected)

@@ -27,6 +27,8 @@ class Expected:
     dead: dict[str, str] = field(default_factory=dict)  # submission id -> part of the reason
     unsupported: set[str] = field(default_factory=set)
     submissions: dict[str, str] = field(default_factory=dict)  # id -> subreddit
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)  # booru image -> its source URL
+    crossposts: dict[str, str] = field(default_factory=dict)  # crosspost id -> parent id
 
     def merge(self, other: "Expected") -> None:
         self.images.update(other.images)
@@ -34,6 +36,8 @@ class Expected:
         self.dead.update(other.dead)
         self.unsupported |= other.unsupported
         self.submissions.update(other.submissions)
+        self.sources.update(other.sources)
+        self.crossposts.update(other.crossposts)
 
 
 def transformed_copy(data: bytes, scale: float = 0.5, quality: int = 70) -> bytes:
@@ -144,6 +148,7 @@ class World:
                                     crosspost_parent=parent)
         for url in parent_urls:
             self.expect(sid, url, self.expected.images[(parent["id"], url)])
+        self.expected.crossposts[sid] = parent["id"]
         return self.add(subreddit, post)
 
     def imgur_image(self, subreddit: str) -> Post:
@@ -184,6 +189,7 @@ class World:
                        content_type="text/html; charset=utf-8")
         self.expect(sid, post["file_url"], data, {"creator:mori_sketchbook", "series:original",
                                                   "character:lighthouse_keeper_(original)", "coat"})
+        self.expected.sources[(sid, post["file_url"])] = post["source"]
         self.seed += 1
         return self.add(subreddit, payloads.reddit_post(sid, subreddit, f"https://danbooru.donmai.us/posts/{number}",
                                                         self.next_time(), f"Danbooru {sid}"))
@@ -200,6 +206,7 @@ class World:
         self.serve(link, body=page, content_type="text/html; charset=utf-8")
         self.expect(sid, file_url, data, {"creator:mori_sketchbook", "character:lighthouse_keeper_(original)",
                                           "night"})
+        self.expected.sources[(sid, file_url)] = "https://twitter.com/example_artist/status/1721000000000000000"
         self.seed += 1
         return self.add(subreddit, payloads.reddit_post(sid, subreddit, link, self.next_time(), f"Gelbooru {sid}"))
 
