@@ -6,7 +6,9 @@ from datetime import datetime
 from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer,
                         SmallInteger, String, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import BIT, UUID
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from booru.extensions import db
 
@@ -102,7 +104,25 @@ class Image(LeasedMixin, db.Model):
     )
 
 
-class Histogram(db.Model):
+class Xid8(UserDefinedType):
+    """PostgreSQL's 64-bit transaction id; set by a trigger on fingerprint rows (migration 0002)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "xid8"
+
+
+ischema_names["xid8"] = Xid8  # so reflection (migration checks) knows the type
+
+
+class FingerprintMixin:
+    """The transaction that last wrote the row, so in-memory search indexes can follow changes."""
+
+    written_xid: Mapped[str | None] = mapped_column(Xid8, index=True)
+
+
+class Histogram(FingerprintMixin, db.Model):
     __tablename__ = "histogram"
     id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"), primary_key=True)
     red: Mapped[list[int]] = mapped_column(ARRAY(Integer))
@@ -110,7 +130,7 @@ class Histogram(db.Model):
     blue: Mapped[list[int]] = mapped_column(ARRAY(Integer))
 
 
-class Dhash(db.Model):
+class Dhash(FingerprintMixin, db.Model):
     __tablename__ = "dhash"
     id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"), primary_key=True)
     red: Mapped[str] = mapped_column(BIT(64))

@@ -82,7 +82,8 @@ def record_fingerprints(items: list[dict]) -> dict[str, int]:
                         for item in unique])
     write_histograms([{"id": i["id"], **i["histogram"]} for i in unique])
     write_dhashes([{"id": i["id"], **i["dhash"]} for i in unique])
-    shared = share_fingerprints("p.url IN (SELECT url FROM image WHERE id IN :ids)", ids=[i["id"] for i in unique])
+    shared = share_fingerprints("(p.url IN (SELECT url FROM image WHERE id IN :ids) "
+                                "OR p.md5 IN (SELECT md5 FROM image WHERE id IN :ids))", ids=[i["id"] for i in unique])
     db.session.commit()
     return {"updated": len(unique), "shared": shared}
 

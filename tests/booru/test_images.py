@@ -132,3 +132,16 @@ def test_seed_encoding_endpoints(app, api):
     assert api.get(f"/api/image/{image_id}").json["state"] == "encoded"
     assert api.post("/api/dhash", json={"items": [{**dhash, "red": "xyz"}]}, role="coco").status_code == 422
     assert api.get("/api/image/999999999").status_code == 404
+
+
+def test_a_pending_twin_with_the_same_md5_gets_fingerprints_when_one_is_encoded(app, api):
+    add_subreddit(app)
+    api.post("/api/submission", json={"submissions": [submission("q1"), submission("q2")]})
+    md5 = format(9, "032x")
+    _post_images(api, [{"submission_id": "q1", "url": "https://danbooru.example/a.png", "md5": md5},
+                       {"submission_id": "q2", "url": "https://gelbooru.example/b.png", "md5": md5}])
+    lease = api.post("/api/image/claim", json={"limit": 1}, role="coco").json["items"][0]
+    response = api.post("/api/image/fingerprints", json={"items": [fingerprint_payload(lease["id"], lease["lease"], 9)]},
+                        role="coco")
+    assert response.json["shared"] == 1
+    assert [i["state"] for i in api.get("/api/image?state=any").json["items"]] == ["encoded", "encoded"]
