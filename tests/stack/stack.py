@@ -37,7 +37,7 @@ STACK_SETTINGS = {
     "GREG_SOURCE": "reddit", "REDDIT_CLIENT_ID": "lzb-stack-id", "REDDIT_CLIENT_SECRET": "lzb-stack-secret",
     "REDDIT_USER_AGENT": "lzbooru-stack-tests/1.0", "IMGUR_CLIENT_ID": "lzb-stack-imgur",
     "BOORU_WORKERS": "2", "BOORU_THREADS": "4", "PARSA_BATCH": "10", "PARSA_THREADS": "4",
-    "COCO_BATCH": "16", "COCO_THREADS": "4", "COCO_PROCESSES": "1",
+    "COCO_BATCH": "16", "COCO_THREADS": "4",
 }
 
 
@@ -149,9 +149,11 @@ class Stack:
         return int(self.info(program)["pid"])
 
     def kill(self, program: str) -> int:
-        """SIGKILL the program and its children (its process group); returns the killed pid."""
+        """`supervisorctl signal KILL`: the program's main process only, as the OOM killer would;
+        returns the killed pid (also its process group: supervisord starts each program in one)."""
         pid = self.pid(program)
-        os.killpg(pid, signal.SIGKILL)
+        done = self.ctl("signal", "KILL", program)
+        assert done.returncode == 0, done.stdout + done.stderr
         return pid
 
     def restarted(self, program: str, old_pid: int) -> bool:
@@ -244,6 +246,15 @@ class Stack:
         except AssertionError as exc:
             raise AssertionError(f"{exc}; stats {self.stats()}\n{self.tails()}") from None
         return time.monotonic() - began
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of this process group is left (orphaned children of a killed program)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def log_lines(text: str, pattern: str) -> list[str]:

@@ -12,7 +12,7 @@ import requests
 from tests.fakenet import FakeInternet
 from tests.stack.checks import all_submissions_present, assert_archive, register
 from tests.stack.gates import Gate, gate_comments, gate_image, gate_listing_page, listing_url
-from tests.stack.stack import DAEMONS, PROGRAMS, Stack
+from tests.stack.stack import DAEMONS, PROGRAMS, Stack, group_alive
 from tests.stack.world import World
 from tests.support import wait_until
 
@@ -38,9 +38,12 @@ def settle(live: Stack, world: World, timeout: float = 120) -> None:
 
 
 def kill_and_wait_restart(live: Stack, program: str) -> None:
+    """SIGKILL the program's main process; supervisord restarts it; none of its children linger."""
     pid = live.kill(program)
     wait_until(lambda: live.restarted(program, pid), timeout=30, interval=0.2,
                message=f"supervisord restarting {program}")
+    wait_until(lambda: not group_alive(pid), timeout=20, interval=0.2,
+               message=f"the killed {program}'s children (process group {pid}) to exit")
 
 
 def uptimes(live: Stack) -> dict[str, tuple[int, int]]:
