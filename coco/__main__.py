@@ -6,7 +6,7 @@ import logging
 import sys
 
 from coco.worker import Coco
-from common.client import BooruClient, BooruUnavailable
+from common.client import BooruClient
 from common.config import load_settings
 from common.logs import setup_logging
 
@@ -30,16 +30,7 @@ def main(argv: list[str] | None = None) -> int:
                   threads=args.threads, processes=args.processes)
     log.info("coco starting: booru=%s batch=%d threads=%d processes=%d", settings.url, daemon.batch,
              daemon.threads, daemon.processes)
-    if args.once:
-        try:
-            daemon.run_once()
-        except BooruUnavailable as exc:
-            log.error("%s", exc)
-            return 1
-        finally:
-            daemon.close()
-        return 0
-    return daemon.run()
+    return daemon.main(once=args.once)
 
 
 if __name__ == "__main__":

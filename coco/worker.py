@@ -143,12 +143,6 @@ class Coco(Daemon):
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def run(self) -> int:
-        try:
-            return super().run()
-        finally:
-            self.close()
-
     # --- one chapter -------------------------------------------------------------------------
 
     def chapter(self, report: Chapter) -> None:

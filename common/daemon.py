@@ -101,6 +101,23 @@ class Daemon:
         else:
             self._publish_failed = False
 
+    def close(self) -> None:
+        """Release what the daemon holds (pools, sessions); called once when it ends."""
+
+    def main(self, once: bool = False) -> int:
+        """The daemon's exit code: run until stopped, or one chapter (1 if booru is away)."""
+        try:
+            if not once:
+                return self.run()
+            try:
+                self.run_once()
+            except BooruUnavailable as exc:
+                log.error("%s", exc)
+                return 1
+            return 0
+        finally:
+            self.close()
+
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from common.client import BooruClient, BooruUnavailable
+from common.client import BooruClient
 from common.config import load_settings
 from common.logs import setup_logging
 
@@ -41,14 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from greg.worker import Greg
     daemon = Greg(settings)
     log.info("greg starting: booru=%s source=%s", settings.url, settings.greg_source)
-    if args.once:
-        try:
-            daemon.run_once()
-        except BooruUnavailable as exc:
-            log.error("%s", exc)
-            return 1
-        return 0
-    return daemon.run()
+    return daemon.main(once=args.once)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from common.client import BooruClient, BooruUnavailable
+from common.client import BooruClient
 from common.config import load_settings
 from common.logs import setup_logging
 from parsa.resolvers import Context
@@ -40,14 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("parsa starting: booru=%s types=%s", settings.url, ",".join(types) or "all")
     if not settings.imgur_client_id:
         log.warning("IMGUR_CLIENT_ID is not set: Imgur albums and galleries will fail until it is")
-    if args.once:
-        try:
-            daemon.run_once()
-        except BooruUnavailable as exc:
-            log.error("%s", exc)
-            return 1
-        return 0
-    return daemon.run()
+    return daemon.main(once=args.once)
 
 
 if __name__ == "__main__":
