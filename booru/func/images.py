@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from booru.errors import NotFound, Unusable
+from booru.errors import NotFound
 from booru.extensions import db
 from booru.func import leases
 from booru.func.tags import tag_filter, tag_images, tags_of

@@ -4,7 +4,7 @@ from __future__ import annotations
 from psycopg2.extras import execute_values
 from sqlalchemy import func, select
 
-from booru.errors import NotFound, Unusable
+from booru.errors import NotFound
 from booru.extensions import db
 from booru.models import Submission, Subreddit
 
