@@ -313,3 +313,27 @@ def test_sigterm_each_program_exits_0_within_stopwaitsecs_mid_batch(live: Stack,
     print("stop times:", {k: round(v, 1) for k, v in times.items()}, "left leased:", leased)
     live.ensure_running()
     settle(live, world)
+
+
+# -- booru and PostgreSQL killed ------------------------------------------------------------------
+
+@pytest.mark.parametrize("program", ["booru", "database"])
+def test_booru_or_database_killed_mid_run_restarts_and_nothing_is_lost(live: Stack, net: FakeInternet, program: str):
+    """SIGKILL gunicorn's master or the postmaster (its workers/backends orphaned) while parsa and
+    coco are mid-batch: supervisord restarts it, booru answers again, the pipeline finishes."""
+    name = f"lzbstack_kill{program[:4]}"
+    world = World(net, f"lzk{program[0]}")
+    world.delay = 0.4
+    mixed_posts(world, name, images=8, galleries=2, imgur=3)
+    start_world(live, world, name)
+    wait_until(lambda: in_flight(live), timeout=60, interval=0.1, message="parsa and coco both mid-batch")
+    offsets = log_offsets(live)
+    pid = live.kill(program)
+    wait_until(lambda: live.restarted(program, pid), timeout=60, interval=0.2,
+               message=f"supervisord restarting {program}")
+    live.wait_healthy(90)
+    settle(live, world)
+    wait_until(lambda: not group_alive(pid), timeout=30, interval=0.2,
+               message=f"the killed {program}'s children (process group {pid}) to exit")
+    for daemon in DAEMONS:
+        assert "Traceback" not in new_log(live, daemon, offsets), new_log(live, daemon, offsets)[-4000:]
