@@ -240,16 +240,30 @@ def storm(net: FakeInternet, world: World, name: str) -> Storm:
     return weather
 
 
+def storm_mid_walk(weather: Storm, world: World, name: str, posts: int = 120, page: int = 25) -> None:
+    """A long history (videos: no images to fetch) whose third and fourth pages fail."""
+    for _ in range(posts):
+        world.video(name)
+    world.publish(name, page_size=page)
+    newest_first = sorted(world.posts[name], key=lambda p: -float(p["created_utc"]))
+    third, fourth = (f"{listing_url(name)}?after={newest_first[n * page - 1]['name']}" for n in (2, 3))
+    weather.fail(third, 429)
+    for _ in range(3):
+        weather.fail(fourth, 500)  # more than prawcore's own retries
+
+
 def test_upstream_storms_everything_collected_no_daemon_exits(live: Stack, net: FakeInternet):
-    name = "lzbstack_storm"
+    name, walk = "lzbstack_storm", "lzbstack_stormwalk"
     world = World(net, "lzst")
     mixed_posts(world, name, images=12, galleries=3, imgur=3)
     before = uptimes(live)
     offsets = log_offsets(live)
-    world.route_about(name)
+    for subreddit in (name, walk):
+        world.route_about(subreddit)
     world.publish(name)
     weather = storm(net, world, name)
-    start_world(live, world, name)
+    storm_mid_walk(weather, world, walk)
+    start_world(live, world, name, walk)
     settle(live, world, timeout=150)
     assert not weather.unspent(), weather.unspent()
     assert uptimes(live) == before, "a program exited during the storm"
