@@ -9,7 +9,6 @@ as scripts/start does, and waits for /api/health.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -256,6 +255,3 @@ def group_alive(pgid: int) -> bool:
         return False
     return True
 
-
-def log_lines(text: str, pattern: str) -> list[str]:
-    return [line for line in text.splitlines() if re.search(pattern, line)]

@@ -30,15 +30,6 @@ class Expected:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # booru image -> its source URL
     crossposts: dict[str, str] = field(default_factory=dict)  # crosspost id -> parent id
 
-    def merge(self, other: "Expected") -> None:
-        self.images.update(other.images)
-        self.tags.update(other.tags)
-        self.dead.update(other.dead)
-        self.unsupported |= other.unsupported
-        self.submissions.update(other.submissions)
-        self.sources.update(other.sources)
-        self.crossposts.update(other.crossposts)
-
 
 def transformed_copy(data: bytes, scale: float = 0.5, quality: int = 70) -> bytes:
     """The image resized and re-encoded as JPEG: what a repost often is."""
