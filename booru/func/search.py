@@ -17,6 +17,7 @@ Distances, as the seed named them:
 """
 from __future__ import annotations
 
+import ctypes
 import io
 import logging
 import threading
@@ -56,12 +57,12 @@ HISTOGRAM_ROWS = ("SELECT id, " + ", ".join(f"coalesce({c}[{i}], 0)::bigint" for
 SINCE = " AND written_xid >= %s::xid8"
 
 
-def parse_binary_copy(data: bytes, columns: int) -> np.ndarray:
+def parse_binary_copy(data: bytes | memoryview, columns: int) -> np.ndarray:
     """Rows of a `COPY … (FORMAT binary)` whose columns are all NOT NULL bigints, as int64."""
     if len(data) < 21:
         return np.empty((0, columns), dtype=np.int64)
-    extension = int.from_bytes(data[15:19], "big")
-    body = data[19 + extension: len(data) - 2]  # the trailer is a field count of -1
+    extension = int.from_bytes(bytes(data[15:19]), "big")
+    body = memoryview(data)[19 + extension: len(data) - 2]  # the trailer is a field count of -1
     layout = [("fields", ">i2")]
     for n in range(columns):
         layout += [(f"length{n}", ">i4"), (f"value{n}", ">i8")]
@@ -82,7 +83,15 @@ def read_rows(select_sql: str, columns: int, since: str | None) -> tuple[str, np
             buffer = io.BytesIO()
             cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT binary)", buffer)
             cursor.close()
-    return xmin, parse_binary_copy(buffer.getvalue(), columns)
+    return xmin, parse_binary_copy(buffer.getbuffer(), columns)
+
+
+def release_memory() -> None:
+    """Hand the load's transient buffers back to the OS (glibc keeps freed heap otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass
@@ -113,6 +122,8 @@ class Follower:
         ids, values = rows[:, 0], self._values(rows)
         self.index = DhashIndex(ids, values) if self.kind == "dhash" else HistogramIndex(ids, values)
         self.polled = time.monotonic()
+        del rows, values
+        release_memory()
         log.info("similarity index %s: %d images, %.0f MiB, loaded in %.1f s", self.kind, len(ids),
                  self.index.nbytes / 2**20, self.polled - started)
 

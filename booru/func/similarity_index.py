@@ -328,7 +328,9 @@ class Index:
         self._rebuilding = False
         self._delta: dict[int, np.ndarray | None] = {}
         base = self.build(ids, values)
-        self.snapshot = Snapshot(base, np.ones(len(base.groups.ids), dtype=bool), ids[:0], values[:0])
+        # fresh empty arrays: views like ids[:0] would keep the caller's whole arrays alive
+        self.snapshot = Snapshot(base, np.ones(len(base.groups.ids), dtype=bool), np.empty(0, dtype=np.int64),
+                                 self._empty())
 
     # subclass hooks
     def build(self, ids: np.ndarray, values: np.ndarray) -> DhashBase | HistogramBase:
