@@ -1,6 +1,7 @@
 """What every resource shares: request parsing into schemas and the metadata OpenAPI is built from."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import wraps
 from typing import Callable
 
@@ -80,3 +81,10 @@ def responds(schema: type[Schema] | None, status: int = 200, description: str = 
 
 def dump(schema: type[Schema], data, status: int = 200):
     return schema().dump(data), status
+
+
+def json_default(value: object) -> object:
+    """JSON for what plain views hold besides JSON types: times as ISO 8601, like the schemas."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -75,7 +75,7 @@ class ImageList(Resource):
     @responds(ImageListSchema, description="newest first; without `state`, the images not yet encoded")
     def get(self, args):
         items, cursor = images.list_images(args)
-        return dump(ImageListSchema, {"items": items, "cursor": cursor})
+        return {"items": items, "cursor": cursor}, 200  # already in ImageListSchema's shape: the hot path
 
     @requires("parsa")
     @body(ImageBatchSchema)

@@ -126,10 +126,22 @@ def images_failed(reports: list[dict], permanent: bool = False) -> int:
     return leases.fail(leases.IMAGES, reports, settings.retry_delay, settings.max_tries)
 
 
+IMAGE_VIEW = (Image.id, Image.url, Image.submission_id, Image.state, Image.sha256, Image.md5, Image.width,
+              Image.height, Image.bytes, Image.mime, Image.source_url, Image.posted, Image.last_error,
+              Submission.subreddit, Submission.author, Submission.title, Submission.nsfw, Submission.created)
+
+
+def _views(query) -> list[dict]:
+    """Rows of IMAGE_VIEW as dicts, each with its tags (the shape of ImageSchema)."""
+    rows = db.session.execute(query).mappings().all()
+    tags = tags_of([row["id"] for row in rows])
+    return [{**row, "tags": tags[row["id"]]} for row in rows]
+
+
 def list_images(filters: dict) -> tuple[list[dict], str | None]:
     """Images newest first with their post and tags, filtered, keyset-paginated by id."""
     limit = filters["limit"]
-    query = (select(Image, Submission).join(Submission, Image.submission_id == Submission.id)
+    query = (select(*IMAGE_VIEW).join(Submission, Image.submission_id == Submission.id)
              .order_by(Image.id.desc()).limit(limit + 1))
     if filters.get("state", "any") != "any":
         query = query.where(Image.state == filters["state"])
@@ -143,24 +155,14 @@ def list_images(filters: dict) -> tuple[list[dict], str | None]:
         query = query.where(*tag_filter(filters["tags"], Image.id))
     if filters.get("cursor"):
         query = query.where(Image.id < int(filters["cursor"]))
-    rows = db.session.execute(query).all()[: limit + 1]
-    page, more = rows[:limit], len(rows) > limit
-    tags = tags_of([image.id for image, _ in page])
-    items = [image_view(image, submission, tags[image.id]) for image, submission in page]
-    return items, (str(page[-1][0].id) if more else None)
+    items = _views(query)
+    more = len(items) > limit
+    return items[:limit], (str(items[limit - 1]["id"]) if more else None)
 
 
 def get_image(image_id: int) -> dict:
-    row = db.session.execute(select(Image, Submission).join(Submission, Image.submission_id == Submission.id)
-                             .where(Image.id == image_id)).first()
-    if row is None:
+    found = _views(select(*IMAGE_VIEW).join(Submission, Image.submission_id == Submission.id)
+                   .where(Image.id == image_id))
+    if not found:
         raise NotFound(f"no image {image_id}")
-    return image_view(row[0], row[1], tags_of([image_id])[image_id])
-
-
-def image_view(image: Image, submission: Submission, tags: list[str]) -> dict:
-    view = {c: getattr(image, c) for c in ("id", "url", "submission_id", "state", "sha256", "md5", "width",
-                                           "height", "bytes", "mime", "source_url", "posted", "last_error")}
-    view.update(tags=tags, subreddit=submission.subreddit, author=submission.author, title=submission.title,
-                nsfw=submission.nsfw, created=submission.created)
-    return view
+    return found[0]

@@ -1,0 +1,218 @@
+"""A bounded load run against booru under gunicorn with a million fingerprints (issue 8).
+
+    python bench/load_bench.py [--rows 1000000] [--seconds 60] [--clients 16]
+
+Starts an embedded PostgreSQL in a temporary directory, bulk-loads `--rows` images with their posts,
+fingerprints and a few tags (bench/search_support.py), starts booru under gunicorn with its
+production settings (booru/gunicorn_conf.py), warms every worker's search index, then runs a mixed
+load from client threads on loopback for `--seconds` and stops by itself:
+
+* image listing pages (`GET /api/image?state=encoded&limit=50&cursor=…`),
+* tag queries (`GET /api/image?tags=…`),
+* stats (`GET /api/stats`),
+* similarity by file upload (`POST /api/similarity/file`, a JPEG re-encoded from a stored picture).
+
+Prints sustained requests/s, p50/p95/p99 and errors per kind.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import psycopg2
+import requests
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from search_support import ROOT, fingerprints, free_port, load, migrated_app, start_postgres  # noqa: E402
+
+MIX = [("listing", 60), ("tags", 20), ("stats", 2), ("similarity", 18)]
+TAG_QUERIES = ["landscape", "character:lara_croft", "series:tomb_raider -rating:explicit", "rating:general landscape"]
+
+
+def start_booru(uri: str, port: int, home: Path, workers: int) -> subprocess.Popen:
+    """booru as supervisord.conf runs it: gunicorn with booru/gunicorn_conf.py."""
+    env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": uri, "PYTHONPATH": str(ROOT),
+           "BOORU_BIND": f"127.0.0.1:{port}", "BOORU_WORKERS": str(workers), "LOG_LEVEL": "WARNING",
+           "PROMETHEUS_MULTIPROC_DIR": str(home / "prometheus")}
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "booru" / "gunicorn_conf.py"),
+               "booru:create_app()"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not _healthy(f"http://127.0.0.1:{port}/api/health"):
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("booru did not start under gunicorn")
+        time.sleep(0.3)
+    return process
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def add_tags(uri: str) -> None:
+    """Tag a share of the images, as boorus do: a few common tags and a rarer character."""
+    with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+        cursor.execute("INSERT INTO tag (namespace, name) VALUES ('', 'landscape'), ('character', 'lara_croft'), "
+                       "('series', 'tomb_raider'), ('rating', 'general'), ('rating', 'explicit')")
+        cursor.execute("""
+            INSERT INTO image_tag (image_id, tag_id)
+            SELECT i.id, t.id FROM image i JOIN tag t ON
+                (t.name = 'landscape' AND i.id % 5 = 0) OR (t.name = 'lara_croft' AND i.id % 97 = 0)
+                OR (t.name = 'tomb_raider' AND i.id % 97 = 0) OR (t.name = 'general' AND i.id % 3 = 0)
+                OR (t.name = 'explicit' AND i.id % 3 = 1)""")
+        cursor.execute("ANALYZE image_tag, tag")
+
+
+def query_images(count: int) -> list[bytes]:
+    """JPEG uploads: small pictures with structure, so fingerprinting is real work."""
+    rng = np.random.default_rng(7)
+    uploads = []
+    for _ in range(count):
+        pixels = rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)
+        picture = Image.fromarray(pixels).resize((800, 600), Image.BICUBIC)
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=85)
+        uploads.append(out.getvalue())
+    return uploads
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, kind: str, seconds: float, error: str | None) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds)
+            if error:
+                self.errors[kind].append(error)
+
+
+def one_request(session: requests.Session, base: str, kind: str, uploads: list[bytes], rows: int) -> requests.Response:
+    if kind == "listing":
+        cursor = random.randint(51, rows)
+        return session.get(f"{base}/image", params={"state": "encoded", "limit": 50, "cursor": cursor}, timeout=30)
+    if kind == "tags":
+        return session.get(f"{base}/image", params={"state": "any", "limit": 50, "tags": random.choice(TAG_QUERIES)},
+                           timeout=30)
+    if kind == "stats":
+        return session.get(f"{base}/stats", timeout=30)
+    files = {"image": ("query.jpg", random.choice(uploads), "image/jpeg")}
+    return session.post(f"{base}/similarity/file", params={"algorithm": "dhash_xor_norm", "q": 10}, files=files,
+                        timeout=30)
+
+
+def client(base: str, key: str, uploads: list[bytes], rows: int, ends: float, recorder: Recorder) -> None:
+    session = requests.Session()
+    session.headers["X-API-Key"] = key
+    kinds, weights = zip(*MIX)
+    while time.monotonic() < ends:
+        kind = random.choices(kinds, weights)[0]
+        began = time.perf_counter()
+        try:
+            response = one_request(session, base, kind, uploads, rows)
+            error = None if response.status_code == 200 else f"{response.status_code} {response.text[:80]}"
+        except requests.RequestException as exc:
+            error = exc.__class__.__name__
+        recorder.add(kind, time.perf_counter() - began, error)
+
+
+def warm(base: str, key: str, uploads: list[bytes], workers: int) -> float:
+    """Search until every worker has loaded its index (answers get fast); seconds taken."""
+    began = time.monotonic()
+    session = requests.Session()
+    session.headers["X-API-Key"] = key
+    fast = 0
+    while fast < 4 * workers and time.monotonic() - began < 900:
+        started = time.perf_counter()
+        one_request(session, base, "similarity", uploads, 1).raise_for_status()
+        fast = fast + 1 if time.perf_counter() - started < 0.5 else 0
+    return time.monotonic() - began
+
+
+def report(recorder: Recorder, seconds: float) -> None:
+    print(f"{'kind':<11}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'errors':>8}")
+    total = 0
+    for kind, _ in MIX:
+        samples = np.array(recorder.latencies[kind]) * 1000
+        total += len(samples)
+        if not len(samples):
+            continue
+        p50, p95, p99 = np.percentile(samples, [50, 95, 99])
+        print(f"{kind:<11}{len(samples):>9}{len(samples) / seconds:>8.1f}{p50:>8.0f}{p95:>8.0f}{p99:>8.0f}"
+              f"{len(recorder.errors[kind]):>8}")
+    print(f"{'all':<11}{total:>9}{total / seconds:>8.1f}")
+    for kind, errors in recorder.errors.items():
+        print(f"  first errors for {kind}: {errors[:3]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="lzb-load-"))
+    postgres = start_postgres(home / "data", "shared_buffers=512MB")
+    booru = None
+    try:
+        uri = postgres.uri("load")
+        app = migrated_app(uri)
+        from booru import auth
+        from booru.extensions import db
+        with app.app_context():
+            key = auth.create_key("reader", "load")[1]
+            db.engine.dispose()
+        words, counts = fingerprints(args.rows)
+        began = time.monotonic()
+        for start in range(0, args.rows, 200_000):
+            load(uri, start, words[start:start + 200_000], counts[start:start + 200_000])
+        add_tags(uri)
+        print(f"loaded {args.rows:,} images with posts, fingerprints and tags in {time.monotonic() - began:.0f} s")
+        port = free_port()
+        workers = 3
+        booru = start_booru(uri, port, home, workers)
+        base = f"http://127.0.0.1:{port}/api"
+        uploads = query_images(32)
+        print(f"search indexes warm in every worker after {warm(base, key, uploads, workers):.0f} s")
+        recorder = Recorder()
+        ends = time.monotonic() + args.seconds
+        threads = [threading.Thread(target=client, args=(base, key, uploads, args.rows, ends, recorder))
+                   for _ in range(args.clients)]
+        began = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - began
+        print(f"{args.clients} client threads for {elapsed:.0f} s against booru under gunicorn "
+              f"({workers} workers) on {args.rows:,} fingerprints:")
+        report(recorder, elapsed)
+    finally:
+        if booru is not None:
+            booru.terminate()
+            booru.wait(60)
+        postgres.stop()
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
