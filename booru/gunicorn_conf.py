@@ -56,6 +56,13 @@ def on_starting(server) -> None:
     logging.getLogger("booru").info("metrics of all workers gathered in %s", path)
 
 
+def post_worker_init(worker) -> None:
+    """Load the worker's search indexes in the background, so its first search is fast."""
+    from booru.func.search import warm_up
+
+    warm_up(worker.wsgi)
+
+
 def child_exit(server, worker) -> None:
     """A worker is gone: drop its live gauges (its counters stay counted)."""
     from prometheus_client import multiprocess

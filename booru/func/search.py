@@ -150,9 +150,12 @@ def warm_up(app) -> threading.Thread:
     so the first search does not wait for them."""
 
     def load() -> None:
-        with app.app_context():
-            for follower in followers().values():
-                follower.current()
+        try:
+            with app.app_context():
+                for follower in followers().values():
+                    follower.current()
+        except Exception as exc:  # e.g. the database is not up yet: the first search loads them
+            log.warning("search indexes not preloaded (%s); the first search will load them", exc)
 
     thread = threading.Thread(target=load, name="similarity-index-warm-up", daemon=True)
     thread.start()
