@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +33,7 @@ import requests
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_support import ROOT, fingerprints, free_port, load, migrated_app, start_postgres  # noqa: E402
+from support import fingerprints, free_port, load, migrated_app, start_booru, start_postgres  # noqa: E402
 
 PHASES = {  # each runs for --seconds: each target on its own, then the mix
     "listing only": [("listing", 1)],
@@ -44,30 +42,6 @@ PHASES = {  # each runs for --seconds: each target on its own, then the mix
 }
 KINDS = ("listing", "tags", "stats", "similarity")
 TAG_QUERIES = ["landscape", "character:lara_croft", "series:tomb_raider -rating:explicit", "rating:general landscape"]
-
-
-def start_booru(uri: str, port: int, home: Path, workers: int) -> subprocess.Popen:
-    """booru as supervisord.conf runs it: gunicorn with booru/gunicorn_conf.py."""
-    env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": uri, "PYTHONPATH": str(ROOT),
-           "BOORU_BIND": f"127.0.0.1:{port}", "BOORU_WORKERS": str(workers), "LOG_LEVEL": "WARNING",
-           "PROMETHEUS_MULTIPROC_DIR": str(home / "prometheus")}
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "booru" / "gunicorn_conf.py"),
-               "booru:create_app()"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not _healthy(f"http://127.0.0.1:{port}/api/health"):
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError("booru did not start under gunicorn")
-        time.sleep(0.3)
-    return process
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.RequestException:
-        return False
 
 
 def add_tags(uri: str) -> None:
@@ -202,7 +176,7 @@ def main() -> int:
         print(f"loaded {args.rows:,} images with posts, fingerprints and tags in {time.monotonic() - began:.0f} s")
         port = free_port()
         workers = 3
-        booru = start_booru(uri, port, home, workers)
+        booru = start_booru(uri, port, workers)
         base = f"http://127.0.0.1:{port}/api"
         uploads = query_images(32)
         print(f"search indexes warm in every worker after {warm(base, key, uploads, workers):.0f} s")

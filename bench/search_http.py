@@ -17,7 +17,6 @@ import io
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,12 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import requests
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search_support import (ROOT, fingerprints, free_port, load, migrated_app, percentiles,  # noqa: E402
-                            start_postgres)
+from support import (ROOT, fingerprints, free_port, load, migrated_app, percentiles,  # noqa: E402
+                     start_booru, start_postgres)
 
 from booru import auth  # noqa: E402
 from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
@@ -57,24 +55,6 @@ def corpus_fingerprints(limit: int) -> tuple[list[bytes], np.ndarray, np.ndarray
         words.append([int(original.dhash[c], 16) for c in CHANNELS])
         counts.append([v for c in CHANNELS for v in original.histogram[c]])
     return copies, np.array(words, dtype=np.uint64), np.array(counts, dtype=np.int64)
-
-
-def start_booru(uri: str, env_extra: dict[str, str], port: int) -> subprocess.Popen:
-    env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": uri, "PYTHONPATH": str(ROOT), **env_extra}
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-               "booru:create_app()"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).ok:
-                return process
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("booru did not start under gunicorn")
-        time.sleep(0.3)
 
 
 def timed(call, expected: int) -> tuple[float, bool, bool]:
@@ -109,7 +89,7 @@ def main() -> None:
         for n, data in enumerate(copies):
             net.route("GET", f"https://i.imgur.com/query{n}.jpg", body=data, content_type="image/jpeg")
         port = free_port()
-        booru = start_booru(uri, net.env(), port)
+        booru = start_booru(uri, port, env=net.env())
         base, headers = f"http://127.0.0.1:{port}/api/similarity", {auth.HEADER: key}
         session = requests.Session()
         session.trust_env = False  # the client talks to booru directly; booru uses the proxy

@@ -3,14 +3,14 @@
     python bench/search_speed.py [--sizes 100000,300000,1000000] [--queries 200] [--seed-queries 10]
 
 Starts an embedded PostgreSQL under a temporary directory, migrates a database, and grows it to
-each size with realistic synthetic fingerprints (bench/search_support.py: channel-correlated
+each size with realistic synthetic fingerprints (bench/support.py: channel-correlated
 dhashes, clusters of near-duplicates, 35 % exact copies with a heavy head), bulk-loaded with COPY.
 At each size a fresh booru app loads its indexes (load time and memory reported), then:
 
 * ours: `booru.func.search.search_fingerprint` as the endpoint calls it (index poll, search
   with the mirrored query for dhash, hits described from the database), q=10, default radius;
   on near-duplicate queries (reposts of stored images) and on novel pictures;
-* seed: its PL/pgSQL distance per row, ORDER BY distance LIMIT 10 (bench/search_support.py),
+* seed: its PL/pgSQL distance per row, ORDER BY distance LIMIT 10 (bench/support.py),
   plus the same description of the hits.
 
 Prints p50/p95 in ms per algorithm and size and the ratio of the p50s.
@@ -29,7 +29,7 @@ import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search_support import (SEED_QUERIES, fingerprints, load, migrated_app, near_queries,  # noqa: E402
+from support import (SEED_QUERIES, fingerprints, load, migrated_app, near_queries,  # noqa: E402
                             novel_queries, percentiles, rss_mib, start_postgres)
 
 from booru.func import search  # noqa: E402

@@ -22,8 +22,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_http import start_booru  # noqa: E402
-from search_support import free_port, migrated_app, start_postgres  # noqa: E402
+from support import free_port, migrated_app, start_booru, start_postgres  # noqa: E402
 
 from common.client import BooruClient  # noqa: E402
 
@@ -88,7 +87,7 @@ def main() -> int:
             key = auth.create_key("greg", "bench")[1]
             db.engine.dispose()
         port = free_port()
-        booru = start_booru(uri, {}, port)
+        booru = start_booru(uri, port)
         client = BooruClient(f"http://127.0.0.1:{port}/api", key, timeout=120)
         n = args.count
         one = post_all(client, batches("a", n, args.batch), 1)

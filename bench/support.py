@@ -1,4 +1,4 @@
-"""What the search benchmarks share: an embedded PostgreSQL, a migrated database, realistic
+"""What the benchmarks share: booru under gunicorn as supervisord runs it, an embedded PostgreSQL, a migrated database, realistic
 synthetic fingerprints bulk-loaded with COPY, and the seed's search recreated in SQL."""
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import psycopg2
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -107,6 +109,31 @@ def start_postgres(data: Path, *settings: str) -> Postgres:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"the embedded PostgreSQL did not start; see {log.name}")
             time.sleep(0.3)
+
+
+def start_booru(uri: str, port: int, workers: int = 2, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """booru as supervisord.conf runs it: gunicorn with booru/gunicorn_conf.py, on 127.0.0.1:port."""
+    metrics = Path(tempfile.mkdtemp(prefix="lzb-bench-metrics-"))
+    process_env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": uri, "PYTHONPATH": str(ROOT),
+                   "BOORU_BIND": f"127.0.0.1:{port}", "BOORU_WORKERS": str(workers), "LOG_LEVEL": "WARNING",
+                   "PROMETHEUS_MULTIPROC_DIR": str(metrics), **(env or {})}
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "booru" / "gunicorn_conf.py"),
+               "booru:create_app()"]
+    process = subprocess.Popen(command, cwd=ROOT, env=process_env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not _healthy(f"http://127.0.0.1:{port}/api/health"):
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("booru did not start under gunicorn")
+        time.sleep(0.3)
+    return process
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
 
 
 def migrated_app(uri: str):
