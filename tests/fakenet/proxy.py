@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Callable
@@ -26,6 +27,12 @@ class ProxyServer(ThreadingHTTPServer):
         self.live: set[socket.socket] = set()
         self.live_lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), ProxyHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-answer (a capped download, a test's timeout) is normal here."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def track(self, sock: socket.socket, alive: bool) -> None:
         with self.live_lock:
