@@ -144,18 +144,25 @@ def probe_outage(live: Stack) -> None:
 
 
 def in_flight(live: Stack) -> bool:
-    """Links and images leased at this moment: parsa and coco both in the middle of a batch."""
+    """Coco in the middle of a batch while parsa still has links leased or waiting."""
     stats = live.stats()
-    return stats["links"]["claimed"] > 0 and stats["images"]["claimed"] > 0
+    links = stats["links"]
+    return stats["images"]["claimed"] > 0 and links["claimed"] + links["pending"] > 0
+
+
+def slow_busy_world(net: FakeInternet, prefix: str, name: str) -> World:
+    """A slow internet and enough links for several parsa batches and coco batches in a row."""
+    world = World(net, prefix)
+    world.delay = 0.5
+    mixed_posts(world, name, images=16, galleries=4, imgur=8)
+    return world
 
 
 def test_database_stopped_for_20s_booru_answers_503_daemons_resume(live: Stack, net: FakeInternet):
     name = "lzbstack_dbdown"
-    world = World(net, "lzdb")
-    world.delay = 0.4  # a slow internet keeps parsa and coco busy for a while
-    mixed_posts(world, name, images=12, galleries=4, imgur=6)
+    world = slow_busy_world(net, "lzdb", name)
     start_world(live, world, name)
-    wait_until(lambda: in_flight(live), timeout=60, interval=0.1, message="parsa and coco both mid-batch")
+    wait_until(lambda: in_flight(live), timeout=60, interval=0.1, message="coco mid-batch, parsa with links left")
     before = uptimes(live)
     offsets = log_offsets(live)
 
@@ -336,11 +343,9 @@ def test_booru_or_database_killed_mid_run_restarts_and_nothing_is_lost(live: Sta
     """SIGKILL gunicorn's master or the postmaster (its workers/backends orphaned) while parsa and
     coco are mid-batch: supervisord restarts it, booru answers again, the pipeline finishes."""
     name = f"lzbstack_kill{program[:4]}"
-    world = World(net, f"lzk{program[0]}")
-    world.delay = 0.4
-    mixed_posts(world, name, images=8, galleries=2, imgur=3)
+    world = slow_busy_world(net, f"lzk{program[0]}", name)
     start_world(live, world, name)
-    wait_until(lambda: in_flight(live), timeout=60, interval=0.1, message="parsa and coco both mid-batch")
+    wait_until(lambda: in_flight(live), timeout=60, interval=0.1, message="coco mid-batch, parsa with links left")
     offsets = log_offsets(live)
     pid = live.kill(program)
     wait_until(lambda: live.restarted(program, pid), timeout=60, interval=0.2,

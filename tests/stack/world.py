@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -14,6 +15,7 @@ from tests.fakenet import FakeInternet, Request, Response, payloads
 from tests.fakenet.images import FORMATS, make_image
 
 NEW = "https://oauth.reddit.com/r/{}/new"
+_IMGUR_IDS = itertools.count(1)  # Imgur ids are 5 or 7 characters: numbered, unique in the session
 SUB_CREATED = 1600000000.0
 Post = dict[str, Any]
 
@@ -29,6 +31,10 @@ class Expected:
     submissions: dict[str, str] = field(default_factory=dict)  # id -> subreddit
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # booru image -> its source URL
     crossposts: dict[str, str] = field(default_factory=dict)  # crosspost id -> parent id
+
+
+def imgur_id() -> str:
+    return f"Lz{next(_IMGUR_IDS):05d}"
 
 
 def transformed_copy(data: bytes, scale: float = 0.5, quality: int = 70) -> bytes:
@@ -55,7 +61,7 @@ class World:
         self.prefix = prefix
         self.clock = base_time
         self.count = 0
-        self.seed = sum(map(ord, prefix)) * 1000
+        self.seed = int(hashlib.md5(prefix.encode()).hexdigest(), 16) % 100000 * 1000  # apart per world
         self.expected = Expected()
         self.posts: dict[str, list[Post]] = {}
         self.routed: set[str] = set()  # subreddits whose listing is served
@@ -144,7 +150,7 @@ class World:
 
     def imgur_image(self, subreddit: str) -> Post:
         sid = self.ident()
-        image_id = f"{sid[-5:]}Ab"
+        image_id = imgur_id()
         url = f"https://i.imgur.com/{image_id}.jpg"
         self.expect(sid, url, self.image(url))
         self.route_imgur(f"/image/{image_id}", payloads.imgur_image(image_id))
@@ -153,10 +159,10 @@ class World:
 
     def imgur_album(self, subreddit: str, size: int = 3) -> Post:
         sid = self.ident()
-        album_id = f"{sid[-5:]}Al"
+        album_id = imgur_id()
         images = []
         for n in range(size):
-            image_id = f"{sid[-4:]}Q{n}x"
+            image_id = imgur_id()
             url = f"https://i.imgur.com/{image_id}.jpg"
             self.expect(sid, url, self.image(url))
             images.append(payloads.imgur_image(image_id))
