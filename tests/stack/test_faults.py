@@ -75,20 +75,25 @@ def mixed_posts(world: World, subreddit: str, images: int = 6, galleries: int = 
 # -- SIGKILL in the middle of a chapter -------------------------------------------------------------
 
 def test_greg_killed_mid_walk_loses_and_duplicates_nothing(live: Stack, net: FakeInternet):
+    """150 posts served 25 a page; greg posts every 100 it reads, so when it is killed on the
+    fifth page its first 100 are in booru, the rest not, and its high-water mark must not have moved."""
     name = "lzbstack_killgreg"
     world = World(net, "lzkg")
-    for _ in range(100):
-        world.reddit_image(name)
+    for n in range(150):
+        world.reddit_image(name) if n % 5 == 0 else world.video(name)
     newest_first = sorted(world.posts[name], key=lambda p: -float(p["created_utc"]))
-    gate = Gate()
-    gate_listing_page(world, name, newest_first[49]["name"], gate, page_size=25)  # the third page
+    gate = Gate(limit=2)  # holds the killed greg and the restarted one at the same page
+    gate_listing_page(world, name, newest_first[99]["name"], gate, page_size=25)  # the fifth page
     start_world(live, world, name)
     gate.wait_entered()
+    wait_until(lambda: len(live.submissions(name)) == 100, timeout=30, interval=0.2,
+               message="greg's first 100 posts in booru")
     kill_and_wait_restart(live, "greg")
+    wait_until(lambda: gate.held == 2, timeout=30, interval=0.2, message="the new greg at the fifth page")
+    assert live.get(f"/subreddit/{name}")["updated"] is None  # no high-water mark from a partial walk
     gate.release()
     settle(live, world)
-    assert len(live.submissions(name)) == 100
-    assert "greg chapter:" in live.log("greg")
+    assert len(live.submissions(name)) == 150
 
 
 def test_parsa_killed_mid_chapter_loses_and_duplicates_nothing(live: Stack, net: FakeInternet):

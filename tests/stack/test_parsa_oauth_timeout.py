@@ -11,6 +11,7 @@ from parsa.resolvers import Context, Transient, resolve
 from tests.fakenet import FakeInternet, payloads
 
 OAUTH = "https://oauth.reddit.com/comments/{}"
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
