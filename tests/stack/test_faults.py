@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 
 import pytest
 import requests
@@ -186,7 +187,10 @@ def test_database_stopped_for_20s_booru_answers_503_daemons_resume(live: Stack, 
 
     live.wait_healthy(60)
     settle(live, world)
-    print(f"drained {time.monotonic() - restarted_at:.1f}s after the database came back")
+    fetched = Counter(r.url for r in net.requests if r.method == "GET" and "/lzdb" in r.url)
+    print(f"drained {time.monotonic() - restarted_at:.1f}s after the database came back; "
+          f"{sum(n > 1 for n in fetched.values())} of {len(fetched)} upstream URLs fetched again "
+          "(work finished during the outage is redone once its lease expires)")
     assert uptimes(live) == {**before, "database": uptimes(live)["database"]}, "a program exited"
     for daemon in DAEMONS:
         text = new_log(live, daemon, offsets)
