@@ -31,6 +31,9 @@ graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+# supervisorctl manages booru; gunicorn's control socket would be one path shared by every gunicorn
+# of the user (~/.gunicorn/gunicorn.ctl), so two boorus on one machine would take each other's.
+control_socket_disable = True
 
 
 class Logger(glogging.Logger):
