@@ -14,6 +14,7 @@ Payload shapes (all datetimes are ISO 8601 UTC strings):
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import requests
@@ -36,9 +37,10 @@ class BooruUnavailable(Exception):
 
 
 class BooruClient:
-    def __init__(self, url: str, api_key: str, timeout: float = 30.0):
+    def __init__(self, url: str, api_key: str, timeout: float = 30.0, report_patience: float = 60.0):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.report_patience = report_patience
         self.session = requests.Session()
         self.session.headers.update({"X-API-Key": api_key, "User-Agent": "lzbooru-daemon/1.0"})
         # booru is reached directly even when HTTPS_PROXY is set for the outside world.
@@ -54,6 +56,21 @@ class BooruClient:
         if response.status_code >= 400:
             raise BooruError(response.status_code, _message(response), _json(response))
         return _json(response)
+
+    def report(self, method: str, path: str, body: Any) -> Any:
+        """Send finished work, retrying while booru is away for up to `report_patience` seconds:
+        the worker still holds its leases, and dropping the results would mean doing it again."""
+        deadline = time.monotonic() + self.report_patience
+        wait = 1.0
+        while True:
+            try:
+                return self.request(method, path, json=body)
+            except BooruUnavailable as exc:
+                if time.monotonic() + wait > deadline:
+                    raise
+                log.warning("%s; sending the results again in %.0fs", exc, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, 15.0)
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
@@ -85,25 +102,25 @@ class BooruClient:
 
     def links_done(self, reports: list[dict]) -> dict:
         """reports: [{id, lease}]"""
-        return self.delete("/link", {"items": reports})
+        return self.report("DELETE", "/link", {"items": reports})
 
     def links_failed(self, reports: list[dict]) -> dict:
         """reports: [{id, lease, error, permanent}]"""
-        return self.put("/link", {"items": reports})
+        return self.report("PUT", "/link", {"items": reports})
 
     def post_images(self, images: list[dict]) -> dict:
-        return self.post("/image", {"images": images})
+        return self.report("POST", "/image", {"images": images})
 
     # images (coco)
     def claim_images(self, limit: int) -> list[dict]:
         return self.post("/image/claim", {"limit": limit})["items"]
 
     def post_fingerprints(self, fingerprints: list[dict]) -> dict:
-        return self.post("/image/fingerprints", {"items": fingerprints})
+        return self.report("POST", "/image/fingerprints", {"items": fingerprints})
 
     def images_failed(self, reports: list[dict]) -> dict:
         """reports: [{id, lease, error, permanent}]"""
-        return self.put("/image", {"items": reports})
+        return self.report("PUT", "/image", {"items": reports})
 
     # every daemon
     def report_chapter(self, daemon: str, counts: dict[str, int], elapsed: float) -> None:

@@ -144,6 +144,12 @@ class LiveBooru:
     database_uri: str
     process: Process
     env: dict[str, str] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+
+    def start_again(self) -> None:
+        """After a stop: the same booru (same port and database) back up."""
+        self.process = start_python("booru", self.command, self.env)
+        wait_until(lambda: healthy(self.url), timeout=30, message="booru under gunicorn, again")
 
     @property
     def client(self) -> BooruClient:
@@ -164,18 +170,18 @@ def live_booru(database_uri: str, fakenet_server, app) -> Iterator[LiveBooru]:
     metrics_dir = tempfile.mkdtemp(prefix="lzb-metrics-")
     env = base_env(DATABASE_URI=database_uri, PROMETHEUS_MULTIPROC_DIR=metrics_dir, **fakenet_server.env())
     # as supervisord.conf starts it: with its config (logging, the workers' shared metrics)
-    process = start_python("booru", ["-m", "gunicorn", "--config", str(PROJECT_ROOT / "booru" / "gunicorn_conf.py"),
-                                     "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-                                     "booru:create_app()"], env)
+    command = ["-m", "gunicorn", "--config", str(PROJECT_ROOT / "booru" / "gunicorn_conf.py"),
+               "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "booru:create_app()"]
+    process = start_python("booru", command, env)
     url = f"http://127.0.0.1:{port}/api"
     try:
         wait_until(lambda: healthy(url), timeout=30, message="booru under gunicorn")
     except AssertionError:
         process.kill()
         raise AssertionError("booru did not start:\n" + process.output())
-    live = LiveBooru(url, admin_key, daemon_key, database_uri, process, env)
+    live = LiveBooru(url, admin_key, daemon_key, database_uri, process, env, command)
     yield live
-    process.stop()
+    live.process.stop()
     shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
