@@ -108,12 +108,20 @@ class BooruClient:
         """reports: [{id, lease, error, permanent}]"""
         return self.report("PUT", "/link", {"items": reports})
 
+    def release_links(self, leased: list[dict]) -> dict:
+        """Give back links not begun (stopping): [{id, lease}]"""
+        return self.post("/link/release", {"items": leased})
+
     def post_images(self, images: list[dict]) -> dict:
         return self.report("POST", "/image", {"images": images})
 
     # images (coco)
     def claim_images(self, limit: int) -> list[dict]:
         return self.post("/image/claim", {"limit": limit})["items"]
+
+    def release_images(self, leased: list[dict]) -> dict:
+        """Give back images not begun (stopping): [{id, lease}]"""
+        return self.post("/image/release", {"items": leased})
 
     def post_fingerprints(self, fingerprints: list[dict]) -> dict:
         return self.report("POST", "/image/fingerprints", {"items": fingerprints})

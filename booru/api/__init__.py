@@ -7,8 +7,8 @@ from booru.api.archive import Health, Stats, SubmissionItem, SubmissionList, Sub
 from booru.api.base import BooruApi
 from booru.api.chapters import ChapterReport
 from booru.api.openapi import OpenApi
-from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, LinkClaim,
-                              LinkList, LinksOfType)
+from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, ImageRelease,
+                              LinkClaim, LinkList, LinkRelease, LinksOfType)
 from booru.api.similarity import SimilarityFile, SimilarityUrl
 
 ROUTES = [
@@ -20,9 +20,11 @@ ROUTES = [
     (SubmissionItem, "/api/submission/<string:submission_id>"),
     (LinkList, "/api/link"),
     (LinkClaim, "/api/link/claim"),
+    (LinkRelease, "/api/link/release"),
     (LinksOfType, "/api/link/<string:link_type>"),
     (ImageList, "/api/image"),
     (ImageClaim, "/api/image/claim"),
+    (ImageRelease, "/api/image/release"),
     (Fingerprints, "/api/image/fingerprints"),
     (ImageItem, "/api/image/<int:image_id>"),
     (Histograms, "/api/histogram"),

@@ -11,7 +11,7 @@ from booru.func import images, links
 from booru.models import LINK_TYPES
 from booru.schemas import (ClaimedImageListSchema, ClaimedLinkListSchema, ClaimSchema, DhashBatchSchema,
                            FingerprintBatchSchema, HistogramBatchSchema, ImageBatchSchema, ImageClaimSchema,
-                           ImageFailureBatchSchema, ImageListQuery, ImageListSchema,
+                           ImageFailureBatchSchema, ImageLeaseBatchSchema, ImageListQuery, ImageListSchema,
                            ImageSchema, LinkFailureBatchSchema, LinkLeaseBatchSchema, LinkListQuery, LinkListSchema,
                            LinkPostBatchSchema, ReportResultSchema, UpsertResultSchema)
 
@@ -69,6 +69,15 @@ class LinkClaim(Resource):
         return dump(ClaimedLinkListSchema, {"items": items, "lease_expires": expires})
 
 
+class LinkRelease(Resource):
+    @requires("parsa")
+    @body(LinkLeaseBatchSchema)
+    @responds(ReportResultSchema, description="leased links given back untouched (claimable at once)")
+    @responds(None, 409, "a lease is no longer held")
+    def post(self, body):
+        return dump(ReportResultSchema, {"updated": links.release_links(body["items"])})
+
+
 class ImageList(Resource):
     @requires(*EVERYONE)
     @query(ImageListQuery)
@@ -112,6 +121,15 @@ class ImageClaim(Resource):
     def post(self, body):
         items, expires = images.claim_images(body["limit"])
         return dump(ClaimedImageListSchema, {"items": items, "lease_expires": expires})
+
+
+class ImageRelease(Resource):
+    @requires("coco")
+    @body(ImageLeaseBatchSchema)
+    @responds(ReportResultSchema, description="leased images given back untouched (claimable at once)")
+    @responds(None, 409, "a lease is no longer held")
+    def post(self, body):
+        return dump(ReportResultSchema, {"updated": images.release_images(body["items"])})
 
 
 class Fingerprints(Resource):

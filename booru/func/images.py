@@ -63,6 +63,10 @@ def share_fingerprints(pending_filter: str, ids: list[int]) -> int:
     return len(pairs)
 
 
+def release_images(reports: list[dict]) -> int:
+    return leases.release(leases.IMAGES, reports)
+
+
 def claim_images(limit: int) -> tuple[list[dict], datetime | None]:
     return leases.claim(leases.IMAGES, limit, current_app.config["SETTINGS"].lease_seconds)
 

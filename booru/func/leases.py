@@ -89,6 +89,19 @@ def complete(queue: Queue, reports: list[dict]) -> int:
     return result.rowcount
 
 
+def release(queue: Queue, reports: list[dict]) -> int:
+    """Give leased rows back untouched (a worker stopping before it began them): claimable at once,
+    no try counted."""
+    if not reports:
+        return 0
+    _lock_leased(queue, reports)
+    statement = text(f"UPDATE {queue.table} SET state = :waiting, lease = NULL, lease_expires = NULL, "
+                     f"available_at = now() WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+    result = db.session.execute(statement, {"waiting": queue.waiting[0], "ids": [r["id"] for r in reports]})
+    db.session.commit()
+    return result.rowcount
+
+
 def fail(queue: Queue, reports: list[dict], retry_delay: int, max_tries: int) -> int:
     """Record failures: permanent ones at once, transient ones retried later until max_tries."""
     held = _lock_leased(queue, reports)

@@ -26,6 +26,10 @@ def links_done(reports: list[dict]) -> int:
     return count
 
 
+def release_links(reports: list[dict]) -> int:
+    return leases.release(leases.LINKS, reports)
+
+
 def links_failed(reports: list[dict]) -> int:
     settings = current_app.config["SETTINGS"]
     return leases.fail(leases.LINKS, reports, settings.retry_delay, settings.max_tries)

@@ -121,3 +121,20 @@ def test_image_leases_fingerprints_and_failures(app, api):
     again = api.post("/api/image/fingerprints", json={"items": [fingerprint_payload(ids[0], leases[ids[0]])]},
                      role="coco")
     assert again.status_code == 409
+
+
+def test_a_release_gives_work_back_at_once_without_counting_a_try(app, api):
+    ids = seed_images(api, app, 2)
+    add_subreddit(app, "art")
+    api.post("/api/submission", json={"submissions": [submission("w1", "art")]})
+    link = api.post("/api/link/claim", json={"limit": 5}, role="parsa").json["items"][0]
+    images = api.post("/api/image/claim", json={"limit": 5}, role="coco").json["items"]
+    assert api.post("/api/link/release", json={"items": [{"id": link["id"], "lease": link["lease"]}]},
+                    role="parsa").json == {"updated": 1}
+    released = [{"id": i["id"], "lease": i["lease"]} for i in images]
+    assert api.post("/api/image/release", json={"items": released}, role="coco").json == {"updated": 2}
+    again = api.post("/api/link/claim", json={"limit": 5}, role="parsa").json["items"]
+    assert [(l["id"], l["tries"]) for l in again] == [(link["id"], 0)]
+    assert sorted(i["id"] for i in api.post("/api/image/claim", json={"limit": 5}, role="coco").json["items"]) == ids
+    stale = api.post("/api/image/release", json={"items": released}, role="coco")
+    assert stale.status_code == 409

@@ -16,13 +16,14 @@ from tests.common.test_fingerprint import png_claiming
 
 
 class FakeBooru:
-    """The three calls Coco makes, with leases and 409s like booru's."""
+    """The calls Coco makes, with leases and 409s like booru's."""
 
     def __init__(self, urls: list[str]):
         self.queue = [{"id": n, "url": url, "md5": None, "lease": f"lease-{n}"} for n, url in enumerate(urls, 1)]
         self.fingerprints: list[dict] = []
         self.failures: list[dict] = []
         self.stale: set[int] = set()
+        self.released: list[dict] = []
         self.calls: list[str] = []
 
     def claim_images(self, limit: int) -> list[dict]:
@@ -44,6 +45,12 @@ class FakeBooru:
         self.calls.append("failed")
         self._check(items)
         self.failures += items
+        return {"updated": len(items)}
+
+    def release_images(self, items: list[dict]) -> dict:
+        self.calls.append("release")
+        self._check(items)
+        self.released += items
         return {"updated": len(items)}
 
     def by_id(self) -> dict[int, dict]:
@@ -163,7 +170,7 @@ def test_a_trickling_host_fails_transiently_within_the_deadline_and_the_rest_goe
     assert booru.failures[0]["id"] == 1 and not booru.failures[0]["permanent"]
 
 
-def test_sigterm_mid_batch_reports_nothing_for_images_not_started(fakenet, settings):
+def test_sigterm_mid_batch_gives_back_the_images_not_started(fakenet, settings):
     fakenet.route_image("https://i.redd.it/first.jpg")
     fakenet.hang("https://i.redd.it/first.jpg", seconds=1.0, trickle=False)
     for n in range(3):
@@ -177,6 +184,7 @@ def test_sigterm_mid_batch_reports_nothing_for_images_not_started(fakenet, setti
     assert chapter["skipped"] == 3
     reported = set(booru.by_id())
     assert reported <= {1} and not reported & {2, 3, 4}
+    assert [(r["id"], r["lease"]) for r in booru.released] == [(n, f"lease-{n}") for n in (2, 3, 4)]
 
 
 def test_removed_placeholder_detection():

@@ -21,6 +21,7 @@ class FakeBooru:
         self.images: list[dict] = []
         self.done: list[dict] = []
         self.failed: list[dict] = []
+        self.released: list[dict] = []
         self.refuse_urls: set[str] = set()
 
     def claim_links(self, limit: int, link_type: str | None = None) -> list[dict]:
@@ -43,6 +44,10 @@ class FakeBooru:
     def links_failed(self, reports: list[dict]) -> dict:
         self.failed.extend(reports)
         return {"updated": len(reports)}
+
+    def release_links(self, leased: list[dict]) -> dict:
+        self.released.extend(leased)
+        return {"updated": len(leased)}
 
 
 def link(ident: str, url: str, kind: str | None) -> dict:
@@ -120,7 +125,7 @@ def test_refused_images_make_only_their_link_fail(internet, make_ctx):
     assert report["failed"] == 1
 
 
-def test_stop_drops_links_not_started_and_reports_the_finished(monkeypatch, make_ctx):
+def test_stop_gives_back_links_not_started_and_reports_the_finished(monkeypatch, make_ctx):
     started = threading.Event()
     release = threading.Event()
 
@@ -138,7 +143,8 @@ def test_stop_drops_links_not_started_and_reports_the_finished(monkeypatch, make
     report = parsa.run_once()
     assert [d["id"] for d in booru.done] == ["lzs001"]
     assert report["claimed"] == 5 and report["resolved"] == 1
-    assert booru.failed == []  # the rest come back when their leases expire
+    assert booru.failed == []
+    assert booru.released == [{"id": f"lzs00{n}", "lease": f"lease-lzs00{n}"} for n in range(2, 6)]
 
 
 def test_a_resolver_bug_is_a_transient_failure(monkeypatch, make_ctx):

@@ -335,12 +335,13 @@ def test_sigterm_each_program_exits_0_within_stopwaitsecs_mid_batch(live: Stack,
     assert live.ctl("start", "greg").returncode == 0
     parsa_gate.wait_entered()  # parsa in the middle of a batch
     times["parsa"] = stop_while_held(live, "parsa", parsa_gate)
-    leased["links"] = live.stats()["links"]["claimed"]  # not started: left to their leases
+    leased["links"] = live.stats()["links"]["claimed"]  # not started: given back
     coco_gate.wait_entered()  # coco in the middle of a batch
     times["coco"] = stop_while_held(live, "coco", coco_gate)
     leased["images"] = live.stats()["images"]["claimed"]
     times.update({program: stop_cleanly(live, program) for program in ("booru", "database")})
     print("stop times:", {k: round(v, 1) for k, v in times.items()}, "left leased:", leased)
+    assert leased == {"links": 0, "images": 0}, "a stopping daemon gives back what it did not begin"
     live.ensure_running()
     settle(live, world)
 
