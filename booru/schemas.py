@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES, ROLES
+from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES
 
 HEX16 = validate.Regexp(r"^[0-9a-fA-F]{16}$", error="16 hexadecimal digits")
 MD5 = validate.Regexp(r"^[0-9a-fA-F]{32}$", error="32 hexadecimal digits")
@@ -362,10 +362,3 @@ class ChapterSchema(Base):
     elapsed = fields.Float(required=True, validate=validate.Range(min=0, max=7 * 24 * 3600),
                            metadata={"description": "seconds the chapter took"})
 
-
-class KeySchema(Base):
-    id = fields.Integer()
-    name = fields.String()
-    role = fields.String(validate=validate.OneOf(ROLES))
-    created = fields.DateTime()
-    revoked = fields.DateTime(allow_none=True)

@@ -443,9 +443,6 @@ class HistogramIndex(Index):
     def build(self, ids: np.ndarray, values: np.ndarray) -> HistogramBase:
         return HistogramBase(ids, values)
 
-    def upsert_counts(self, ids: Sequence[int] | np.ndarray, counts: np.ndarray) -> None:
-        self.upsert(ids, normalise_histograms(counts))
-
     def search(self, query: np.ndarray, radius: float, limit: int, p: int) -> Hits:
         """The `limit` images nearest to `query` (normalised) within `radius` in the L`p` norm."""
         snapshot = self.snapshot
