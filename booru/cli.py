@@ -111,14 +111,19 @@ def print_stats() -> None:
         click.echo("  " + _subreddit_line(row))
 
 
+def _maintenance_dsn(uri: str) -> str:
+    """libpq's form of `uri`, on the server's maintenance database."""
+    url = make_url(uri).set(database="postgres")
+    return url.render_as_string(hide_password=False).replace("+psycopg2", "")
+
+
 def wait_for_server(uri: str, seconds: float) -> None:
     """Wait until the PostgreSQL server answers (on its maintenance database)."""
-    url = make_url(uri).set(database="postgres")
+    url = make_url(uri)
     deadline = time.monotonic() + seconds
     while True:
         try:
-            psycopg2.connect(url.render_as_string(hide_password=False).replace("+psycopg2", ""),
-                             connect_timeout=3).close()
+            psycopg2.connect(_maintenance_dsn(uri), connect_timeout=3).close()
             return
         except psycopg2.OperationalError as exc:
             if time.monotonic() > deadline:
@@ -129,8 +134,7 @@ def wait_for_server(uri: str, seconds: float) -> None:
 def create_database(uri: str) -> bool:
     """Create the database named in `uri` on its server if it is missing."""
     url = make_url(uri)
-    dsn = url.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg2", "")
-    connection = psycopg2.connect(dsn)
+    connection = psycopg2.connect(_maintenance_dsn(uri))
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:

@@ -29,7 +29,7 @@ def without_nul(value: object) -> object:
     return value
 
 
-def _doc(method: Callable) -> dict:
+def api_doc(method: Callable) -> dict:
     return method.__dict__.setdefault("api_doc", {"responses": {}})
 
 
@@ -48,7 +48,7 @@ def body(schema: type[Schema], location: str = "json") -> Callable:
                     raise Malformed("the body must be JSON (Content-Type: application/json)")
             return method(*args, body=loader.load(without_nul(data)), **kwargs)
 
-        _doc(parsed)["body"] = (schema, location)
+        api_doc(parsed)["body"] = (schema, location)
         return parsed
 
     return decorate
@@ -63,7 +63,7 @@ def query(schema: type[Schema]) -> Callable:
         def parsed(*args, **kwargs):
             return method(*args, args=loader.load(without_nul(request.args.to_dict())), **kwargs)
 
-        _doc(parsed)["query"] = schema
+        api_doc(parsed)["query"] = schema
         return parsed
 
     return decorate
@@ -73,7 +73,7 @@ def responds(schema: type[Schema] | None, status: int = 200, description: str = 
     """Document a successful answer (no behaviour)."""
 
     def decorate(method: Callable) -> Callable:
-        _doc(method)["responses"][status] = (schema, description)
+        api_doc(method)["responses"][status] = (schema, description)
         return method
 
     return decorate

@@ -15,7 +15,7 @@ from flask_restful import Resource
 from marshmallow import Schema
 
 from booru.api.archive import EVERYONE
-from booru.api.base import _doc, dump, query, responds
+from booru.api.base import api_doc, dump, query, responds
 from booru.auth import requires
 from booru.errors import ApiError, Malformed, Unusable
 from booru.func import search
@@ -38,7 +38,7 @@ def multipart(schema: dict) -> Callable:
     """Document a multipart/form-data body (no behaviour; the resource reads request.files)."""
 
     def decorate(method: Callable) -> Callable:
-        _doc(method)["multipart"] = schema
+        api_doc(method)["multipart"] = schema
         return method
 
     return decorate
@@ -77,7 +77,7 @@ class SimilarityUrl(Resource):
         return _answer(search.fingerprint_query(data, "url"), params)
 
 
-_doc(SimilarityUrl.post)["body"] = (SimilarityUrlSchema, "json")
+api_doc(SimilarityUrl.post)["body"] = (SimilarityUrlSchema, "json")
 
 
 class SimilarityFile(Resource):

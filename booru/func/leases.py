@@ -24,13 +24,16 @@ class Queue:
     done: str
     retry: str  # state of a transient failure, claimable again after the delay
     permanent: str  # state of a permanent failure
+    unsupported: str | None  # state of what no worker can use, if the queue has one
+    error_column: str
+    done_set: str  # what else completion records
     order: str
 
 
 LINKS = Queue("link", ("pending", "failed"), ("id", "url", "type", "tries"), "done", "failed", "dead",
-              "priority DESC, available_at, id")
+              "unsupported", "error", ", last_visited = now()", "priority DESC, available_at, id")
 IMAGES = Queue("image", ("pending",), ("id", "url", "md5"), "encoded", "pending", "failed",
-               "available_at, id")
+               None, "last_error", "", "available_at, id")
 
 
 def claim(queue: Queue, limit: int, lease_seconds: int, where: str = "", **params) -> tuple[list[dict], datetime | None]:
@@ -81,9 +84,8 @@ def complete(queue: Queue, reports: list[dict]) -> int:
     if not reports:
         return 0
     _lock_leased(queue, reports)
-    extra = ", last_visited = now()" if queue.table == "link" else ""
-    statement = text(f"UPDATE {queue.table} SET state = :done, lease = NULL, lease_expires = NULL{extra}"
-                     f"{', error = NULL' if queue.table == 'link' else ', last_error = NULL'} "
+    statement = text(f"UPDATE {queue.table} SET state = :done, lease = NULL, lease_expires = NULL, "
+                     f"{queue.error_column} = NULL{queue.done_set} "
                      f"WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
     result = db.session.execute(statement, {"done": queue.done, "ids": [r["id"] for r in reports]})
     return result.rowcount
@@ -105,12 +107,11 @@ def release(queue: Queue, reports: list[dict]) -> int:
 def fail(queue: Queue, reports: list[dict], retry_delay: int, max_tries: int) -> int:
     """Record failures: permanent ones at once, transient ones retried later until max_tries."""
     held = _lock_leased(queue, reports)
-    error_column = "error" if queue.table == "link" else "last_error"
     rows = []
     for report in reports:
         tries = held[str(report["id"])].tries + (0 if report.get("permanent") else 1)
-        if report.get("unsupported") and queue.table == "link":
-            state = "unsupported"
+        if report.get("unsupported") and queue.unsupported:
+            state = queue.unsupported
         elif report.get("permanent") or tries >= max_tries:
             state = queue.permanent
         else:
@@ -118,7 +119,7 @@ def fail(queue: Queue, reports: list[dict], retry_delay: int, max_tries: int) ->
         delay = report.get("retry_after")
         rows.append({"id": report["id"], "state": state, "tries": tries, "error": report.get("error"),
                      "delay": retry_delay if delay is None else delay})
-    statement = text(f"UPDATE {queue.table} SET state = :state, tries = :tries, {error_column} = :error, "
+    statement = text(f"UPDATE {queue.table} SET state = :state, tries = :tries, {queue.error_column} = :error, "
                      f"lease = NULL, lease_expires = NULL, available_at = now() + make_interval(secs => :delay) "
                      f"WHERE id = :id")
     db.session.execute(statement, rows)
