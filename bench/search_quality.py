@@ -16,7 +16,8 @@ fingerprinted as booru's similarity endpoint does, and searched with each algori
   not a nearly flat image whose dhash has fewer than 24 of 192 bits set: flat or mostly
   transparent files all share the all-zero dhash and cannot be told apart by any search over
   these fingerprints);
-* `dhash (seed)` is the dhash without the mirrored query, as the seed searched;
+* `combined` (booru's default) is dhash bits + 3 × abs_norm, `dhash` the mirror-aware dhash,
+  `dhash (seed)` the dhash without the mirrored query, as the seed searched;
 * the distance from each query to its original per transform (p50 / p95 / max), and the
   distances between different pictures (to see what a radius lets in).
 """
@@ -36,14 +37,14 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from booru.func.search import DEFAULT_RADIUS, NORM_P  # noqa: E402
-from booru.func.similarity_index import (DhashIndex, HistogramIndex, dhash_words, hamming, l1, l2,  # noqa: E402
-                                         normalise_histograms)
+from booru.func.search import COMBINED_WEIGHT, DEFAULT_RADIUS, NORM_P  # noqa: E402
+from booru.func.similarity_index import (DhashIndex, HistogramIndex, combined_search, dhash_words, hamming,  # noqa: E402
+                                         l1, l2, normalise_histograms)
 from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
 
 CORPUS_LIST = Path(__file__).resolve().parent / "corpus" / "images.txt"
 TRANSFORMS = ("resize50", "jpeg75", "jpeg50", "bright20", "caption", "crop5", "flip")
-ALGORITHMS = ("dhash", "dhash (seed)", "abs_norm", "eucl_norm")
+ALGORITHMS = ("combined", "dhash", "dhash (seed)", "abs_norm", "eucl_norm")
 SAME_PICTURE_MAE = 3.0
 
 
@@ -129,6 +130,9 @@ def photo_like(item: dict) -> bool:
 
 def search(indexes, algorithm: str, query, radius: float, limit: int):
     words, mirrored, histogram = query
+    if algorithm == "combined":
+        return combined_search(indexes["dhash"], indexes["histogram"], [words, mirrored], histogram, radius, limit,
+                               COMBINED_WEIGHT)
     if algorithm == "dhash":
         return indexes["dhash"].search([words, mirrored], radius, limit)
     if algorithm == "dhash (seed)":
@@ -138,6 +142,8 @@ def search(indexes, algorithm: str, query, radius: float, limit: int):
 
 def true_distance(algorithm: str, item: dict, query) -> float:
     words, mirrored, histogram = query
+    if algorithm == "combined":
+        return true_distance("dhash", item, query) + COMBINED_WEIGHT * true_distance("abs_norm", item, query)
     if algorithm == "dhash":
         return float(min(hamming(item["dhash"][None], words)[0], hamming(item["dhash"][None], mirrored)[0]))
     if algorithm == "dhash (seed)":
@@ -147,7 +153,7 @@ def true_distance(algorithm: str, item: dict, query) -> float:
 
 
 def unbounded(algorithm: str) -> float:
-    return 192.0 if algorithm.startswith("dhash") else 10.0
+    return {"combined": 192.0 + COMBINED_WEIGHT * 6}.get(algorithm, 192.0 if algorithm.startswith("dhash") else 10.0)
 
 
 def default_radius(algorithm: str) -> float:
@@ -190,7 +196,8 @@ def recall_line(indexes, items: list[dict], same: list[set[int]], subset: list[i
         near = search(indexes, algorithm, query, default_radius(algorithm), 1).ids.tolist()
         at1_default += bool(near) and near[0] in same[n]
     d, total = np.array(distances), len(subset)
-    fmt = "{:9.0f} {:8.0f} {:8.0f}" if algorithm.startswith("dhash") else "{:9.3f} {:8.3f} {:8.3f}"
+    fmt = {"combined": "{:9.1f} {:8.1f} {:8.1f}"}.get(
+        algorithm, "{:9.0f} {:8.0f} {:8.0f}" if algorithm.startswith("dhash") else "{:9.3f} {:8.3f} {:8.3f}")
     return (f"{name:<10} {algorithm:<13} {at1 / total:7.1%} {at1_tied / total:7.1%} {at10 / total:7.1%} "
             f"{at1_default / total:8.1%} " + fmt.format(np.median(d), np.percentile(d, 95), d.max()))
 
@@ -199,12 +206,13 @@ def unrelated(items: list[dict], same: list[set[int]]) -> None:
     """Distances between different pictures: how much a radius lets in."""
     words = np.stack([i["dhash"] for i in items])
     histograms = np.stack([i["histogram"] for i in items])
-    pairs = {"dhash": [], "abs_norm": [], "eucl_norm": []}
+    pairs = {"combined": [], "dhash": [], "abs_norm": [], "eucl_norm": []}
     for n, item in enumerate(items):
         others = np.array(sorted(set(range(n + 1, len(items))) - same[n]), dtype=np.int64)
         if len(others) == 0:
             continue
         pairs["dhash"].append(hamming(words[others], item["dhash"]).astype(float))
+        pairs["combined"].append(pairs["dhash"][-1] + COMBINED_WEIGHT * l1(histograms[others], item["histogram"]))
         pairs["abs_norm"].append(l1(histograms[others], item["histogram"]))
         pairs["eucl_norm"].append(l2(histograms[others], item["histogram"]))
     print("different pictures: distance percentiles (p0.1 / p1 / p50) and share within the default radius")

@@ -8,7 +8,11 @@ running at the previous poll (migration 0002): every committed insert and rewrit
 even one that committed out of order. Rows deleted with their image are dropped when a search
 meets them.
 
-Distances, as the seed named them:
+Distances: `combined` (the default), then the seed's three:
+* `combined`: `dhash_xor_norm` + COMBINED_WEIGHT × `abs_norm`, mirror-aware like dhash. The
+  dhash tells pictures apart by structure, the histogram by colour: together they rank the
+  original first where either alone ties or errs (flat gradients sharing one dhash, captions,
+  crops; bench/search_quality.py). Images within the radius in dhash bits are its candidates.
 * `dhash_xor_norm`: bits differing between the 192-bit dhashes (3 channels × 64), 0..192; the
   query's mirrored dhash is searched too and a hit found through it says `mirrored: true`.
 * `abs_norm`: L1 distance between the 12-bin histograms, each channel divided by its pixel
@@ -30,7 +34,8 @@ from sqlalchemy import text
 
 from booru.errors import Unusable
 from booru.extensions import db
-from booru.func.similarity_index import DhashIndex, HistogramIndex, Hits, dhash_words, normalise_histograms
+from booru.func.similarity_index import (DhashIndex, HistogramIndex, Hits, combined_search, dhash_words,
+                                         normalise_histograms)
 from common.fetch import IMAGE_TYPES, FetchError, fetch
 from common.fingerprint import CHANNELS, Fingerprint, ImageError, fingerprint
 
@@ -40,10 +45,16 @@ POLL_SECONDS = 0.25
 # Defaults from bench/search_quality.py: about the p95 distance of a captioned copy of a photo
 # (crop 5 %: p95 22 bits / 0.20 / 0.075; caption: 31 / 0.38 / 0.135), where 1.2 % of pairs of
 # different corpus pictures fall within 32 bits (most of them flat, featureless images).
-DEFAULT_RADIUS = {"dhash_xor_norm": 32.0, "abs_norm": 0.4, "eucl_norm": 0.15}
+# combined: 40 holds a captioned photo's p95 (32) with margin and lets in as few pairs of different
+# corpus pictures (1.2 %) as 32 bits of dhash do; the weight 3 (one abs_norm unit = 3 bits) ranked
+# best. (60 would hold the farthest caption, 57, but costs 5× the time at a million images.)
+DEFAULT_RADIUS = {"combined": 40.0, "dhash_xor_norm": 32.0, "abs_norm": 0.4, "eucl_norm": 0.15}
+COMBINED_WEIGHT = 3.0
 # Distance at which the score reaches 0: about the median distance between different pictures
-# of the corpus (90 bits, 3.2, 1.2).
-SCORE_SCALE = {"dhash_xor_norm": 96.0, "abs_norm": 3.0, "eucl_norm": 1.2}
+# of the corpus (90 bits + 3 × 3.2, 90 bits, 3.2, 1.2).
+SCORE_SCALE = {"combined": 100.0, "dhash_xor_norm": 96.0, "abs_norm": 3.0, "eucl_norm": 1.2}
+INDEXES = {"combined": ("dhash", "histogram"), "dhash_xor_norm": ("dhash",), "abs_norm": ("histogram",),
+           "eucl_norm": ("histogram",)}
 NORM_P = {"abs_norm": 1, "eucl_norm": 2}
 FETCH_DEADLINE = 30.0
 
@@ -162,8 +173,8 @@ def warm_up(app) -> threading.Thread:
     return thread
 
 
-def index_for(algorithm: str) -> DhashIndex | HistogramIndex:
-    return followers()["dhash" if algorithm == "dhash_xor_norm" else "histogram"].current()
+def indexes_for(algorithm: str) -> dict[str, DhashIndex | HistogramIndex]:
+    return {kind: followers()[kind].current() for kind in INDEXES[algorithm]}
 
 
 # --- the query image ----------------------------------------------------------------------------
@@ -190,25 +201,29 @@ def fingerprint_query(data: bytes, field_name: str) -> Fingerprint:
 def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_distance: float | None) -> dict:
     """The hits for a fingerprinted query image, best first (distance, then image id)."""
     radius = DEFAULT_RADIUS[algorithm] if max_distance is None else float(max_distance)
-    index = index_for(algorithm)
+    indexes = indexes_for(algorithm)
     for _ in range(5):
-        hits = _search_index(index, query, algorithm, radius, limit)
+        hits = _search_indexes(indexes, query, algorithm, radius, limit)
         described = describe_hits(hits, algorithm)
         if len(described) == len(hits):
             break
-        gone = set(hits.ids.tolist()) - {hit["id"] for hit in described}
-        index.remove(sorted(gone))  # deleted with their image since the index saw them
+        gone = sorted(set(hits.ids.tolist()) - {hit["id"] for hit in described})
+        for index in indexes.values():
+            index.remove(gone)  # deleted with their image since the index saw them
     return {"algorithm": algorithm, "max_distance": radius, "hits": described}
 
 
-def _search_index(index, query: Fingerprint, algorithm: str, radius: float, limit: int) -> Hits:
+def _search_indexes(indexes: dict, query: Fingerprint, algorithm: str, radius: float, limit: int) -> Hits:
+    dhashes = [dhash_words(*(query.dhash[c] for c in CHANNELS))]
+    if query.dhash_mirrored:
+        dhashes.append(dhash_words(*(query.dhash_mirrored[c] for c in CHANNELS)))
+    histogram = normalise_histograms(np.array([[v for c in CHANNELS for v in query.histogram[c]]]))[0]
+    if algorithm == "combined":
+        return combined_search(indexes["dhash"], indexes["histogram"], dhashes, histogram, radius, limit,
+                               COMBINED_WEIGHT)
     if algorithm == "dhash_xor_norm":
-        queries = [dhash_words(*(query.dhash[c] for c in CHANNELS))]
-        if query.dhash_mirrored:
-            queries.append(dhash_words(*(query.dhash_mirrored[c] for c in CHANNELS)))
-        return index.search(queries, radius, limit)
-    counts = np.array([[v for c in CHANNELS for v in query.histogram[c]]])
-    return index.search(normalise_histograms(counts)[0], radius, limit, NORM_P[algorithm])
+        return indexes["dhash"].search(dhashes, radius, limit)
+    return indexes["histogram"].search(histogram, radius, limit, NORM_P[algorithm])
 
 
 def score(distance: float, algorithm: str) -> float:

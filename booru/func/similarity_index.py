@@ -16,12 +16,16 @@ Pure numpy/scipy, no database: booru.func.search loads them and keeps them in st
   with exact radius queries (p=1 for abs_norm, p=2 for eucl_norm) and exact kNN to bound the
   radius when only the `limit` nearest are wanted. Candidates are re-measured with the one
   canonical distance function, so results equal a brute-force scan bit for bit.
+* Combined (dhash bits + weight × abs_norm): every image within the radius in bits is a
+  candidate (the histogram term is never negative), its histogram is looked up in the
+  histogram index and the sum re-measured; same exactness as the other two.
 * Changes land in a small *delta* (scanned brute force) and retire base rows through an
   `alive` mask; when the delta grows, the base is rebuilt (in a background thread in booru).
   Readers use an immutable Snapshot, so searches never see a half-applied change.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -300,6 +304,27 @@ class Snapshot:
     def size(self) -> int:
         return int(self.alive.sum()) + len(self.delta_ids)
 
+    def values_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(held, values): which of these images the snapshot holds, and their fingerprints
+        (rows of images not held are undefined)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        values = np.zeros((len(ids), self.delta_values.shape[1]), dtype=self.delta_values.dtype)
+        held = np.zeros(len(ids), dtype=bool)
+        groups = self.base.groups
+        if len(groups.sorted_ids) and len(ids):
+            at = np.searchsorted(groups.sorted_ids, ids).clip(max=len(groups.sorted_ids) - 1)
+            rows = groups.position[at].astype(np.int64)
+            found = (groups.sorted_ids[at] == ids) & self.alive[rows]
+            values[found] = groups.keys[np.searchsorted(groups.start, rows[found], side="right") - 1]
+            held |= found
+        if len(self.delta_ids) and len(ids):
+            order = np.argsort(self.delta_ids)
+            at = np.searchsorted(self.delta_ids, ids, sorter=order).clip(max=len(order) - 1)
+            found = self.delta_ids[order[at]] == ids
+            values[found] = self.delta_values[order[at[found]]]
+            held |= found
+        return held, values
+
 
 @dataclass(frozen=True)
 class Hits:
@@ -453,6 +478,17 @@ class HistogramIndex(Index):
         return _best(*found, limit)
 
 
+def combined_search(dhashes: DhashIndex, histograms: HistogramIndex, queries: Sequence[np.ndarray],
+                    histogram: np.ndarray, radius: float, limit: int, weight: float) -> Hits:
+    """The `limit` images nearest by dhash bits (the nearer of `queries`, the 2nd mirrored) plus
+    `weight` × abs_norm of the histograms, within `radius`; images without both are left out."""
+    near = dhashes.search(queries, radius, sys.maxsize)
+    held, values = histograms.snapshot.values_of(near.ids)
+    distances = near.distances[held] + weight * l1(values[held], np.asarray(histogram, dtype=np.float64))
+    keep = distances <= radius
+    return _best(near.ids[held][keep], distances[keep], near.mirrored[held][keep], limit)
+
+
 def _search_one(snapshot: Snapshot, query: np.ndarray, radius: float, limit: int, within, radii,
                 distance, mirrored: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Alive base images within the first tried radius holding ≥ `limit` of them (or all within
@@ -479,3 +515,10 @@ def brute_force(ids: np.ndarray, values: np.ndarray, queries: Sequence[np.ndarra
         near = d <= radius
         parts.append((ids[near], d[near], np.full(int(near.sum()), n > 0)))
     return _best(*(np.concatenate(p) for p in zip(*parts)), limit)
+
+
+def brute_force_combined(ids: np.ndarray, dhashes: np.ndarray, histograms: np.ndarray, queries: Sequence[np.ndarray],
+                         histogram: np.ndarray, radius: float, limit: int, weight: float) -> Hits:
+    """The reference for combined_search over images that have both fingerprints (row-aligned)."""
+    extra = weight * l1(np.asarray(histograms, dtype=np.float64), np.asarray(histogram, dtype=np.float64))
+    return brute_force(ids, dhashes, queries, radius, limit, lambda values, query: hamming(values, query) + extra)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
@@ -76,7 +77,7 @@ def test_transformed_copy_found_by_url_as_the_seed_sends_it(api, archive, fakene
 
 def test_json_body_with_every_parameter(api, archive, fakenet):
     fakenet.route("GET", "https://i.redd.it/q.png", body=_encode(_picture(44), "PNG"), content_type="image/png")
-    for algorithm in ("dhash_xor_norm", "abs_norm", "eucl_norm"):
+    for algorithm in ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm"):
         response = api.post("/api/similarity/url", role="reader", json={
             "url": "https://i.redd.it/q.png", "algorithm": algorithm, "q": 1, "max_distance": 0})
         hits = _ok(response)
@@ -108,6 +109,31 @@ def test_captioned_copy_found(api, archive):
     pen.rectangle((0, 540, 800, 600), fill=(255, 255, 255))
     pen.text((20, 555), "when the code compiles on the first try", fill=(0, 0, 0))
     assert _ok(_search_file(api, _encode(picture, quality=80)))[0]["id"] == archive[66]
+
+
+def _ramp(low: tuple[int, int, int], high: tuple[int, int, int]) -> Image.Image:
+    """A left-to-right colour ramp: every channel brighter to the right, so every dhash bit is
+    set whatever the colours (flat gradient wallpapers share one dhash like this)."""
+    x = np.linspace(0.0, 1.0, 640)[None, :, None]
+    pixels = np.array(low) + (np.array(high) - np.array(low)) * x
+    return Image.fromarray(np.repeat(pixels, 480, axis=0).round().astype(np.uint8), "RGB")
+
+
+def test_combined_tells_apart_pictures_that_share_a_dhash(app, api):
+    """The default ranks the right colours first where dhash alone ties and falls back on ids."""
+    seed_images(api, app, 2)
+    claimed = _claim(api, 2)
+    blue, orange = _ramp((0, 10, 40), (30, 60, 220)), _ramp((120, 40, 0), (255, 170, 60))
+    _post_fingerprints(api, claimed, [_encode(blue, "PNG"), _encode(orange, "PNG")])
+    query = _encode(orange.resize((320, 240)), quality=80)
+    by_dhash = _ok(_search_file(api, query, "?algorithm=dhash_xor_norm"))
+    assert [h["distance"] for h in by_dhash] == [0, 0] and by_dhash[0]["id"] == claimed[0]["id"]
+    default = api.post("/api/similarity/file", role="reader", content_type="multipart/form-data",
+                       data={"image": (io.BytesIO(query), "q.jpg")})
+    assert default.json["algorithm"] == "combined"
+    hits = _ok(default)
+    assert hits[0]["id"] == claimed[1]["id"] and hits[0]["distance"] < 1
+    assert all(h["distance"] > 1 for h in hits[1:])
 
 
 def test_unrelated_image_finds_nothing_near(api, archive):
@@ -149,9 +175,9 @@ def test_rewritten_fingerprint_followed(app, api, archive):
         write_dhashes([{"id": archive[11], **hexes}])
         db.session.commit()
     time.sleep(search.POLL_SECONDS)
-    assert _ok(_search_file(api, replacement, "?max_distance=0"))[0]["id"] == archive[11]
-    assert archive[11] not in [h["id"] for h in _ok(_search_file(api, _encode(_picture(11), "PNG"),
-                                                                  "?max_distance=0"))]
+    only_dhash = "?algorithm=dhash_xor_norm&max_distance=0"
+    assert _ok(_search_file(api, replacement, only_dhash))[0]["id"] == archive[11]
+    assert archive[11] not in [h["id"] for h in _ok(_search_file(api, _encode(_picture(11), "PNG"), only_dhash))]
 
 
 def test_deleted_images_drop_out(app, api, archive):

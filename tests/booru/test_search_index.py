@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booru.func.similarity_index import (CHUNKS, MAX_THRESHOLD, DhashBase, DhashIndex, HistogramIndex, Hits, brute_force, hamming, l1, l2,
+from booru.func.similarity_index import (CHUNKS, MAX_THRESHOLD, DhashBase, DhashIndex, HistogramIndex, Hits, brute_force,
+                                         brute_force_combined, combined_search, hamming, l1, l2,
                                          normalise_histograms)
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -115,6 +116,37 @@ def test_histogram_index_equals_brute_force(seed, n, limit, p, radius, near, reb
         query = _histograms(rng, 1)[0]
     _same(mirror.index.search(query, radius, limit, p),
           brute_force(all_ids, all_values, [query], radius, limit, l1 if p == 1 else l2))
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), radius=st.integers(0, 70), limit=st.integers(1, 30),
+       weight=st.sampled_from([0.0, 1.0, 3.0, 10.0]), near=st.booleans(), rebuild_at=st.sampled_from([1, 5, 10_000]))
+def test_combined_search_equals_brute_force(seed, n, radius, limit, weight, near, rebuild_at):
+    """dhash + weight × abs_norm over two indexes changed apart; images with one fingerprint only
+    (not yet or no longer in the other index) are never hits."""
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(10 * n + 10, size=n, replace=False).astype(np.int64) + 1
+    dhashes, histograms = _dhashes(rng, n), _histograms(rng, n)
+    only_dhash = rng.random(n) < 0.1
+    dhash_mirror = Mirror(DhashIndex(ids, dhashes, rebuild_at=rebuild_at), dict(zip(ids.tolist(), dhashes)))
+    histogram_mirror = Mirror(HistogramIndex(ids[~only_dhash], histograms[~only_dhash], rebuild_at=rebuild_at),
+                              dict(zip(ids[~only_dhash].tolist(), histograms[~only_dhash])))
+    _churn(rng, dhash_mirror, _dhashes, n)
+    _churn(rng, histogram_mirror, _histograms, n)
+    both = sorted(set(dhash_mirror.truth) & set(histogram_mirror.truth))
+    all_ids = np.array(both, dtype=np.int64)
+    all_dhashes = np.array([dhash_mirror.truth[i] for i in both], dtype=np.uint64).reshape(-1, 3)
+    all_histograms = np.array([histogram_mirror.truth[i] for i in both], dtype=np.float64).reshape(-1, 12)
+    if near and both:
+        pick = int(rng.integers(len(both)))
+        query = _flip(rng, all_dhashes[pick], int(rng.integers(0, 30)))
+        histogram = all_histograms[pick]
+    else:
+        query, histogram = rng.integers(0, 2**64, size=3, dtype=np.uint64), _histograms(rng, 1)[0]
+    mirrored = _flip(rng, query, int(rng.integers(0, 100)))
+    for queries in ([query], [query, mirrored]):
+        _same(combined_search(dhash_mirror.index, histogram_mirror.index, queries, histogram, radius, limit, weight),
+              brute_force_combined(all_ids, all_dhashes, all_histograms, queries, histogram, radius, limit, weight))
 
 
 def test_thresholds_satisfy_the_pigeonhole_bound():
