@@ -35,7 +35,7 @@ from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa
 from tests.fakenet.core import FakeInternet  # noqa: E402
 
 CORPUS_LIST = ROOT / "bench" / "corpus" / "images.txt"
-ALGORITHMS = ("dhash_xor_norm", "abs_norm", "eucl_norm")
+ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
 
 
 def corpus_fingerprints(limit: int) -> tuple[list[bytes], np.ndarray, np.ndarray]:
