@@ -224,12 +224,12 @@ def _has_alpha(image: Image.Image) -> bool:
 
 
 def _compose(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """RGB composed onto white: 255 − round((255 − c)·a/255), as Pillow's paste with a mask."""
+    """RGB composed onto white in place: 255 − round((255 − c)·a/255), as Pillow's paste with a mask."""
     if alpha is None or cv2.minMaxLoc(alpha)[0] == 255:
         return rgb
-    ink = cv2.bitwise_not(rgb)
-    cv2.multiply(ink, cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB), dst=ink, scale=1 / 255)
-    return cv2.bitwise_not(ink, dst=ink)
+    cv2.bitwise_not(rgb, dst=rgb)
+    cv2.multiply(rgb, cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB), dst=rgb, scale=1 / 255)
+    return cv2.bitwise_not(rgb, dst=rgb)
 
 
 def _resize(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -241,6 +241,21 @@ def test_animation_uses_its_first_frame(fmt):
     assert result.histogram == first.histogram and result.dhash == first.dhash
 
 
+def test_cmyk_jpeg_is_converted_by_pillow():
+    data = encode(picture(640, 480, seed=6).convert("CMYK"), "JPEG", quality=90)
+    result = fp.fingerprint(data)
+    assert (result.histogram, result.dhash) == reference(Image.open(io.BytesIO(data)))
+
+
+def test_multi_picture_jpeg_uses_its_first_picture():
+    frames = [picture(640, 480, seed=7), picture(640, 480, seed=8)]
+    data = encode(frames[0], "MPO", save_all=True, append_images=frames[1:], quality=90)
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    result = fp.fingerprint(data)
+    assert result.mime == "image/jpeg"
+    assert (result.histogram, result.dhash) == reference(Image.open(io.BytesIO(data)))
+
+
 @pytest.mark.parametrize("mode", ["L", "P", "1"])
 def test_grayscale_and_palette_images_become_rgb(mode):
     image = picture(100, 80).convert(mode)
