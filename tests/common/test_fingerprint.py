@@ -21,7 +21,29 @@ from common.fingerprint import ImageError
 # --- an independent reference: the documented steps, written out plainly ----------------------
 
 def reference(image: Image.Image) -> tuple[dict, dict]:
-    """PIL image -> RGB -> resize 512×512 -> calcHist 4 bins -> imagehash.dhash per channel."""
+    """Pillow decode -> RGB -> 2×2 means (rounded half up) while the sides are at least 1024 ->
+    bicubic (OpenCV) to 512×512 -> calcHist 4 bins -> imagehash.dhash per channel.
+
+    For the images these tests make: both sides at least 1024 or neither, and even sides while
+    they are halved (the module also halves one side alone and drops an odd row or column).
+    """
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
+    while min(pixels.shape[:2]) >= 1024:
+        assert pixels.shape[0] % 2 == pixels.shape[1] % 2 == 0
+        pixels = (pixels[0::2, 0::2] + pixels[0::2, 1::2] + pixels[1::2, 0::2] + pixels[1::2, 1::2] + 2) // 4
+    assert max(pixels.shape[:2]) < 1024
+    pixels = pixels.astype(np.uint8)
+    if pixels.shape[:2] != (512, 512):
+        pixels = cv2.resize(pixels, (512, 512), interpolation=cv2.INTER_CUBIC)
+    hist = {name: [int(v) for v in cv2.calcHist([pixels], [i], None, [4], [0, 256]).flatten()]
+            for i, name in enumerate(("red", "green", "blue"))}
+    small = Image.fromarray(pixels)
+    hashes = {name: str(imagehash.dhash(band)) for name, band in zip(("red", "green", "blue"), small.split())}
+    return hist, hashes
+
+
+def seed(image: Image.Image) -> tuple[dict, dict]:
+    """The seed's steps: full decode -> RGB -> Pillow's bicubic resize to 512×512 -> the same."""
     small = image.convert("RGB").resize((512, 512))
     pixels = np.array(small)
     hist = {name: [int(v) for v in cv2.calcHist([pixels], [i], None, [4], [0, 256]).flatten()]
@@ -59,11 +81,24 @@ def bits_apart(a: dict, b: dict) -> int:
     return sum(bin(int(a[k], 16) ^ int(b[k], 16)).count("1") for k in ("red", "green", "blue"))
 
 
+def histogram_apart(a: dict, b: dict) -> float:
+    """The largest L1 distance between the channels' normalised histograms (0 to 2)."""
+    return max(sum(abs(x - y) for x, y in zip(a[k], b[k])) / sum(a[k]) for k in ("red", "green", "blue"))
+
+
+def opened(data: bytes) -> Image.Image:
+    return ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+
+
 # --- known images ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt, mime", [("PNG", "image/png"), ("WEBP", "image/webp"), ("JPEG", "image/jpeg")])
-def test_known_image_gives_the_documented_fingerprint(fmt, mime):
-    options = {"lossless": True} if fmt == "WEBP" else {"quality": 90} if fmt == "JPEG" else {}
+@pytest.mark.parametrize("fmt, mime, options", [
+    ("PNG", "image/png", {}),
+    ("WEBP", "image/webp", {"lossless": True}),
+    ("JPEG", "image/jpeg", {"quality": 90}),
+    ("JPEG", "image/jpeg", {"quality": 90, "progressive": True}),
+])
+def test_known_image_gives_the_documented_fingerprint(fmt, mime, options):
     data = encode(picture(640, 480), fmt, **options)
     result = fp.fingerprint(data)
     hist, hashes = reference(Image.open(io.BytesIO(data)))
@@ -76,27 +111,39 @@ def test_known_image_gives_the_documented_fingerprint(fmt, mime):
     assert all(len(v) == 16 and int(v, 16) >= 0 for v in result.dhash.values())
 
 
-def test_large_jpeg_decoded_with_draft_stays_within_a_few_bits():
-    data = encode(photo(3000, 2000), "JPEG", quality=92)
+def test_large_image_is_halved_by_2x2_means_then_resized():
+    data = encode(picture(2400, 2400, seed=4), "PNG", compress_level=1)  # 2400 -> 1200 -> 600 -> bicubic 512
     result = fp.fingerprint(data)
-    hist, hashes = reference(Image.open(io.BytesIO(data)))
+    assert (result.histogram, result.dhash) == reference(Image.open(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_large_jpeg_is_decoded_at_reduced_scale_as_libjpeg_draft_does(progressive):
+    data = encode(photo(2560, 2048), "JPEG", quality=85, progressive=progressive)
+    image, _ = fp.open_image(data)
+    pixels, alpha = fp._read(image, data, fp.SIZE)
+    draft = Image.open(io.BytesIO(data))
+    draft.draft("RGB", (512, 512))
+    assert alpha is None and pixels.shape == (512, 640, 3)  # 1/4 scale: the short side stays 512
+    assert np.array_equal(pixels, np.asarray(draft.convert("RGB")))
+
+
+@pytest.mark.parametrize("fmt, options", [("JPEG", {"quality": 92}), ("JPEG", {"quality": 92, "progressive": True}),
+                                          ("PNG", {}), ("WEBP", {"quality": 90})])
+def test_large_image_stays_within_a_few_bits_of_the_seeds_full_decode(fmt, options):
+    data = encode(photo(3000, 2000), fmt, **options)
+    result = fp.fingerprint(data)
+    hist, hashes = seed(Image.open(io.BytesIO(data)))
     assert bits_apart(result.dhash, hashes) <= 3
-    for channel in hist:
-        assert sum(abs(a - b) for a, b in zip(result.histogram[channel], hist[channel])) <= 0.02 * 512 * 512
+    assert histogram_apart(result.histogram, hist) <= 0.02
     assert (result.width, result.height) == (3000, 2000)
 
 
-def test_draft_decodes_near_512_not_at_full_size():
-    data = encode(picture(4096, 3072), "JPEG", quality=85)
-    decoded = fp.decode(data)
-    assert decoded.mode == "RGB"
-    assert 512 <= min(decoded.size) and max(decoded.size) <= 1024
-
-
-def test_dhash_equals_imagehash_per_channel():
-    small = picture(512, 512, seed=3)
-    expected = {name: str(imagehash.dhash(band)) for name, band in zip(fp.CHANNELS, small.split())}
-    assert fp.dhash(small) == expected
+@pytest.mark.parametrize("sample", [picture(512, 512, seed=3), photo(512, 512)])
+def test_dhash_equals_imagehash_per_channel(sample):
+    expected = {name: str(imagehash.dhash(band)) for name, band in zip(fp.CHANNELS, sample.split())}
+    assert fp.dhash(sample) == expected
+    assert fp.dhash(np.asarray(sample)) == expected
 
 
 def test_mirrored_dhash_is_the_dhash_of_the_flipped_image():
@@ -115,68 +162,107 @@ def test_payload_matches_the_client_contract():
     assert set(payload["histogram"]) == set(payload["dhash"]) == {"red", "green", "blue"}
 
 
+def test_full_size_decode_is_upright_rgb():
+    exif = Image.Exif()
+    exif[fp.ORIENTATION] = 6
+    data = encode(picture(300, 200, seed=9), "JPEG", quality=90, exif=exif)
+    decoded = fp.decode(data, size=None)
+    assert decoded.mode == "RGB" and decoded.size == (200, 300)
+    assert np.array_equal(np.asarray(decoded), np.asarray(opened(data).convert("RGB")))
+
+
 # --- what a real image can be ---------------------------------------------------------------
 
-def test_exif_orientation_is_applied():
-    upright = picture(300, 200, seed=11)
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied_once(fmt, orientation):
     exif = Image.Exif()
-    exif[fp.ORIENTATION] = 6  # "rotate 90° clockwise to display"
-    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what a camera held sideways writes
-    data = encode(stored, "PNG", exif=exif)
+    exif[fp.ORIENTATION] = orientation
+    options = {"JPEG": {"quality": 90}, "PNG": {}, "WEBP": {"lossless": True}}[fmt]
+    data = encode(picture(640, 480, seed=11), fmt, exif=exif, **options)
     result = fp.fingerprint(data)
-    hist, hashes = reference(upright)
-    assert (result.width, result.height) == (300, 200)
-    assert result.dhash == hashes and result.histogram == hist
+    upright = opened(data)  # Pillow's exif_transpose
+    assert (result.width, result.height) == upright.size
+    assert (result.histogram, result.dhash) == reference(upright)
 
 
-@pytest.mark.parametrize("side", [200, 1600])  # composed then resized; resized then composed
-def test_alpha_is_composed_onto_white(side):
-    solid = photo(side, side)
-    rgba = solid.convert("RGBA")
-    alpha = Image.new("L", (side, side), 255)
-    alpha.paste(0, (0, 0, side // 2, side))  # left half fully transparent
-    rgba.putalpha(alpha)
-    expected = solid.copy()
-    expected.paste((255, 255, 255), (0, 0, side // 2, side))
-    result = fp.fingerprint(encode(rgba, "PNG"))
-    hist, hashes = reference(expected)
-    # resized before composing (linear, premultiplied): equal but for the filter's ringing
-    # along the transparent edge, a column or two of 512
-    assert bits_apart(result.dhash, hashes) <= 1
-    for channel in hist:
-        assert sum(abs(a - b) for a, b in zip(result.histogram[channel], hist[channel])) <= 4 * 512
+def on_white(image: Image.Image) -> Image.Image:
+    """Pillow's own composition onto white, for comparison."""
+    rgba = image.convert("RGBA")
+    canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+    canvas.paste(rgba, mask=rgba.getchannel("A"))
+    return canvas
 
 
-def test_transparent_palette_gif_is_composed_onto_white():
-    image = Image.new("P", (64, 64), 0)
-    image.putpalette([0, 0, 0, 200, 30, 30] + [0] * 762)
-    image.paste(1, (32, 0, 64, 64))
-    data = encode(image, "GIF", transparency=0)
+@pytest.mark.parametrize("fmt, mode, side", [("PNG", "RGBA", 200), ("PNG", "RGBA", 1600), ("PNG", "LA", 200),
+                                             ("WEBP", "RGBA", 200)])
+def test_alpha_is_composed_onto_white(fmt, mode, side):
+    rgba = photo(side, side).convert("RGBA")
+    y, x = np.mgrid[0:side, 0:side]
+    alpha = np.where(x < side // 2, 0, (x + y) * 255 // (2 * side))  # left half clear, then a ramp
+    rgba.putalpha(Image.fromarray(alpha.astype(np.uint8)))
+    data = encode(rgba.convert(mode), fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    result = fp.fingerprint(data)
+    assert (result.histogram, result.dhash) == reference(on_white(Image.open(io.BytesIO(data))))
+
+
+def test_16_bit_png_reads_as_its_high_bytes():
+    rgb16 = (np.asarray(picture(200, 150, seed=2), dtype=np.uint16) * 257)[:, :, ::-1]  # OpenCV writes BGR
+    alpha16 = np.full((150, 200, 1), 65535, np.uint16)
+    alpha16[:, :80] = 0
+    for pixels in (rgb16, np.dstack([rgb16, alpha16])):
+        data = cv2.imencode(".png", pixels)[1].tobytes()
+        result = fp.fingerprint(data)
+        assert (result.histogram, result.dhash) == reference(on_white(Image.open(io.BytesIO(data))))
+
+
+@pytest.mark.parametrize("fmt, mode", [("GIF", "P"), ("PNG", "P"), ("PNG", "L"), ("PNG", "RGB")])
+def test_transparent_colour_is_composed_onto_white(fmt, mode):
+    image = Image.new("RGB", (64, 64), (0, 0, 0))
+    image.paste((200, 30, 30), (32, 0, 64, 64))
+    image = image.convert(mode)
+    data = encode(image, fmt, transparency=image.getpixel((0, 0)))
     expected = Image.new("RGB", (64, 64), (255, 255, 255))
-    expected.paste((200, 30, 30), (32, 0, 64, 64))
-    hist, hashes = reference(expected)
+    expected.paste(Image.open(io.BytesIO(data)).convert("RGB").crop((32, 0, 64, 64)), (32, 0))
     result = fp.fingerprint(data)
-    assert bits_apart(result.dhash, hashes) <= 1
-    for channel in hist:
-        assert sum(abs(a - b) for a, b in zip(result.histogram[channel], hist[channel])) <= 4 * 512
+    assert (result.histogram, result.dhash) == reference(expected)
 
 
-def test_animated_gif_uses_its_first_frame():
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
+def test_animation_uses_its_first_frame(fmt):
     frames = [Image.new("RGB", (80, 60), colour) for colour in ((220, 20, 20), (20, 220, 20), (20, 20, 220))]
     frames[0].paste((250, 250, 0), (0, 0, 40, 30))
-    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
-    first = fp.fingerprint(encode(frames[0], "GIF"))
+    options = {"lossless": True} if fmt == "WEBP" else {}
+    data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=50, loop=0, **options)
+    assert Image.open(io.BytesIO(data)).is_animated
+    first = fp.fingerprint(encode(frames[0], fmt, **options))
     result = fp.fingerprint(data)
-    assert result.mime == "image/gif"
+    assert result.mime == f"image/{fmt.lower()}"
     assert result.histogram == first.histogram and result.dhash == first.dhash
 
 
-def test_grayscale_and_palette_images_become_rgb():
-    gray = picture(100, 80).convert("L")
-    result = fp.fingerprint(encode(gray, "PNG"))
-    hist, hashes = reference(gray)
-    assert result.histogram == hist and result.dhash == hashes
-    assert result.histogram["red"] == result.histogram["green"] == result.histogram["blue"]
+def test_cmyk_jpeg_is_converted_by_pillow():
+    data = encode(picture(640, 480, seed=6).convert("CMYK"), "JPEG", quality=90)
+    result = fp.fingerprint(data)
+    assert (result.histogram, result.dhash) == reference(Image.open(io.BytesIO(data)))
+
+
+def test_multi_picture_jpeg_uses_its_first_picture():
+    frames = [picture(640, 480, seed=7), picture(640, 480, seed=8)]
+    data = encode(frames[0], "MPO", save_all=True, append_images=frames[1:], quality=90)
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    result = fp.fingerprint(data)
+    assert result.mime == "image/jpeg"
+    assert (result.histogram, result.dhash) == reference(Image.open(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "1"])
+def test_grayscale_and_palette_images_become_rgb(mode):
+    image = picture(100, 80).convert(mode)
+    result = fp.fingerprint(encode(image, "PNG"))
+    assert (result.histogram, result.dhash) == reference(image)
+    if mode != "P":
+        assert result.histogram["red"] == result.histogram["green"] == result.histogram["blue"]
 
 
 # --- hostile and broken input ---------------------------------------------------------------
@@ -210,11 +296,25 @@ def test_gif_bomb_is_refused():
         fp.fingerprint(bytes(data))
 
 
-def test_truncated_jpeg_is_undecodable():
-    data = encode(picture(640, 480), "JPEG", quality=90)
+@pytest.mark.parametrize("fmt, options", [("JPEG", {}), ("JPEG", {"progressive": True}), ("PNG", {}),
+                                          ("WEBP", {}), ("WEBP", {"lossless": True}), ("GIF", {})])
+def test_truncated_image_is_undecodable(fmt, options):
+    data = encode(picture(640, 480), fmt, **options)
     with pytest.raises(ImageError) as caught:
         fp.fingerprint(data[: len(data) // 2])
     assert caught.value.permanent and "undecodable" in caught.value.reason
+
+
+def test_opencv_sees_only_what_the_sniff_and_the_pixel_cap_let_through(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("cv2.imdecode was handed these bytes")
+
+    monkeypatch.setattr(fp.cv2, "imdecode", refuse)
+    refused = [png_claiming(100_000, 100_000), encode(picture(32, 32), "BMP"), encode(picture(32, 32), "TIFF"),
+               b"\xff\xd8\xff" + b"\x00" * 100, b"<!DOCTYPE html><html></html>"]
+    for data in refused:
+        with pytest.raises(ImageError):
+            fp.fingerprint(data)
 
 
 def test_html_is_not_an_image():
