@@ -186,6 +186,19 @@ def test_exif_orientation_is_applied_once(fmt, orientation):
     assert (result.histogram, result.dhash) == reference(upright)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+@pytest.mark.parametrize("orientation", [3, 6])
+def test_exif_orientation_is_applied_once_to_images_with_alpha(fmt, orientation):
+    exif = Image.Exif()
+    exif[fp.ORIENTATION] = orientation
+    rgba = picture(640, 480, seed=12).convert("RGBA")
+    rgba.putalpha(Image.linear_gradient("L").resize((640, 480)))
+    data = encode(rgba, fmt, exif=exif, **({"lossless": True} if fmt == "WEBP" else {}))
+    result = fp.fingerprint(data)
+    assert (result.width, result.height) == opened(data).size
+    assert (result.histogram, result.dhash) == reference(on_white(opened(data)))
+
+
 def on_white(image: Image.Image) -> Image.Image:
     """Pillow's own composition onto white, for comparison."""
     rgba = image.convert("RGBA")
