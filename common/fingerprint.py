@@ -42,6 +42,7 @@ ORIENTATION = 0x0112
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+SNIFFED = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # Modes OpenCV decodes exactly as Pillow would; the others (palette, CMYK, 16-bit grey, ...)
 # are Pillow's conversions.
 OPENCV_MODES = ("L", "LA", "RGB", "RGBA")
@@ -180,6 +181,8 @@ def _read(image: Image.Image, data: bytes, size: tuple[int, int] | None) -> tupl
     """The first frame as RGB pixels and its alpha channel (None if it has none)."""
     if not _opencv_decodes(image):
         return _read_pillow(image, size)
+    if sniff(data) != SNIFFED[image.format]:  # OpenCV picks its decoder from the bytes it is given
+        raise ImageError(f"undecodable {image.format}: these bytes are not the image that was opened")
     scale = _jpeg_scale(image.size, size) if image.format in ("JPEG", "MPO") else 1
     alpha = image.mode in ("LA", "RGBA")
     if alpha:  # BGRA (8 or 16 bits); IMREAD_UNCHANGED never applies EXIF orientation

@@ -278,6 +278,12 @@ def test_grayscale_and_palette_images_become_rgb(mode):
         assert result.histogram["red"] == result.histogram["green"] == result.histogram["blue"]
 
 
+def test_render_decodes_only_the_bytes_the_image_was_opened_from():
+    image, _ = fp.open_image(encode(picture(64, 48), "PNG"))
+    with pytest.raises(ImageError, match="not the image that was opened"):
+        fp.render(image, encode(picture(64, 48), "BMP"))
+
+
 # --- hostile and broken input ---------------------------------------------------------------
 
 def png_claiming(width: int, height: int) -> bytes:
