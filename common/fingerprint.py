@@ -42,6 +42,7 @@ ORIENTATION = 0x0112
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+SNIFFED = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # Modes OpenCV decodes exactly as Pillow would; the others (palette, CMYK, 16-bit grey, ...)
 # are Pillow's conversions.
 OPENCV_MODES = ("L", "LA", "RGB", "RGBA")
@@ -180,9 +181,14 @@ def _read(image: Image.Image, data: bytes, size: tuple[int, int] | None) -> tupl
     """The first frame as RGB pixels and its alpha channel (None if it has none)."""
     if not _opencv_decodes(image):
         return _read_pillow(image, size)
+    if sniff(data) != SNIFFED[image.format]:  # OpenCV picks its decoder from the bytes it is given
+        raise ImageError(f"undecodable {image.format}: these bytes are not the image that was opened")
     scale = _jpeg_scale(image.size, size) if image.format in ("JPEG", "MPO") else 1
     alpha = image.mode in ("LA", "RGBA")
-    flags = (cv2.IMREAD_UNCHANGED if alpha else JPEG_SCALES[scale] | cv2.IMREAD_COLOR_RGB) | cv2.IMREAD_IGNORE_ORIENTATION
+    if alpha:  # BGRA (8 or 16 bits); IMREAD_UNCHANGED never applies EXIF orientation
+        flags = cv2.IMREAD_UNCHANGED
+    else:
+        flags = JPEG_SCALES[scale] | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     width, height = image.size
     expected = (-(-height // scale), -(-width // scale), 4 if alpha else 3)
@@ -207,7 +213,7 @@ def _jpeg_scale(full: tuple[int, int], size: tuple[int, int] | None) -> int:
     if size is None:
         return 1
     fits = min(full[0] // size[0], full[1] // size[1])
-    return next(scale for scale in JPEG_SCALES if scale <= max(fits, 1))
+    return next(scale for scale in JPEG_SCALES if scale <= max(fits, 1))  # JPEG_SCALES: largest first
 
 
 def _read_pillow(image: Image.Image, size: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray | None]:

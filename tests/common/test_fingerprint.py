@@ -186,6 +186,19 @@ def test_exif_orientation_is_applied_once(fmt, orientation):
     assert (result.histogram, result.dhash) == reference(upright)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+@pytest.mark.parametrize("orientation", [3, 6])
+def test_exif_orientation_is_applied_once_to_images_with_alpha(fmt, orientation):
+    exif = Image.Exif()
+    exif[fp.ORIENTATION] = orientation
+    rgba = picture(640, 480, seed=12).convert("RGBA")
+    rgba.putalpha(Image.linear_gradient("L").resize((640, 480)))
+    data = encode(rgba, fmt, exif=exif, **({"lossless": True} if fmt == "WEBP" else {}))
+    result = fp.fingerprint(data)
+    assert (result.width, result.height) == opened(data).size
+    assert (result.histogram, result.dhash) == reference(on_white(opened(data)))
+
+
 def on_white(image: Image.Image) -> Image.Image:
     """Pillow's own composition onto white, for comparison."""
     rgba = image.convert("RGBA")
@@ -263,6 +276,12 @@ def test_grayscale_and_palette_images_become_rgb(mode):
     assert (result.histogram, result.dhash) == reference(image)
     if mode != "P":
         assert result.histogram["red"] == result.histogram["green"] == result.histogram["blue"]
+
+
+def test_render_decodes_only_the_bytes_the_image_was_opened_from():
+    image, _ = fp.open_image(encode(picture(64, 48), "PNG"))
+    with pytest.raises(ImageError, match="not the image that was opened"):
+        fp.render(image, encode(picture(64, 48), "BMP"))
 
 
 # --- hostile and broken input ---------------------------------------------------------------
