@@ -1,9 +1,10 @@
 """A bounded load run against booru under gunicorn with a million fingerprints (issue 8).
 
-    python bench/load_bench.py [--rows 1000000] [--seconds 60] [--clients 16]
+    python bench/load_bench.py [--rows 1000000] [--seconds 60] [--clients 12] [--keep DIR]
 
-Starts an embedded PostgreSQL in a temporary directory, bulk-loads `--rows` images with their posts,
-fingerprints and a few tags (bench/search_support.py), starts booru under gunicorn with its
+Starts an embedded PostgreSQL in a temporary directory (or in DIR with `--keep`: kept afterwards,
+and reused without loading again when it already holds `--rows` images), bulk-loads `--rows`
+images with their posts, fingerprints and a few tags (bench/support.py), starts booru under gunicorn with its
 production settings (booru/gunicorn_conf.py), warms every worker's search index, then runs a mixed
 load from client threads on loopback for `--seconds` and stops by itself:
 
@@ -56,6 +57,15 @@ def add_tags(uri: str) -> None:
                 OR (t.name = 'tomb_raider' AND i.id % 97 = 0) OR (t.name = 'general' AND i.id % 3 = 0)
                 OR (t.name = 'explicit' AND i.id % 3 = 1)""")
         cursor.execute("ANALYZE image_tag, tag")
+
+
+def fill(uri: str, rows: int) -> None:
+    words, counts = fingerprints(rows)
+    began = time.monotonic()
+    for start in range(0, rows, 200_000):
+        load(uri, start, words[start:start + 200_000], counts[start:start + 200_000])
+    add_tags(uri)
+    print(f"loaded {rows:,} images with posts, fingerprints and tags in {time.monotonic() - began:.0f} s")
 
 
 def query_images(count: int) -> list[bytes]:
@@ -156,8 +166,15 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=12, help="client threads (booru: 3 workers x 4 threads)")
+    parser.add_argument("--keep", type=Path, help="keep the database in this directory and reuse it next time")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="lzb-load-"))
+    home = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="lzb-load-"))
+    home.mkdir(parents=True, exist_ok=True)
+    loaded = home / "loaded-rows"
+    reuse = args.keep is not None and loaded.exists() and loaded.read_text().strip() == str(args.rows)
+    if args.keep and not reuse:
+        shutil.rmtree(home / "data", ignore_errors=True)
+        loaded.unlink(missing_ok=True)
     postgres = start_postgres(home / "data", "shared_buffers=512MB")
     booru = None
     try:
@@ -168,12 +185,11 @@ def main() -> int:
         with app.app_context():
             key = auth.create_key("reader", "load")[1]
             db.engine.dispose()
-        words, counts = fingerprints(args.rows)
-        began = time.monotonic()
-        for start in range(0, args.rows, 200_000):
-            load(uri, start, words[start:start + 200_000], counts[start:start + 200_000])
-        add_tags(uri)
-        print(f"loaded {args.rows:,} images with posts, fingerprints and tags in {time.monotonic() - began:.0f} s")
+        if reuse:
+            print(f"reusing the database of {args.rows:,} images in {home}")
+        else:
+            fill(uri, args.rows)
+            loaded.write_text(str(args.rows))
         port = free_port()
         workers = 3
         booru = start_booru(uri, port, workers)
@@ -200,7 +216,8 @@ def main() -> int:
             booru.terminate()
             booru.wait(60)
         postgres.stop()
-        shutil.rmtree(home, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
