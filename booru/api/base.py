@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import wraps
+from functools import cache, wraps
 from typing import Callable
 
 from flask import request
@@ -35,7 +35,7 @@ def api_doc(method: Callable) -> dict:
 
 def body(schema: type[Schema], location: str = "json") -> Callable:
     """Validate the JSON body (or form) with `schema` and pass it as `body=`."""
-    loader = schema()
+    loader = instance(schema)
 
     def decorate(method: Callable) -> Callable:
         @wraps(method)
@@ -56,7 +56,7 @@ def body(schema: type[Schema], location: str = "json") -> Callable:
 
 def query(schema: type[Schema]) -> Callable:
     """Validate the query string with `schema` and pass it as `args=`."""
-    loader = schema()
+    loader = instance(schema)
 
     def decorate(method: Callable) -> Callable:
         @wraps(method)
@@ -79,8 +79,14 @@ def responds(schema: type[Schema] | None, status: int = 200, description: str = 
     return decorate
 
 
+@cache
+def instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class: making one copies every field, and they keep no state."""
+    return schema()
+
+
 def dump(schema: type[Schema], data, status: int = 200):
-    return schema().dump(data), status
+    return instance(schema).dump(data), status
 
 
 def json_default(value: object) -> object:
