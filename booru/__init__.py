@@ -19,7 +19,6 @@ def sqlalchemy_uri(uri: str) -> str:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from booru import cli
     from booru.api import init_api
-    from booru.api.base import json_default
     from booru.errors import register_error_handlers
     from booru.extensions import db, migrate
     from booru.metrics import init_metrics
@@ -35,7 +34,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                    "executemany_mode": "values_plus_batch"},
         MAX_CONTENT_LENGTH=settings.max_image_bytes + 1024 * 1024,
         JSON_SORT_KEYS=False,
-        RESTFUL_JSON={"default": json_default},
     )
     app.config.update(config or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_uri(app.config["SQLALCHEMY_DATABASE_URI"])
