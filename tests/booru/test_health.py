@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from booru import create_app
+import psycopg2
+
+from booru import create_app, extensions
 from booru.extensions import db
 from booru.func import stats as stats_func
 from booru.models import Submission
@@ -50,6 +52,27 @@ def test_stats_are_counted_again_only_when_the_database_changed(app, api, monkey
         assert stats_func.archive_stats()["submissions"] == 4
         db.session.rollback()
         assert stats_func.archive_stats()["submissions"] == 3
+
+
+def _terminate_other_connections(database_uri: str) -> None:
+    with psycopg2.connect(database_uri) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_unnoticed(api, database_uri, monkeypatch):
+    assert api.get("/api/health", role=None).status_code == 200
+    _terminate_other_connections(database_uri)  # as a restarted PostgreSQL would
+    monkeypatch.setattr(extensions, "IDLE_PING_SECONDS", 0.0)  # idle long enough to be checked
+    assert api.get("/api/health", role=None).status_code == 200
+
+
+def test_a_connection_in_steady_use_is_not_pinged_and_a_dead_one_costs_one_503(api, database_uri, monkeypatch):
+    monkeypatch.setattr(extensions, "IDLE_PING_SECONDS", 3600.0)
+    assert api.get("/api/health", role=None).status_code == 200
+    _terminate_other_connections(database_uri)
+    assert api.get("/api/health", role=None).status_code == 503
+    assert api.get("/api/health", role=None).status_code == 200  # the pool started afresh
 
 
 def test_database_away_is_503_with_a_message_not_a_traceback():
