@@ -176,7 +176,8 @@ def client(port: int, requests: Requests, mix: dict[str, int], ends: float, budg
 
 class CpuMeter:
     """CPU seconds used so far by booru (gunicorn and its workers), PostgreSQL (every process,
-    including parallel workers that have exited) and this client process."""
+    including parallel workers that have exited), this client process, and everything else on
+    the machine (other programs share its cores)."""
 
     def __init__(self, booru_pid: int, postgres_pid: int):
         self.booru = psutil.Process(booru_pid)
@@ -195,8 +196,10 @@ class CpuMeter:
         return total
 
     def read(self) -> dict[str, float]:
-        return {"booru": self._tree(self.booru), "postgres": self._tree(self.postgres),
-                "client": time.process_time()}
+        machine = psutil.cpu_times()
+        used = {"booru": self._tree(self.booru), "postgres": self._tree(self.postgres), "client": time.process_time()}
+        busy = machine.user + machine.nice + machine.system + machine.irq + machine.softirq
+        return {**used, "others": busy - sum(used.values())}
 
 
 def run_phase(port: int, requests: Requests, mix: dict[str, int], args) -> tuple[Results, float]:
@@ -232,7 +235,8 @@ def report(results: Results, seconds: float, cpu: dict[str, float]) -> None:
     errors = sum(len(e) for e in results.errors.values())
     print(f"{'all':<11}{total:>9}{total / seconds:>8.1f}{p50:>8.0f}{p95:>8.0f}{p99:>8.0f}{errors:>8}")
     print("CPU seconds: " + ", ".join(f"{name} {used:.1f} ({used / max(total, 1) * 1000:.2f} ms/request)"
-                                      for name, used in cpu.items())
+                                      for name, used in cpu.items() if name != "others")
+          + f"; other programs {cpu['others']:.1f} of the machine's {psutil.cpu_count() * seconds:.0f}"
           + f"; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     for kind, errors in results.errors.items():
         if errors:
@@ -257,6 +261,11 @@ def warm(port: int, requests: Requests, workers: int) -> float:
             fast = fast + 1 if time.perf_counter() - started < 0.5 else 0
     connection.close()
     return time.monotonic() - began
+
+
+def worker_memory(booru_pid: int) -> str:
+    sizes = [child.memory_info().rss / 2**20 for child in psutil.Process(booru_pid).children()]
+    return ", ".join(f"{size:.0f}" for size in sorted(sizes)) + " MiB"
 
 
 def warm_cache(uri: str) -> None:
@@ -309,7 +318,8 @@ def main() -> int:
         env = {"BOORU_THREADS": str(args.threads)} if args.threads else {}
         booru = start_booru(uri, port, args.workers, env)
         requests = Requests(key, args.rows, [multipart(u) for u in uploads])
-        print(f"search indexes warm in every worker after {warm(port, requests, args.workers):.0f} s")
+        print(f"search indexes warm in every worker after {warm(port, requests, args.workers):.0f} s; "
+              f"workers' resident memory {worker_memory(booru.pid)}")
         warm_cache(uri)
         meter = CpuMeter(booru.pid, postgres.process.pid)
         threads = args.threads or "default"
