@@ -19,9 +19,8 @@ def sqlalchemy_uri(uri: str) -> str:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from booru import cli
     from booru.api import init_api
-    from booru.api.base import json_default
     from booru.errors import register_error_handlers
-    from booru.extensions import db, migrate
+    from booru.extensions import db, migrate, ping_after_idle
     from booru.metrics import init_metrics
 
     settings = load_settings()
@@ -29,17 +28,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(
         SETTINGS=settings,
         SQLALCHEMY_DATABASE_URI=sqlalchemy_uri(settings.database_uri),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5, "max_overflow": 5,
                                    "connect_args": {"connect_timeout": 5},
                                    # bulk writes: pages of rows per round trip, not one per row
                                    "executemany_mode": "values_plus_batch"},
         MAX_CONTENT_LENGTH=settings.max_image_bytes + 1024 * 1024,
         JSON_SORT_KEYS=False,
-        RESTFUL_JSON={"default": json_default},
     )
     app.config.update(config or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_uri(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
+    with app.app_context():
+        ping_after_idle(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     init_metrics(app)  # first, so its timer starts before any other before_request hook
     register_error_handlers(app)

@@ -1,14 +1,21 @@
-"""API keys: random, stored as SHA-256 digests, one role each; and the per-route role check."""
+"""API keys: random, stored as SHA-256 digests, one role each; and the per-route role check.
+
+Each process remembers the keys it verified for KEY_CACHE_SECONDS, so a busy client costs no
+database query per request: a key revoked by another process (`flask keys revoke`, another
+booru) stops working within that time; one revoked through this process, at once.
+"""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import wraps
 from typing import Callable
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import select
 
 from booru.errors import Forbidden, NotFound, Unauthorized, Unusable
@@ -18,6 +25,14 @@ from booru.models import ROLES, ApiKey
 KEY_PREFIX = "lzb_"
 HEADER = "X-API-Key"
 WRITERS = ("admin", "greg", "parsa", "coco")  # every role but reader
+KEY_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    id: int
+    role: str
+    expires: float  # time.monotonic() after which it is checked again
 
 
 def generate_key() -> str:
@@ -56,6 +71,7 @@ def revoke_key(key_id: int) -> ApiKey:
         raise NotFound(f"no API key with id {key_id}")
     row.revoked = row.revoked or datetime.now(timezone.utc)
     db.session.commit()
+    _verified().pop(row.digest, None)
     return row
 
 
@@ -63,14 +79,25 @@ def list_keys() -> list[ApiKey]:
     return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
-def authenticate(key: str | None) -> ApiKey:
+def _verified() -> dict[str, VerifiedKey]:
+    """This process's keys verified lately, by digest."""
+    return current_app.extensions.setdefault("lzb_verified_keys", {})
+
+
+def authenticate(key: str | None) -> VerifiedKey:
     if not key:
         raise Unauthorized(f"missing {HEADER} header")
-    wanted = digest(key)
+    wanted = digest(key)  # looked up by digest, like the index does: timing tells nothing of the key
+    verified = _verified()
+    known = verified.get(wanted)
+    if known is not None and known.expires > time.monotonic():
+        return known
     row = db.session.scalar(select(ApiKey).where(ApiKey.digest == wanted, ApiKey.revoked.is_(None)))
     if row is None or not hmac.compare_digest(row.digest, wanted):
+        verified.pop(wanted, None)
         raise Unauthorized("unknown or revoked API key")
-    return row
+    known = verified[wanted] = VerifiedKey(row.id, row.role, time.monotonic() + KEY_CACHE_SECONDS)
+    return known
 
 
 def requires(*roles: str) -> Callable:

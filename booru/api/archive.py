@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_restful import Resource
 
-from booru.api.base import body, dump, query, responds
+from booru.api.base import body, dump, instance, query, responds
 from booru.auth import public, requires
 from booru.func import stats, submissions, subreddits
 from booru.schemas import (HealthSchema, StatsSchema, SubmissionBatchSchema, SubmissionListQuery, SubmissionListSchema,
@@ -65,7 +65,7 @@ class SubredditItem(Resource):
 
 
 def _submission_view(row) -> dict:
-    view = {c: getattr(row, c) for c in SubmissionSchema().fields if c != "link"}
+    view = {c: getattr(row, c) for c in instance(SubmissionSchema).fields if c != "link"}
     view["link"] = f"https://redd.it/{row.id}"
     return view
 

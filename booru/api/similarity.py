@@ -15,7 +15,7 @@ from flask_restful import Resource
 from marshmallow import Schema
 
 from booru.api.archive import EVERYONE
-from booru.api.base import api_doc, dump, query, responds
+from booru.api.base import api_doc, dump, instance, query, responds
 from booru.auth import requires
 from booru.errors import ApiError, Malformed, Unusable
 from booru.func import search
@@ -58,7 +58,7 @@ def _parameters(schema: type[Schema], fields: dict) -> dict:
     """Query string merged with the body's fields (the body wins), validated by `schema`."""
     merged = {k: v for k, v in request.args.to_dict().items() if k in PARAMETERS}
     merged.update(fields)
-    return schema().load(merged)
+    return instance(schema).load(merged)
 
 
 def _answer(found, params: dict):

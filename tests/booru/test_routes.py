@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import re
+import time
 
+import psycopg2
 import pytest
 
+from booru import auth
 from booru.api import ROUTES
 
 READ_ONLY_POSTS = {"/api/similarity/url", "/api/similarity/file"}  # queries sent as POST
@@ -49,6 +52,17 @@ def test_unknown_and_revoked_keys_are_refused(app, api, keys):
     response = api.get("/api/stats", role="reader")
     assert response.status_code == 401
     assert "revoked" in response.json["message"]
+
+
+def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(app, api, keys, database_uri, monkeypatch):
+    monkeypatch.setattr(auth, "KEY_CACHE_SECONDS", 0.5)
+    assert api.get("/api/stats", role="reader").status_code == 200
+    with psycopg2.connect(database_uri) as connection, connection.cursor() as cursor:  # another process
+        cursor.execute("UPDATE api_key SET revoked = now() WHERE digest = %s", (auth.digest(keys["reader"]),))
+    assert api.get("/api/stats", role="reader").status_code == 200  # verified moments ago: remembered
+    time.sleep(0.6)
+    assert api.get("/api/stats", role="reader").status_code == 401
+    assert api.get("/api/stats", role="reader").status_code == 401  # refusals are never remembered as good
 
 
 def test_a_reader_cannot_write_anything(app, api):

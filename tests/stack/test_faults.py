@@ -139,8 +139,11 @@ def assert_unavailable(answer: requests.Response) -> None:
     assert "Traceback" not in answer.text and "File \"" not in answer.text, answer.text
 
 
-def probe_outage(live: Stack) -> None:
+def probe_outage(live: Stack, net: FakeInternet) -> None:
     """What clients see while the database is away: 503 + a JSON message, never a traceback."""
+    # A search for an image that can be fetched, so it goes as far as the database (booru checks a
+    # key it verified lately no more; an image that cannot be fetched is a 422 whatever the database).
+    net.route_image("https://copies.example.net/x.jpg")
     for method, path, kwargs in (("GET", "/stats", {}), ("GET", "/image", {"params": {"state": "any"}}),
                                  ("GET", "/subreddit", {}), ("POST", "/link/claim", {"json": {"limit": 1}}),
                                  ("POST", "/similarity/url", {"json": {"url": "https://copies.example.net/x.jpg"}})):
@@ -179,9 +182,9 @@ def test_database_stopped_for_20s_booru_answers_503_daemons_resume(live: Stack, 
     for _ in range(3):
         world.reddit_image(name)  # new posts while the database is away, newer than the rest
     world.publish(name)
-    probe_outage(live)
+    probe_outage(live, net)
     time.sleep(max(0.0, 20 - (time.monotonic() - stopped_at)))
-    probe_outage(live)
+    probe_outage(live, net)
     assert live.ctl("start", "database").returncode == 0
     restarted_at = time.monotonic()
 
