@@ -62,6 +62,7 @@ def ensure_key(key: str, role: str, name: str) -> ApiKey:
     elif row.revoked is not None or row.role != role:
         row.revoked, row.role = None, role
         db.session.commit()
+        _verified().pop(row.digest, None)
     return row
 
 
