@@ -14,7 +14,7 @@ threads on loopback, and stops by itself:
 * image listing pages (`GET /api/image?state=encoded&limit=50&cursor=…`),
 * tag queries (`GET /api/image?tags=…`),
 * stats (`GET /api/stats`),
-* similarity by file upload (`POST /api/similarity/file`, an 800×600 JPEG).
+* similarity by file upload (`POST /api/similarity/file`, an 800×600 JPEG, the default algorithm).
 
 The phases: `listing` and `similarity` alone, then `mixed` (75 % listing, 15 % tags, 2 % stats,
 8 % similarity: about 10 listings per search, the ratio of the targets, ≥ 200 listing and ≥ 20
@@ -134,7 +134,7 @@ class Requests:
                                                      "tags": random.choice(TAG_QUERIES)}), None, {}
         if kind == "stats":
             return "GET", "/api/stats", None, {}
-        return ("POST", "/api/similarity/file?algorithm=dhash_xor_norm&q=10", random.choice(self.bodies),
+        return ("POST", "/api/similarity/file?q=10", random.choice(self.bodies),  # the default algorithm
                 {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
 
 
@@ -248,7 +248,7 @@ def warm(port: int, requests: Requests, workers: int) -> float:
     began = time.monotonic()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     headers = {"X-API-Key": requests.key, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
-    for algorithm in ("dhash_xor_norm", "abs_norm"):
+    for algorithm in ("combined",):  # loads both indexes
         fast = 0
         while fast < 4 * workers and time.monotonic() - began < 900:
             started = time.perf_counter()
