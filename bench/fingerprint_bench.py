@@ -234,9 +234,11 @@ def main() -> int:
     report_subset(">= 2 MP WEBP", times, [f[2] == "WEBP" and f[3] >= BIG for f in files])
     report_subset("< 2 MP (any format)", times, [f[3] < BIG for f in files])
 
-    print(f"all cores ({args.workers} processes, one pool per pipeline, with digests):")
-    seed_s = all_cores(files, "seed", args.workers)
-    ours_s = all_cores(files, "ours", args.workers)
+    print(f"all cores ({args.workers} processes, one pool per pipeline, with digests; the better of two runs"
+          f" each, in the order seed, ours, ours, seed, as other work on the machine comes and goes):")
+    seed_s, ours_s, ours_again, seed_again = (all_cores(files, name, args.workers)
+                                              for name in ("seed", "ours", "ours", "seed"))
+    seed_s, ours_s = min(seed_s, seed_again), min(ours_s, ours_again)
     print(f"  {'whole corpus':<24} n={len(files):<4} seed {rate(len(files), seed_s):6.2f} img/s"
           f"   ours {rate(len(files), ours_s):6.2f} img/s {seed_s / ours_s:5.2f}x")
 
