@@ -269,16 +269,28 @@ def dhash(image: Image.Image | np.ndarray) -> dict[str, str]:
     resamples each band of an RGB image alone, so one 9×8 LANCZOS resize of the RGB image
     replaces three grey conversions and three resizes.
     """
-    if not isinstance(image, Image.Image):
-        image = Image.fromarray(image)
-    pixels = np.asarray(image.resize((HASH + 1, HASH), Image.Resampling.LANCZOS))
-    brighter = pixels[:, 1:, :] > pixels[:, :-1, :]
-    return {name: np.packbits(brighter[:, :, index]).tobytes().hex() for index, name in enumerate(CHANNELS)}
+    return _dhash_bits(_dhash_grid(image))
 
 
 def mirrored_dhash(image: Image.Image | np.ndarray) -> dict[str, str]:
-    """dhash of the horizontally mirrored image (search finds flipped reposts with it)."""
-    return dhash(np.ascontiguousarray(np.asarray(image)[:, ::-1]))
+    """dhash of the horizontally mirrored image (search finds flipped reposts with it).
+
+    The LANCZOS weights are symmetric, so the 9×8 grid of the mirror is the grid mirrored: one
+    resize serves both (equal to hashing the flipped image on every corpus image; tests hold it).
+    """
+    return _dhash_bits(_dhash_grid(image)[:, ::-1])
+
+
+def _dhash_grid(image: Image.Image | np.ndarray) -> np.ndarray:
+    """The 9×8 LANCZOS reduction whose neighbours dhash compares."""
+    if not isinstance(image, Image.Image):
+        image = Image.fromarray(image)
+    return np.asarray(image.resize((HASH + 1, HASH), Image.Resampling.LANCZOS))
+
+
+def _dhash_bits(grid: np.ndarray) -> dict[str, str]:
+    brighter = grid[:, 1:, :] > grid[:, :-1, :]
+    return {name: np.packbits(brighter[:, :, index]).tobytes().hex() for index, name in enumerate(CHANNELS)}
 
 
 def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, mirrored: bool = False) -> Fingerprint:
@@ -286,6 +298,7 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, mirrored: 
     image, mime = open_image(data, max_pixels)
     width, height = displayed_size(image)
     small = render(image, data, SIZE)
+    grid = _dhash_grid(small)
     return Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
         md5=hashlib.md5(data).hexdigest(),
@@ -294,8 +307,8 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, mirrored: 
         bytes=len(data),
         mime=mime,
         histogram=histogram(small),
-        dhash=dhash(small),
-        dhash_mirrored=mirrored_dhash(small) if mirrored else None,
+        dhash=_dhash_bits(grid),
+        dhash_mirrored=_dhash_bits(grid[:, ::-1]) if mirrored else None,
     )
 
 

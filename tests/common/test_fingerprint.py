@@ -146,6 +146,12 @@ def test_dhash_equals_imagehash_per_channel(sample):
     assert fp.dhash(np.asarray(sample)) == expected
 
 
+@pytest.mark.parametrize("sample", [picture(512, 512, seed=seed) for seed in range(6)] + [photo(512, 512)])
+def test_mirrored_dhash_equals_the_dhash_of_the_mirrored_pixels(sample):
+    assert fp.mirrored_dhash(sample) == fp.dhash(ImageOps.mirror(sample))
+    assert fp.mirrored_dhash(np.asarray(sample)) == fp.dhash(ImageOps.mirror(sample))
+
+
 def test_mirrored_dhash_is_the_dhash_of_the_flipped_image():
     data = encode(picture(640, 480, seed=5), "PNG")
     result = fp.fingerprint(data, mirrored=True)
