@@ -22,9 +22,9 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from common import fetch
-from common.client import BooruClient, BooruError, BooruUnavailable
+from common.client import BooruClient, BooruError
 from common.config import Settings
-from common.daemon import Chapter, Daemon
+from common.daemon import Chapter, Daemon, give_back
 from common.fingerprint import Fingerprint, ImageError, fingerprint
 
 log = logging.getLogger(__name__)
@@ -250,17 +250,8 @@ class Coco(Daemon):
                          w.error.reason)
         report.add("encoded", self._send(self.client.post_fingerprints, fingerprints, report))
         report.add("failed", self._send(self.client.images_failed, failures, report))
-        self.release([item for w in works if w.result is None and w.error is None for item in w.items])
-
-    def release(self, items: list[dict]) -> None:
-        """Give back images not begun (stopping), so another coco takes them now, not at lease expiry."""
-        if not items:
-            return
-        try:
-            self.client.release_images([{"id": item["id"], "lease": item["lease"]} for item in items])
-        except (BooruError, BooruUnavailable) as exc:
-            log.warning("coco: could not give back %d images (%s); they return when their leases expire",
-                        len(items), exc)
+        give_back(self.client.release_images,
+                  [item for w in works if w.result is None and w.error is None for item in w.items], "images")
 
     def _send(self, send: Callable[[list[dict]], dict], reports: list[dict], report: Chapter) -> int:
         """Send in chunks; leases lost meanwhile (409) are dropped and the rest sent again."""

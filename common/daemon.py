@@ -7,7 +7,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from common.client import BooruUnavailable
+from typing import Callable
+
+from common.client import BooruError, BooruUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,18 @@ SUMMARY: dict[str, tuple[str, ...]] = {
     "failed": ("failed", "dead", "errors"),
     "skipped": ("skipped", "unsupported"),
 }
+
+
+def give_back(release: Callable[[list[dict]], object], items: list[dict], what: str) -> None:
+    """Release leased items not begun (stopping) through `release` (the client's release_links or
+    release_images), so another copy takes them now; if booru cannot take them, they come back
+    when their leases expire."""
+    if not items:
+        return
+    try:
+        release([{"id": item["id"], "lease": item["lease"]} for item in items])
+    except (BooruError, BooruUnavailable) as exc:
+        log.warning("could not give back %d %s (%s); they return when their leases expire", len(items), what, exc)
 
 
 @dataclass

@@ -6,8 +6,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from common.client import BooruClient, BooruError, BooruUnavailable
-from common.daemon import Chapter, Daemon
+from common.client import BooruClient, BooruError
+from common.daemon import Chapter, Daemon, give_back
 from parsa import resolvers
 from parsa.resolvers import Context, ResolvedImage, ResolveError, Transient, Unsupported
 
@@ -102,18 +102,10 @@ class Parsa(Daemon):
             if self.stopping and pending:
                 pending = {future for future in pending if not future.cancel()}
         begun = {outcome.link["id"] for outcome in done}
-        self.release([link for link in links if link["id"] not in begun])
+        give_back(self.client.release_links, [link for link in links if link["id"] not in begun], "links")
         order = {link["id"]: index for index, link in enumerate(links)}
         return sorted(done, key=lambda outcome: order.get(outcome.link["id"], 0))
 
-    def release(self, links: list[dict]) -> None:
-        """Give back links not begun (stopping), so another parsa takes them now, not at lease expiry."""
-        if not links:
-            return
-        try:
-            self.client.release_links([{"id": link["id"], "lease": link["lease"]} for link in links])
-        except (BooruError, BooruUnavailable) as exc:
-            log.warning("could not give back %d links (%s); they return when their leases expire", len(links), exc)
 
     def resolve_unless_stopping(self, link: dict) -> Outcome | None:
         return None if self.stopping else resolve_link(link, self.ctx)

@@ -36,6 +36,7 @@ from booru.errors import Unusable
 from booru.extensions import db
 from booru.func.similarity_index import (DhashIndex, HistogramIndex, Hits, combined_search, dhash_words,
                                          normalise_histograms)
+from booru.func.tags import TAGS_OF_IMAGE
 from common.fetch import IMAGE_TYPES, FetchError, fetch
 from common.fingerprint import CHANNELS, Fingerprint, ImageError, fingerprint
 
@@ -231,11 +232,9 @@ def score(distance: float, algorithm: str) -> float:
     return round(max(0.0, 100.0 * (1.0 - distance / SCORE_SCALE[algorithm])), 2)
 
 
-HIT_ROWS = text("""
+HIT_ROWS = text(f"""
     SELECT i.id, i.url, i.submission_id, s.title, s.subreddit, s.author, s.created, s.nsfw,
-           coalesce((SELECT array_agg(CASE WHEN t.namespace = '' THEN t.name ELSE t.namespace || ':' || t.name END
-                                      ORDER BY t.namespace, t.name)
-                     FROM image_tag it JOIN tag t ON t.id = it.tag_id WHERE it.image_id = i.id), '{}') AS tags
+           {TAGS_OF_IMAGE} AS tags
     FROM image i JOIN submission s ON s.id = i.submission_id
     WHERE i.id = ANY(:ids)""")
 
