@@ -10,14 +10,16 @@ fingerprinted as booru's similarity endpoint does, and searched with each algori
 * recall@1 / recall@10 without a radius (and R@1 tie: the original is among the hits tied at
   the best distance, which the id order may put second) (ranking quality) and recall@1 with the default radius
   (what a user gets), counting a hit as right when it is the original or the same picture at
-  another resolution (the corpus ships wallpapers in several sizes: 32×32 grey thumbnails
-  differing by < 3/255 on average, squashed to a square as the fingerprints are);
+  another resolution (the corpus ships wallpapers in several sizes: 32×32 grey thumbnails,
+  squashed to a square as the fingerprints are, differing by < 3/255 on average, or by < 4/255
+  at the same aspect ratio);
 * reported for the whole corpus and for its photos and wallpapers alone (no clip art, no icons,
-  not a nearly flat image whose dhash has fewer than 24 of 192 bits set: flat or mostly
-  transparent files all share the all-zero dhash and cannot be told apart by any search over
-  these fingerprints);
-* `combined` (booru's default) is dhash bits + 3 × abs_norm, `dhash` the mirror-aware dhash,
-  `dhash (seed)` the dhash without the mirrored query, as the seed searched;
+  no sprite with more than 5 % transparent pixels, not a nearly flat image whose dhash has
+  fewer than 24 of 192 bits set: flat or mostly transparent files all share the all-zero dhash
+  and cannot be told apart by any search over these fingerprints);
+* `combined` (booru's default) is dhash + 3 × abs_norm, `dhash` the mirror-aware dhash (both
+  leave out the query's clipped bits, as booru does), `dhash (seed)` the plain dhash without the
+  mirrored query, as the seed searched;
 * the distance from each query to its original per transform (p50 / p95 / max), and the
   distances between different pictures (to see what a radius lets in).
 """
@@ -38,14 +40,17 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from booru.func.search import COMBINED_WEIGHT, DEFAULT_RADIUS, NORM_P  # noqa: E402
-from booru.func.similarity_index import (DhashIndex, HistogramIndex, combined_search, dhash_words, hamming,  # noqa: E402
-                                         l1, l2, normalise_histograms)
+from booru.func.search import dhash_queries  # noqa: E402
+from booru.func.similarity_index import (DhashIndex, HistogramIndex, combined_search, hamming, l1, l2,  # noqa: E402
+                                         normalise_histograms)
 from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
 
 CORPUS_LIST = Path(__file__).resolve().parent / "corpus" / "images.txt"
 TRANSFORMS = ("resize50", "jpeg75", "jpeg50", "bright20", "caption", "crop5", "flip")
 ALGORITHMS = ("combined", "dhash", "dhash (seed)", "abs_norm", "eucl_norm")
-SAME_PICTURE_MAE = 3.0
+SAME_PICTURE_MAE = 3.0  # any aspect ratio
+SAME_SHAPE_MAE = 4.0  # the same aspect ratio (within 1 %): re-rendered at another size
+TRANSPARENT_SHARE = 0.05  # more transparent pixels than this: a sprite, not a photo or wallpaper
 
 
 def _jpeg(picture: Image.Image, quality: int = 95) -> bytes:
@@ -86,37 +91,47 @@ def transform(picture: Image.Image, name: str) -> bytes:
     raise ValueError(name)
 
 
-def _vectors(fp) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    words = dhash_words(*(fp.dhash[c] for c in CHANNELS))
-    mirrored = dhash_words(*(fp.dhash_mirrored[c] for c in CHANNELS)) if fp.dhash_mirrored else None
+def _vectors(fp):
+    """(dhash query, mirrored dhash query, normalised histogram), as booru searches them."""
+    words, mirrored = dhash_queries(fp)
     counts = np.array([[v for c in CHANNELS for v in fp.histogram[c]]])
     return words, mirrored, normalise_histograms(counts)[0]
+
+
+def transparent_share(data: bytes) -> float:
+    image = Image.open(io.BytesIO(data))
+    if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+        return 0.0
+    return float((np.asarray(image.convert("RGBA"))[:, :, 3] < 255).mean())
 
 
 def process(path: str) -> dict | None:
     """Fingerprint one corpus image and its transformed copies (runs in a worker process)."""
     data = Path(path).read_bytes()
     try:
-        original = fingerprint(data)
+        original = fingerprint(data, query=True)  # as a query too: for the distances between pictures
         picture = decode(data, size=None)  # full size, upright, RGB
     except ImageError:
         return None
     thumb = np.asarray(picture.convert("L").resize((32, 32), Image.Resampling.BOX), dtype=np.float32).ravel()
     queries = {}
     for name in TRANSFORMS:
-        queries[name] = _vectors(fingerprint(transform(picture, name), mirrored=True))
+        queries[name] = _vectors(fingerprint(transform(picture, name), query=True))
     words, _, histogram = _vectors(original)
-    return {"path": path, "dhash": words, "histogram": histogram, "thumb": thumb, "pixels": picture.width * picture.height,
-            "aspect": picture.width / picture.height, "queries": queries}
+    return {"path": path, "dhash": words.words, "as_query": words, "histogram": histogram, "thumb": thumb,
+            "pixels": picture.width * picture.height, "aspect": picture.width / picture.height,
+            "transparent": transparent_share(data), "queries": queries}
 
 
 def same_pictures(items: list[dict]) -> list[set[int]]:
     """For each image, the images that show the same picture (itself included)."""
     thumbs = np.stack([item["thumb"] for item in items])
+    aspects = np.array([item["aspect"] for item in items])
     same = []
     for n, item in enumerate(items):
         mae = np.abs(thumbs - item["thumb"]).mean(axis=1)
-        close = mae < SAME_PICTURE_MAE
+        same_shape = np.abs(np.log(aspects / item["aspect"])) < 0.01
+        close = (mae < SAME_PICTURE_MAE) | (same_shape & (mae < SAME_SHAPE_MAE))
         same.append(set(np.flatnonzero(close).tolist()) | {n})
     return same
 
@@ -125,7 +140,8 @@ def photo_like(item: dict) -> bool:
     """A photo or wallpaper with structure (see the module docstring)."""
     path = item["path"]
     small = "/icons/" in path or "debian-logos" in path or "openclipart" in path
-    return not small and item["pixels"] >= 200_000 and int(np.bitwise_count(item["dhash"]).sum()) >= 24
+    return (not small and item["pixels"] >= 200_000 and item["transparent"] <= TRANSPARENT_SHARE
+            and int(np.bitwise_count(item["dhash"]).sum()) >= 24)
 
 
 def search(indexes, algorithm: str, query, radius: float, limit: int):
@@ -136,7 +152,7 @@ def search(indexes, algorithm: str, query, radius: float, limit: int):
     if algorithm == "dhash":
         return indexes["dhash"].search([words, mirrored], radius, limit)
     if algorithm == "dhash (seed)":
-        return indexes["dhash"].search([words], radius, limit)
+        return indexes["dhash"].search([words.words], radius, limit)
     return indexes["histogram"].search(histogram, radius, limit, NORM_P[algorithm])
 
 
@@ -145,9 +161,9 @@ def true_distance(algorithm: str, item: dict, query) -> float:
     if algorithm == "combined":
         return true_distance("dhash", item, query) + COMBINED_WEIGHT * true_distance("abs_norm", item, query)
     if algorithm == "dhash":
-        return float(min(hamming(item["dhash"][None], words)[0], hamming(item["dhash"][None], mirrored)[0]))
+        return float(min(words.distance(item["dhash"][None])[0], mirrored.distance(item["dhash"][None])[0]))
     if algorithm == "dhash (seed)":
-        return float(hamming(item["dhash"][None], words)[0])
+        return float(hamming(item["dhash"][None], words.words)[0])
     norm = l1 if algorithm == "abs_norm" else l2
     return float(norm(item["histogram"][None], histogram)[0])
 
@@ -211,7 +227,7 @@ def unrelated(items: list[dict], same: list[set[int]]) -> None:
         others = np.array(sorted(set(range(n + 1, len(items))) - same[n]), dtype=np.int64)
         if len(others) == 0:
             continue
-        pairs["dhash"].append(hamming(words[others], item["dhash"]).astype(float))
+        pairs["dhash"].append(item["as_query"].distance(words[others]))
         pairs["combined"].append(pairs["dhash"][-1] + COMBINED_WEIGHT * l1(histograms[others], item["histogram"]))
         pairs["abs_norm"].append(l1(histograms[others], item["histogram"]))
         pairs["eucl_norm"].append(l2(histograms[others], item["histogram"]))

@@ -39,6 +39,9 @@ HASH = 8  # dhash: 8 rows of 8 differences = 64 bits per channel
 DEFAULT_MAX_PIXELS = 64_000_000
 CHANNELS = ("red", "green", "blue")
 ORIENTATION = 0x0112
+# dhash comparisons between two cells at or beyond these levels (clipped highlights or shadows)
+CLIPPED_DARK, CLIPPED_LIGHT = 5, 250
+QUERY_ONLY = ("dhash_mirrored", "dhash_clipped", "dhash_mirrored_clipped")
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
@@ -88,12 +91,16 @@ class Fingerprint:
     mime: str
     histogram: dict[str, list[int]]
     dhash: dict[str, str]
+    # a search query's extras (fingerprint(query=True)), never stored
     dhash_mirrored: dict[str, str] | None = None
+    dhash_clipped: dict[str, str] | None = None
+    dhash_mirrored_clipped: dict[str, str] | None = None
 
     def to_payload(self, **extra: Any) -> dict:
         """The fingerprint as booru takes it (client docstring), plus e.g. id and lease."""
         payload = asdict(self)
-        del payload["dhash_mirrored"]
+        for name in QUERY_ONLY:
+            del payload[name]
         return {**extra, **payload}
 
 
@@ -290,11 +297,26 @@ def _dhash_grid(image: Image.Image | np.ndarray) -> np.ndarray:
 
 def _dhash_bits(grid: np.ndarray) -> dict[str, str]:
     brighter = grid[:, 1:, :] > grid[:, :-1, :]
-    return {name: np.packbits(brighter[:, :, index]).tobytes().hex() for index, name in enumerate(CHANNELS)}
+    return _hex(brighter)
 
 
-def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, mirrored: bool = False) -> Fingerprint:
-    """Everything booru stores about an image's content, from its bytes."""
+def dhash_clipped(grid: np.ndarray) -> dict[str, str]:
+    """The dhash bits (same layout) that compare two clipped cells of the 9×8 grid: both at
+    least CLIPPED_LIGHT or both at most CLIPPED_DARK. Such a bit is 0 whatever the picture
+    there was (a +20 % brighter copy of a light background is all 255), so a search leaves it
+    out (booru.func.similarity_index.DhashQuery)."""
+    light, dark = grid >= CLIPPED_LIGHT, grid <= CLIPPED_DARK
+    return _hex((light[:, 1:, :] & light[:, :-1, :]) | (dark[:, 1:, :] & dark[:, :-1, :]))
+
+
+def _hex(bits: np.ndarray) -> dict[str, str]:
+    """8×8×3 booleans -> 16 hex digits per channel, row by row, most significant bit first."""
+    return {name: np.packbits(bits[:, :, index]).tobytes().hex() for index, name in enumerate(CHANNELS)}
+
+
+def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: bool = False) -> Fingerprint:
+    """Everything booru stores about an image's content, from its bytes; for a search `query`
+    also the mirrored dhash and the clipped bits of both."""
     image, mime = open_image(data, max_pixels)
     width, height = displayed_size(image)
     small = render(image, data, SIZE)
@@ -308,7 +330,9 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, mirrored: 
         mime=mime,
         histogram=histogram(small),
         dhash=_dhash_bits(grid),
-        dhash_mirrored=_dhash_bits(grid[:, ::-1]) if mirrored else None,
+        dhash_mirrored=_dhash_bits(grid[:, ::-1]) if query else None,
+        dhash_clipped=dhash_clipped(grid) if query else None,
+        dhash_mirrored_clipped=dhash_clipped(grid[:, ::-1]) if query else None,
     )
 
 

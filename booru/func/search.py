@@ -15,6 +15,10 @@ Distances: `combined` (the default), then the seed's three:
   crops; bench/search_quality.py). Images within the radius in dhash bits are its candidates.
 * `dhash_xor_norm`: bits differing between the 192-bit dhashes (3 channels × 64), 0..192; the
   query's mirrored dhash is searched too and a hit found through it says `mirrored: true`.
+  Where the query has bits comparing two clipped cells (both ≥ 250 or both ≤ 5: blown
+  highlights, crushed shadows), the distance is the smaller of that count and the count
+  without them scaled to 192 bits (DhashQuery), so a brightened copy whose light background
+  clipped still finds its original.
 * `abs_norm`: L1 distance between the 12-bin histograms, each channel divided by its pixel
   count (so each channel sums to 1), 0..6.
 * `eucl_norm`: L2 distance between the same normalised histograms, 0..√6.
@@ -34,8 +38,8 @@ from sqlalchemy import text
 
 from booru.errors import Unusable
 from booru.extensions import db
-from booru.func.similarity_index import (DhashIndex, HistogramIndex, Hits, combined_search, dhash_words,
-                                         normalise_histograms)
+from booru.func.similarity_index import (DhashIndex, DhashQuery, HistogramIndex, Hits, combined_search,
+                                         dhash_words, normalise_histograms)
 from booru.func.tags import TAGS_OF_IMAGE
 from common.fetch import IMAGE_TYPES, FetchError, fetch
 from common.fingerprint import CHANNELS, Fingerprint, ImageError, fingerprint
@@ -192,7 +196,7 @@ def fetch_image(url: str) -> bytes:
 
 def fingerprint_query(data: bytes, field_name: str) -> Fingerprint:
     try:
-        return fingerprint(data, current_app.config["SETTINGS"].max_image_pixels, mirrored=True)
+        return fingerprint(data, current_app.config["SETTINGS"].max_image_pixels, query=True)
     except ImageError as exc:
         raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
 
@@ -215,9 +219,7 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
 
 
 def _search_indexes(indexes: dict, query: Fingerprint, algorithm: str, radius: float, limit: int) -> Hits:
-    dhashes = [dhash_words(*(query.dhash[c] for c in CHANNELS))]
-    if query.dhash_mirrored:
-        dhashes.append(dhash_words(*(query.dhash_mirrored[c] for c in CHANNELS)))
+    dhashes = dhash_queries(query)
     histogram = normalise_histograms(np.array([[v for c in CHANNELS for v in query.histogram[c]]]))[0]
     if algorithm == "combined":
         return combined_search(indexes["dhash"], indexes["histogram"], dhashes, histogram, radius, limit,
@@ -225,6 +227,16 @@ def _search_indexes(indexes: dict, query: Fingerprint, algorithm: str, radius: f
     if algorithm == "dhash_xor_norm":
         return indexes["dhash"].search(dhashes, radius, limit)
     return indexes["histogram"].search(histogram, radius, limit, NORM_P[algorithm])
+
+
+def dhash_queries(query: Fingerprint) -> list[DhashQuery]:
+    """The query's dhash and, if it has one, its mirrored dhash, each with its clipped bits."""
+    found = []
+    for words, clipped in ((query.dhash, query.dhash_clipped), (query.dhash_mirrored, query.dhash_mirrored_clipped)):
+        if words:
+            found.append(DhashQuery.of(dhash_words(*(words[c] for c in CHANNELS)),
+                                       dhash_words(*(clipped[c] for c in CHANNELS)) if clipped else None))
+    return found
 
 
 def score(distance: float, algorithm: str) -> float:

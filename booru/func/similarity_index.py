@@ -12,6 +12,9 @@ Pure numpy/scipy, no database: booru.func.search loads them and keeps them in st
   hashes are skewed: flat areas give runs of zero bits). Bucket lookups enumerate the chunk
   values, numpy popcounts verify the candidates; when the lookups would read a large share
   of the groups (far radii), a scan of the groups is cheaper and is done instead.
+  A query with clipped bits (DhashQuery) is also searched without them (CountedBits: the
+  other bits, scaled to 192); there a chunk's lookups take every value of its left-out bits
+  (the planner weighs that like any other cost).
 * Histograms (4 bins per channel, normalised per channel): a scipy cKDTree over the groups,
   with exact radius queries (p=1 for abs_norm, p=2 for eucl_norm) and exact kNN to bound the
   radius when only the `limit` nearest are wanted. Candidates are re-measured with the one
@@ -42,24 +45,96 @@ MAX_THRESHOLD = 4  # per-chunk bit thresholds go up to this (2517 bucket lookups
 SCAN_SHARE = 0.3  # scan all groups instead when the lookups would read more than this share
 SINGLE_STEP_RADIUS = 47  # dhash radii up to this are searched in one step
 PAD = 1e-9  # relative slack for tree queries; candidates are re-measured exactly
+ALL_BITS = np.full(3, 2**64 - 1, dtype=np.uint64)
 
 
 # --- canonical distances (the brute-force reference uses exactly these) ----------------------
 
-def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Bits differing between each row of `values` (n×3 uint64) and `query` (3 uint64)."""
-    total = np.bitwise_count(values[:, 0] ^ query[0]).astype(np.int32)
-    total += np.bitwise_count(values[:, 1] ^ query[1])
-    total += np.bitwise_count(values[:, 2] ^ query[2])
+def hamming(values: np.ndarray, query: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
+    """Bits differing between each row of `values` (n×3 uint64) and `query` (3 uint64), only
+    the bits set in `counted` (3 uint64) if given."""
+    return hamming_at(values, slice(None), query, counted)
+
+
+def hamming_at(values: np.ndarray, rows: np.ndarray | slice, query: np.ndarray,
+               counted: np.ndarray | None = None) -> np.ndarray:
+    """hamming(values[rows], query, counted), gathering word by word (fast when `values` is
+    column-major)."""
+    total = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
+    for word in range(3):
+        differing = values[:, word][rows] ^ query[word]
+        total += np.bitwise_count(differing if counted is None else differing & counted[word])
     return total
 
 
-def hamming_at(values: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """hamming(values[rows], query), gathering word by word (fast when `values` is column-major)."""
-    total = np.bitwise_count(values[:, 0][rows] ^ query[0]).astype(np.int32)
-    total += np.bitwise_count(values[:, 1][rows] ^ query[1])
-    total += np.bitwise_count(values[:, 2][rows] ^ query[2])
-    return total
+@dataclass(frozen=True)
+class CountedBits:
+    """One way to measure against a query dhash (3 uint64 words): the bits differing among those
+    set in `counted`, scaled to 192 bits (the plain Hamming distance when all 192 count)."""
+
+    words: np.ndarray
+    counted: np.ndarray
+
+    @property
+    def bits(self) -> int:
+        return int(np.bitwise_count(self.counted).sum())
+
+    @property
+    def full(self) -> bool:
+        return self.bits == DHASH_BITS
+
+    def scaled(self, differing: np.ndarray) -> np.ndarray:
+        return differing * (DHASH_BITS / self.bits) if not self.full else differing.astype(np.float64)
+
+    def bit_radius(self, radius: float) -> int:
+        """The most differing counted bits a hit within `radius` can have (a bound: hits are
+        re-measured with `scaled`)."""
+        return int(np.floor(radius * self.bits / DHASH_BITS + 1e-6))
+
+    def distance(self, values: np.ndarray) -> np.ndarray:
+        return self.scaled(hamming(values, self.words, None if self.full else self.counted))
+
+
+@dataclass(frozen=True)
+class DhashQuery:
+    """A query's 192-bit dhash (3 uint64 words) and its `clipped` bits: those comparing two
+    clipped cells of the query image (blown highlights, crushed shadows; see
+    common.fingerprint.dhash_clipped), which are 0 whatever the picture there was.
+
+    Its distance to a stored dhash is the smaller of the plain Hamming distance and the bits
+    differing outside the clipped ones scaled to 192: a brighter copy whose light background
+    clipped still finds its original, while a picture that is white there anyway (clip art)
+    keeps the plain distance. This is the one dhash distance: the index searches both
+    `forms` and keeps each image's smaller distance; brute_force measures `distance`.
+    """
+
+    words: np.ndarray
+    clipped: np.ndarray
+
+    @classmethod
+    def of(cls, query: "DhashQuery | np.ndarray", clipped: np.ndarray | None = None) -> "DhashQuery":
+        if isinstance(query, DhashQuery):
+            return query
+        return cls(np.asarray(query, dtype=np.uint64),
+                   np.zeros(3, dtype=np.uint64) if clipped is None else np.asarray(clipped, dtype=np.uint64))
+
+    def forms(self) -> tuple[CountedBits, ...]:
+        plain = CountedBits(self.words, ALL_BITS)
+        unclipped = CountedBits(self.words, ~self.clipped)
+        if unclipped.full or unclipped.bits == 0:  # nothing clipped, or all of it (a flat picture)
+            return (plain,)
+        return plain, unclipped
+
+    def distance(self, values: np.ndarray) -> np.ndarray:
+        forms = self.forms()
+        found = forms[0].distance(values)
+        for form in forms[1:]:
+            found = np.minimum(found, form.distance(values))
+        return found
+
+
+def dhash_distance(values: np.ndarray, query: DhashQuery | CountedBits) -> np.ndarray:
+    return query.distance(values)
 
 
 def l1(values: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -118,6 +193,27 @@ def _masks_within(bits: int) -> list[np.ndarray]:
 
 RINGS = _masks_within(5)
 BALLS = [np.concatenate(RINGS[: t + 1]) for t in range(len(RINGS))]
+ALL_VALUES = np.arange(BUCKETS, dtype=np.int64)
+POPCOUNT16 = np.bitwise_count(ALL_VALUES).astype(np.int64)
+
+
+def _partial_chunks(counted_chunks: np.ndarray | None) -> np.ndarray:
+    """The chunks some of whose bits do not count."""
+    if counted_chunks is None:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(counted_chunks != BUCKETS - 1)
+
+
+def _flip_levels(counted_chunk: int) -> np.ndarray:
+    """For every 16-bit flip pattern, how many counted bits it flips (the others flip freely)."""
+    return POPCOUNT16[ALL_VALUES & int(counted_chunk)]
+
+
+def _ball(chunk: int, threshold: int, counted_chunks: np.ndarray | None) -> np.ndarray:
+    """The flip patterns a chunk's lookups enumerate: at most `threshold` counted bits flipped."""
+    if counted_chunks is None or counted_chunks[chunk] == BUCKETS - 1:
+        return BALLS[threshold]
+    return ALL_VALUES[_flip_levels(counted_chunks[chunk]) <= threshold]
 
 
 @dataclass(frozen=True)
@@ -199,23 +295,29 @@ class DhashBase:
         offsets[-1] = CHUNKS * u
         return postings, offsets
 
-    def ring_costs(self, query_chunks: np.ndarray) -> np.ndarray:
+    def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None) -> np.ndarray:
         """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t."""
         chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
         cost = np.empty((CHUNKS, MAX_THRESHOLD + 1))
         for t in range(MAX_THRESHOLD + 1):
             buckets = chunk_base + (query_chunks[:, None] ^ RINGS[t][None, :])
             cost[:, t] = (self.offsets[buckets + 1] - self.offsets[buckets]).sum(axis=1) + len(RINGS[t])
+        for c in _partial_chunks(counted_chunks):
+            buckets = c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)
+            sizes = self.offsets[buckets + 1] - self.offsets[buckets] + 1
+            cost[c] = np.bincount(_flip_levels(counted_chunks[c]), weights=sizes, minlength=CHUNK_BITS + 1)[
+                :MAX_THRESHOLD + 1]
         return cost
 
-    def thresholds(self, query_chunks: np.ndarray, radius: int) -> tuple[np.ndarray, float]:
+    def thresholds(self, query_chunks: np.ndarray, radius: int,
+                   counted_chunks: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """Per-chunk bit thresholds t_c (-1: chunk not searched) with sum(t_c + 1) = radius + 1,
         grown greedily where the postings are fewest; and the postings they read. (∞ when
         the radius is too large for thresholds up to MAX_THRESHOLD.)"""
         need = radius + 1
         if need > CHUNKS * (MAX_THRESHOLD + 1):
             return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
-        cost = self.ring_costs(query_chunks)
+        cost = self.ring_costs(query_chunks, counted_chunks)
         levels = np.full(CHUNKS, -1)
         total = 0.0
         for _ in range(need):
@@ -226,23 +328,25 @@ class DhashBase:
             total += step[chunk]
         return levels, total
 
-    def within(self, query: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-        """Every group within `radius` bits of `query`, with its distance (exact)."""
-        radius = int(np.floor(radius))
+    def within(self, query: CountedBits, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every group within `radius` of `query`, with its distance (exact)."""
         keys = self.groups.keys
-        if len(keys) == 0 or radius < 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
-        query_chunks = self.chunks(query)[0]
-        thresholds, cost = self.thresholds(query_chunks, radius)
+        bits = query.bit_radius(radius)
+        if len(keys) == 0 or bits < 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        counted = None if query.full else query.counted
+        query_chunks = self.chunks(query.words)[0]
+        counted_chunks = None if counted is None else self.chunks(counted)[0]
+        thresholds, cost = self.thresholds(query_chunks, bits, counted_chunks)
         if cost > len(keys) * SCAN_SHARE:
-            distances = hamming(keys, query)
+            distances = query.scaled(hamming(keys, query.words, counted))
             found = np.flatnonzero(distances <= radius)
             return found, distances[found]
-        buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ BALLS[t])
+        buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
                                   for c, t in enumerate(thresholds) if t >= 0])
         low = self.offsets[buckets]
         candidates = self.postings[ranges(low, self.offsets[buckets + 1] - low)]
-        distances = hamming_at(keys, candidates, query)
+        distances = query.scaled(hamming_at(keys, candidates, query.words, counted))
         keep = distances <= radius
         found, first = np.unique(candidates[keep], return_index=True)
         return found.astype(np.int64), distances[keep][first]
@@ -453,12 +557,13 @@ class DhashIndex(Index):
     def build(self, ids: np.ndarray, values: np.ndarray) -> DhashBase:
         return DhashBase(ids, values)
 
-    def search(self, queries: Sequence[np.ndarray], radius: float, limit: int) -> Hits:
-        """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`."""
+    def search(self, queries: Sequence[DhashQuery | np.ndarray], radius: float, limit: int) -> Hits:
+        """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`
+        (plain words are queries whose bits all count)."""
         snapshot = self.snapshot
-        found = [_search_one(snapshot, np.asarray(q, dtype=np.uint64), radius, limit,
-                             snapshot.base.within, snapshot.base.radii, hamming, n > 0)
-                 for n, q in enumerate(queries)]
+        found = [_search_one(snapshot, form, radius, limit, snapshot.base.within, snapshot.base.radii, dhash_distance,
+                             n > 0)
+                 for n, q in enumerate(queries) for form in DhashQuery.of(q).forms()]
         return _best(*(np.concatenate(parts) for parts in zip(*found)), limit)
 
 
@@ -478,7 +583,7 @@ class HistogramIndex(Index):
         return _best(*found, limit)
 
 
-def combined_search(dhashes: DhashIndex, histograms: HistogramIndex, queries: Sequence[np.ndarray],
+def combined_search(dhashes: DhashIndex, histograms: HistogramIndex, queries: Sequence[DhashQuery | np.ndarray],
                     histogram: np.ndarray, radius: float, limit: int, weight: float) -> Hits:
     """The `limit` images nearest by dhash bits (the nearer of `queries`, the 2nd mirrored) plus
     `weight` × abs_norm of the histograms, within `radius`; images without both are left out."""
@@ -517,8 +622,10 @@ def brute_force(ids: np.ndarray, values: np.ndarray, queries: Sequence[np.ndarra
     return _best(*(np.concatenate(p) for p in zip(*parts)), limit)
 
 
-def brute_force_combined(ids: np.ndarray, dhashes: np.ndarray, histograms: np.ndarray, queries: Sequence[np.ndarray],
-                         histogram: np.ndarray, radius: float, limit: int, weight: float) -> Hits:
+def brute_force_combined(ids: np.ndarray, dhashes: np.ndarray, histograms: np.ndarray,
+                         queries: Sequence[DhashQuery | np.ndarray], histogram: np.ndarray, radius: float, limit: int,
+                         weight: float) -> Hits:
     """The reference for combined_search over images that have both fingerprints (row-aligned)."""
     extra = weight * l1(np.asarray(histograms, dtype=np.float64), np.asarray(histogram, dtype=np.float64))
-    return brute_force(ids, dhashes, queries, radius, limit, lambda values, query: hamming(values, query) + extra)
+    return brute_force(ids, dhashes, [DhashQuery.of(q) for q in queries], radius, limit,
+                       lambda values, query: query.distance(values) + extra)

@@ -136,6 +136,25 @@ def test_combined_tells_apart_pictures_that_share_a_dhash(app, api):
     assert all(h["distance"] > 1 for h in hits[1:])
 
 
+def test_a_brighter_copy_whose_light_background_clipped_is_found(app, api):
+    """+20 % brightness turns a light waving background to flat white: its dhash bits all become
+    0, too far from the original for the radius, unless the clipped bits are left out."""
+    x, y = np.arange(640)[None, :, None], np.arange(480)[:, None, None]
+    light = np.broadcast_to(231 + 19 * np.sin(x / 37.0 + y / 53.0 + np.array([0.0, 1.0, 2.0])), (480, 640, 3)).copy()
+    light[180:300, 260:380] = (40, 90, 160)
+    original = Image.fromarray(light.round().astype(np.uint8), "RGB")
+    seed_images(api, app, 1)
+    claimed = _claim(api, 1)
+    _post_fingerprints(api, claimed, [_encode(original, "PNG")])
+    query = _encode(ImageEnhance.Brightness(original).enhance(1.2), quality=90)
+    plain = sum(bin(int(a, 16) ^ int(b, 16)).count("1") for a, b in zip(
+        fingerprint(_encode(original, "PNG")).dhash.values(), fingerprint(query).dhash.values()))
+    assert plain > search.DEFAULT_RADIUS["combined"]
+    for algorithm in ("combined", "dhash_xor_norm"):
+        hits = _ok(_search_file(api, query, f"?algorithm={algorithm}"))
+        assert [hit["id"] for hit in hits] == [claimed[0]["id"]], algorithm  # within the default radius
+
+
 def test_unrelated_image_finds_nothing_near(api, archive):
     assert _ok(_search_file(api, _encode(_picture(999), "PNG"))) == []
 

@@ -2,13 +2,17 @@
 deletions and rebuilds (property tests with random, clustered and duplicated fingerprints)."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+from unittest import mock
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booru.func.similarity_index import (CHUNKS, MAX_THRESHOLD, DhashBase, DhashIndex, HistogramIndex, Hits, brute_force,
-                                         brute_force_combined, combined_search, hamming, l1, l2,
-                                         normalise_histograms)
+from booru.func import similarity_index
+from booru.func.similarity_index import (CHUNKS, DHASH_BITS, MAX_THRESHOLD, DhashBase, DhashIndex, DhashQuery,
+                                         HistogramIndex, Hits, brute_force, brute_force_combined, combined_search,
+                                         dhash_distance, hamming, l1, l2, normalise_histograms)
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -36,6 +40,34 @@ def _dhashes(rng: np.random.Generator, n: int) -> np.ndarray:
     duplicates = rng.random(n) < 0.3
     values[duplicates] = values[rng.integers(0, n, int(duplicates.sum()))]
     return values
+
+
+CLIPPING = ("none", "scattered", "chunks", "all")
+
+
+def _clipped(rng: np.random.Generator, kind: str) -> np.ndarray | None:
+    """Bits a query leaves out: none, scattered ones, whole 16-bit chunks and more, or every bit."""
+    if kind == "none":
+        return None
+    if kind == "all":
+        return np.full(3, 2**64 - 1, dtype=np.uint64)
+    bits = rng.random(DHASH_BITS) < (0.15 if kind == "scattered" else 0.05)
+    if kind == "chunks":
+        for chunk in rng.choice(CHUNKS, size=int(rng.integers(1, CHUNKS)), replace=False):
+            bits[16 * chunk: 16 * chunk + 16] = rng.random(16) < 0.9
+    return np.array([sum(1 << b for b in range(64) if bits[64 * w + b]) for w in range(3)], dtype=np.uint64)
+
+
+def _left_out(query: np.ndarray, clipped: np.ndarray | None) -> DhashQuery:
+    """A query whose clipped bits are zeros, as two equal (clipped) cells compare."""
+    return DhashQuery.of(query if clipped is None else query & ~clipped, clipped)
+
+
+def _queries(rng: np.random.Generator, query: np.ndarray, kind: str) -> list[list[DhashQuery]]:
+    """The query alone, and with a mirrored query (a distant one), each with its own left-out bits."""
+    direct = _left_out(query, _clipped(rng, kind))
+    mirrored = _left_out(_flip(rng, query, int(rng.integers(0, 100))), _clipped(rng, kind))
+    return [[direct], [direct, mirrored]]
 
 
 class Mirror:
@@ -73,8 +105,10 @@ def _churn(rng: np.random.Generator, mirror: Mirror, make, n: int) -> None:
 
 @FAST
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), radius=st.integers(0, 70),
-       limit=st.integers(1, 30), near=st.booleans(), rebuild_at=st.sampled_from([1, 5, 10_000]))
-def test_dhash_index_equals_brute_force(seed, n, radius, limit, near, rebuild_at):
+       limit=st.integers(1, 30), near=st.booleans(), rebuild_at=st.sampled_from([1, 5, 10_000]),
+       clipping=st.sampled_from(CLIPPING), lookups_only=st.booleans())
+def test_dhash_index_equals_brute_force(seed, n, radius, limit, near, rebuild_at, clipping, lookups_only):
+    """(`lookups_only`: the bucket lookups answer even where a scan would be cheaper.)"""
     rng = np.random.default_rng(seed)
     ids = rng.choice(10 * n + 10, size=n, replace=False).astype(np.int64) + 1
     values = _dhashes(rng, n)
@@ -85,10 +119,10 @@ def test_dhash_index_equals_brute_force(seed, n, radius, limit, near, rebuild_at
         query = _flip(rng, all_values[rng.integers(len(all_values))], int(rng.integers(0, 30)))
     else:
         query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
-    mirrored = _flip(rng, query, int(rng.integers(0, 100)))
-    for queries in ([query], [query, mirrored]):
-        _same(mirror.index.search(queries, radius, limit),
-              brute_force(all_ids, all_values, queries, radius, limit, hamming))
+    for queries in _queries(rng, query, clipping):
+        with mock.patch.object(similarity_index, "SCAN_SHARE", float("inf")) if lookups_only else nullcontext():
+            found = mirror.index.search(queries, radius, limit)
+        _same(found, brute_force(all_ids, all_values, queries, radius, limit, dhash_distance))
 
 
 def _histograms(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -120,8 +154,9 @@ def test_histogram_index_equals_brute_force(seed, n, limit, p, radius, near, reb
 
 @FAST
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), radius=st.integers(0, 70), limit=st.integers(1, 30),
-       weight=st.sampled_from([0.0, 1.0, 3.0, 10.0]), near=st.booleans(), rebuild_at=st.sampled_from([1, 5, 10_000]))
-def test_combined_search_equals_brute_force(seed, n, radius, limit, weight, near, rebuild_at):
+       weight=st.sampled_from([0.0, 1.0, 3.0, 10.0]), near=st.booleans(), rebuild_at=st.sampled_from([1, 5, 10_000]),
+       clipping=st.sampled_from(CLIPPING))
+def test_combined_search_equals_brute_force(seed, n, radius, limit, weight, near, rebuild_at, clipping):
     """dhash + weight × abs_norm over two indexes changed apart; images with one fingerprint only
     (not yet or no longer in the other index) are never hits."""
     rng = np.random.default_rng(seed)
@@ -143,8 +178,7 @@ def test_combined_search_equals_brute_force(seed, n, radius, limit, weight, near
         histogram = all_histograms[pick]
     else:
         query, histogram = rng.integers(0, 2**64, size=3, dtype=np.uint64), _histograms(rng, 1)[0]
-    mirrored = _flip(rng, query, int(rng.integers(0, 100)))
-    for queries in ([query], [query, mirrored]):
+    for queries in _queries(rng, query, clipping):
         _same(combined_search(dhash_mirror.index, histogram_mirror.index, queries, histogram, radius, limit, weight),
               brute_force_combined(all_ids, all_dhashes, all_histograms, queries, histogram, radius, limit, weight))
 
@@ -182,3 +216,46 @@ def test_a_mirrored_match_says_so():
     assert hits.ids.tolist() == [5, 6]
     assert hits.mirrored.tolist() == [True, False]
     assert hits.distances.tolist() == [0.0, 3.0]
+
+
+def test_lookups_take_every_value_of_the_left_out_bits():
+    """A copy that differs from the query only in its clipped bits (three in every chunk) is
+    found at distance 0 through the bucket lookups of the unclipped form."""
+    rng = np.random.default_rng(9)
+    stored = rng.integers(0, 2**64, size=(20_000, 3), dtype=np.uint64)
+    clipped = np.zeros(3, dtype=np.uint64)
+    for chunk in range(CHUNKS):
+        for bit in rng.choice(16, size=3, replace=False):
+            clipped[chunk // 4] |= np.uint64(1) << np.uint64(16 * (chunk % 4) + int(bit))
+    stored[0] |= clipped
+    query = DhashQuery.of(stored[0] & ~clipped, clipped)
+    plain, unclipped = query.forms()
+    index = DhashIndex(np.arange(20_000), stored)
+    base = index.snapshot.base
+    for radius in (0, 8, 16):
+        _, cost = base.thresholds(base.chunks(unclipped.words)[0], unclipped.bit_radius(radius),
+                                  base.chunks(unclipped.counted)[0])
+        assert cost < len(base.groups.keys) * similarity_index.SCAN_SHARE  # the lookups answer, not a scan
+        hits = index.search([query], radius, 1)
+        assert hits.ids.tolist() == [0] and hits.distances.tolist() == [0.0]
+        assert index.search([plain.words], radius, 1).ids.tolist() == []  # 36 bits apart when all count
+
+
+def test_the_dhash_distance_is_the_smaller_of_all_bits_and_the_unclipped_ones_scaled():
+    rng = np.random.default_rng(5)
+    clipped = np.array([2**64 - 1, 0, 0], dtype=np.uint64)  # the first 64 bits compare clipped cells
+    original = rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    query = original.copy()
+    query[0] = np.uint64(0)  # clipped: all 0, where the original had its gradients
+    query[1] ^= np.uint64(0b111)  # and three more bits differ
+    white_anyway = query.copy()
+    white_anyway[1] ^= np.uint64(0b111)  # a picture that is white there too, three bits away
+    searched = DhashQuery.of(query, clipped)
+    assert [form.bits for form in searched.forms()] == [192, 128]
+    assert hamming(original[None], query)[0] == int(np.bitwise_count(original[0])) + 3 > 32
+    assert searched.distance(np.array([original, white_anyway])).tolist() == [3 * 192 / 128, 3.0]
+    index = DhashIndex([1, 2, 3], np.array([original, white_anyway, rng.integers(0, 2**64, size=3, dtype=np.uint64)]))
+    hits = index.search([searched], 32, 10)
+    assert hits.ids.tolist() == [2, 1] and hits.distances.tolist() == [3.0, 4.5]
+    assert index.search([query], 32, 10).ids.tolist() == [2]  # without the clipped bits known
+    assert len(DhashQuery.of(query, np.full(3, 2**64 - 1, dtype=np.uint64)).forms()) == 1  # all clipped: plain

@@ -154,7 +154,7 @@ def test_mirrored_dhash_equals_the_dhash_of_the_mirrored_pixels(sample):
 
 def test_mirrored_dhash_is_the_dhash_of_the_flipped_image():
     data = encode(picture(640, 480, seed=5), "PNG")
-    result = fp.fingerprint(data, mirrored=True)
+    result = fp.fingerprint(data, query=True)
     flipped = encode(ImageOps.mirror(picture(640, 480, seed=5)), "PNG")
     assert result.dhash_mirrored == fp.fingerprint(flipped).dhash
     assert result.dhash_mirrored != result.dhash
