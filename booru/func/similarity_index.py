@@ -12,9 +12,8 @@ Pure numpy/scipy, no database: booru.func.search loads them and keeps them in st
   hashes are skewed: flat areas give runs of zero bits). Bucket lookups enumerate the chunk
   values, numpy popcounts verify the candidates; when the lookups would read a large share
   of the groups (far radii), a scan of the groups is cheaper and is done instead.
-  A query with clipped bits (DhashQuery) is also searched without them (CountedBits: the
-  other bits, scaled to 192); there a chunk's lookups take every value of its left-out bits
-  (the planner weighs that like any other cost).
+  A query with clipped bits (DhashQuery) looks up by its other bits only: a chunk's lookups
+  take every value of its clipped bits (the planner weighs that like any other cost).
 * Histograms (4 bins per channel, normalised per channel): a scipy cKDTree over the groups,
   with exact radius queries (p=1 for abs_norm, p=2 for eucl_norm) and exact kNN to bound the
   radius when only the `limit` nearest are wanted. Candidates are re-measured with the one
@@ -42,57 +41,25 @@ CHUNK_BITS = 16
 CHUNKS = DHASH_BITS // CHUNK_BITS
 BUCKETS = 1 << CHUNK_BITS
 MAX_THRESHOLD = 4  # per-chunk bit thresholds go up to this (2517 bucket lookups per chunk)
+MAX_FREE_BITS = 8  # a chunk with more clipped query bits than this is not looked up
 SCAN_SHARE = 0.3  # scan all groups instead when the lookups would read more than this share
 SINGLE_STEP_RADIUS = 47  # dhash radii up to this are searched in one step
 PAD = 1e-9  # relative slack for tree queries; candidates are re-measured exactly
-ALL_BITS = np.full(3, 2**64 - 1, dtype=np.uint64)
 
 
 # --- canonical distances (the brute-force reference uses exactly these) ----------------------
 
-def hamming(values: np.ndarray, query: np.ndarray, counted: np.ndarray | None = None) -> np.ndarray:
-    """Bits differing between each row of `values` (n×3 uint64) and `query` (3 uint64), only
-    the bits set in `counted` (3 uint64) if given."""
-    return hamming_at(values, slice(None), query, counted)
+def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Bits differing between each row of `values` (n×3 uint64) and `query` (3 uint64)."""
+    return hamming_at(values, slice(None), query)
 
 
-def hamming_at(values: np.ndarray, rows: np.ndarray | slice, query: np.ndarray,
-               counted: np.ndarray | None = None) -> np.ndarray:
-    """hamming(values[rows], query, counted), gathering word by word (fast when `values` is
-    column-major)."""
-    total = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
-    for word in range(3):
-        differing = values[:, word][rows] ^ query[word]
-        total += np.bitwise_count(differing if counted is None else differing & counted[word])
+def hamming_at(values: np.ndarray, rows: np.ndarray | slice, query: np.ndarray) -> np.ndarray:
+    """hamming(values[rows], query), gathering word by word (fast when `values` is column-major)."""
+    total = np.bitwise_count(values[:, 0][rows] ^ query[0]).astype(np.int32)
+    total += np.bitwise_count(values[:, 1][rows] ^ query[1])
+    total += np.bitwise_count(values[:, 2][rows] ^ query[2])
     return total
-
-
-@dataclass(frozen=True)
-class CountedBits:
-    """One way to measure against a query dhash (3 uint64 words): the bits differing among those
-    set in `counted`, scaled to 192 bits (the plain Hamming distance when all 192 count)."""
-
-    words: np.ndarray
-    counted: np.ndarray
-
-    @property
-    def bits(self) -> int:
-        return int(np.bitwise_count(self.counted).sum())
-
-    @property
-    def full(self) -> bool:
-        return self.bits == DHASH_BITS
-
-    def scaled(self, differing: np.ndarray) -> np.ndarray:
-        return differing * (DHASH_BITS / self.bits) if not self.full else differing.astype(np.float64)
-
-    def bit_radius(self, radius: float) -> int:
-        """The most differing counted bits a hit within `radius` can have (a bound: hits are
-        re-measured with `scaled`)."""
-        return int(np.floor(radius * self.bits / DHASH_BITS + 1e-6))
-
-    def distance(self, values: np.ndarray) -> np.ndarray:
-        return self.scaled(hamming(values, self.words, None if self.full else self.counted))
 
 
 @dataclass(frozen=True)
@@ -104,36 +71,58 @@ class DhashQuery:
     Its distance to a stored dhash is the smaller of the plain Hamming distance and the bits
     differing outside the clipped ones scaled to 192: a brighter copy whose light background
     clipped still finds its original, while a picture that is white there anyway (clip art)
-    keeps the plain distance. This is the one dhash distance: the index searches both
-    `forms` and keeps each image's smaller distance; brute_force measures `distance`.
+    keeps the plain distance. Without clipped bits (or with all 192: a flat picture) it is the
+    plain Hamming distance. This is the one dhash distance, of the index and of brute_force.
     """
 
     words: np.ndarray
-    clipped: np.ndarray
+    clipped: np.ndarray | None  # None: no bit is clipped (or every bit)
 
     @classmethod
     def of(cls, query: "DhashQuery | np.ndarray", clipped: np.ndarray | None = None) -> "DhashQuery":
         if isinstance(query, DhashQuery):
             return query
-        return cls(np.asarray(query, dtype=np.uint64),
-                   np.zeros(3, dtype=np.uint64) if clipped is None else np.asarray(clipped, dtype=np.uint64))
+        if clipped is not None:
+            clipped = np.asarray(clipped, dtype=np.uint64)
+            if int(np.bitwise_count(clipped).sum()) in (0, DHASH_BITS):
+                clipped = None
+        return cls(np.asarray(query, dtype=np.uint64), clipped)
 
-    def forms(self) -> tuple[CountedBits, ...]:
-        plain = CountedBits(self.words, ALL_BITS)
-        unclipped = CountedBits(self.words, ~self.clipped)
-        if unclipped.full or unclipped.bits == 0:  # nothing clipped, or all of it (a flat picture)
-            return (plain,)
-        return plain, unclipped
+    @property
+    def counted(self) -> np.ndarray | None:
+        """The bits outside the clipped ones (None: all of them)."""
+        return None if self.clipped is None else ~self.clipped
+
+    def lookup_radius(self, radius: float) -> int:
+        """The most bits outside the clipped ones a hit within `radius` can differ in (either
+        distance is at least that count): the index looks up by those bits alone."""
+        return int(np.floor(radius + 1e-9))
 
     def distance(self, values: np.ndarray) -> np.ndarray:
-        forms = self.forms()
-        found = forms[0].distance(values)
-        for form in forms[1:]:
-            found = np.minimum(found, form.distance(values))
-        return found
+        return self.distance_at(values, slice(None))
+
+    def outside_at(self, values: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+        """Bits differing outside the clipped ones, for values[rows]."""
+        total = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
+        for word in range(3):
+            total += np.bitwise_count((values[:, word][rows] ^ self.words[word]) & self.counted[word])
+        return total
+
+    def distance_at(self, values: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+        """distance(values[rows]), word by word like hamming_at."""
+        if self.clipped is None:
+            return hamming_at(values, rows, self.words).astype(np.float64)
+        outside = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
+        inside = np.zeros_like(outside)
+        for word in range(3):
+            differing = values[:, word][rows] ^ self.words[word]
+            outside += np.bitwise_count(differing & self.counted[word])
+            inside += np.bitwise_count(differing & self.clipped[word])
+        counted = DHASH_BITS - int(np.bitwise_count(self.clipped).sum())
+        return np.minimum((outside + inside).astype(np.float64), outside * (DHASH_BITS / counted))
 
 
-def dhash_distance(values: np.ndarray, query: DhashQuery | CountedBits) -> np.ndarray:
+def dhash_distance(values: np.ndarray, query: DhashQuery) -> np.ndarray:
     return query.distance(values)
 
 
@@ -270,6 +259,7 @@ class DhashBase:
         # column-major: verifying candidates gathers from three contiguous word arrays
         self.groups = replace(groups, keys=np.asfortranarray(groups.keys))
         self.postings, self.offsets = self._postings(self.groups.keys)
+        self.sizes = np.diff(self.offsets).astype(np.int32)  # postings per bucket
 
     @staticmethod
     def chunks(words: np.ndarray) -> np.ndarray:
@@ -300,11 +290,12 @@ class DhashBase:
         chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
         cost = np.empty((CHUNKS, MAX_THRESHOLD + 1))
         for t in range(MAX_THRESHOLD + 1):
-            buckets = chunk_base + (query_chunks[:, None] ^ RINGS[t][None, :])
-            cost[:, t] = (self.offsets[buckets + 1] - self.offsets[buckets]).sum(axis=1) + len(RINGS[t])
+            cost[:, t] = self.sizes[chunk_base + (query_chunks[:, None] ^ RINGS[t][None, :])].sum(axis=1) + len(RINGS[t])
         for c in _partial_chunks(counted_chunks):
-            buckets = c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)
-            sizes = self.offsets[buckets + 1] - self.offsets[buckets] + 1
+            if CHUNK_BITS - POPCOUNT16[counted_chunks[c]] > MAX_FREE_BITS:
+                cost[c] = np.inf  # at least 2^free lookups at every threshold: never worth it
+                continue
+            sizes = self.sizes[c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)] + 1
             cost[c] = np.bincount(_flip_levels(counted_chunks[c]), weights=sizes, minlength=CHUNK_BITS + 1)[
                 :MAX_THRESHOLD + 1]
         return cost
@@ -324,29 +315,34 @@ class DhashBase:
             step = np.where(levels < MAX_THRESHOLD, cost[np.arange(CHUNKS), np.minimum(levels + 1, MAX_THRESHOLD)],
                             np.inf)
             chunk = int(np.argmin(step))
+            if step[chunk] == np.inf:  # no chunk can grow (clipped query bits): scan instead
+                return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
             levels[chunk] += 1
             total += step[chunk]
         return levels, total
 
-    def within(self, query: CountedBits, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    def within(self, query: DhashQuery, radius: float) -> tuple[np.ndarray, np.ndarray]:
         """Every group within `radius` of `query`, with its distance (exact)."""
         keys = self.groups.keys
-        bits = query.bit_radius(radius)
+        bits = query.lookup_radius(radius)
         if len(keys) == 0 or bits < 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        counted = None if query.full else query.counted
         query_chunks = self.chunks(query.words)[0]
-        counted_chunks = None if counted is None else self.chunks(counted)[0]
+        counted_chunks = None if query.counted is None else self.chunks(query.counted)[0]
         thresholds, cost = self.thresholds(query_chunks, bits, counted_chunks)
-        if cost > len(keys) * SCAN_SHARE:
-            distances = query.scaled(hamming(keys, query.words, counted))
+        scan = cost == float("inf") or cost > len(keys) * SCAN_SHARE
+        if scan and query.clipped is None:
+            distances = query.distance(keys)
             found = np.flatnonzero(distances <= radius)
             return found, distances[found]
-        buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
-                                  for c, t in enumerate(thresholds) if t >= 0])
-        low = self.offsets[buckets]
-        candidates = self.postings[ranges(low, self.offsets[buckets + 1] - low)]
-        distances = query.scaled(hamming_at(keys, candidates, query.words, counted))
+        if scan:  # the bits outside the clipped ones first
+            candidates = np.flatnonzero(query.outside_at(keys, slice(None)) <= bits)
+        else:
+            buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
+                                      for c, t in enumerate(thresholds) if t >= 0])
+            low = self.offsets[buckets]
+            candidates = self.postings[ranges(low, self.sizes[buckets])]
+        distances = query.distance_at(keys, candidates)
         keep = distances <= radius
         found, first = np.unique(candidates[keep], return_index=True)
         return found.astype(np.int64), distances[keep][first]
@@ -359,7 +355,7 @@ class DhashBase:
 
     @property
     def nbytes(self) -> int:
-        return self.groups.nbytes + self.postings.nbytes + self.offsets.nbytes
+        return self.groups.nbytes + self.postings.nbytes + self.offsets.nbytes + self.sizes.nbytes
 
 
 class HistogramBase:
@@ -560,11 +556,17 @@ class DhashIndex(Index):
     def search(self, queries: Sequence[DhashQuery | np.ndarray], radius: float, limit: int) -> Hits:
         """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`
         (plain words are queries whose bits all count)."""
+        return _best(*self.candidates(queries, radius, limit), limit)
+
+    def candidates(self, queries: Sequence[DhashQuery | np.ndarray], radius: float,
+                   limit: int = sys.maxsize) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, distances, mirrored), unordered and an image perhaps twice: a superset of the
+        `limit` nearest within `radius` (every image within `radius` when no limit is given)."""
         snapshot = self.snapshot
-        found = [_search_one(snapshot, form, radius, limit, snapshot.base.within, snapshot.base.radii, dhash_distance,
-                             n > 0)
-                 for n, q in enumerate(queries) for form in DhashQuery.of(q).forms()]
-        return _best(*(np.concatenate(parts) for parts in zip(*found)), limit)
+        found = [_search_one(snapshot, DhashQuery.of(q), radius, limit, snapshot.base.within, snapshot.base.radii,
+                             dhash_distance, n > 0)
+                 for n, q in enumerate(queries)]
+        return tuple(np.concatenate(parts) for parts in zip(*found))
 
 
 class HistogramIndex(Index):
@@ -585,13 +587,31 @@ class HistogramIndex(Index):
 
 def combined_search(dhashes: DhashIndex, histograms: HistogramIndex, queries: Sequence[DhashQuery | np.ndarray],
                     histogram: np.ndarray, radius: float, limit: int, weight: float) -> Hits:
-    """The `limit` images nearest by dhash bits (the nearer of `queries`, the 2nd mirrored) plus
-    `weight` × abs_norm of the histograms, within `radius`; images without both are left out."""
-    near = dhashes.search(queries, radius, sys.maxsize)
-    held, values = histograms.snapshot.values_of(near.ids)
-    distances = near.distances[held] + weight * l1(values[held], np.asarray(histogram, dtype=np.float64))
-    keep = distances <= radius
-    return _best(near.ids[held][keep], distances[keep], near.mirrored[held][keep], limit)
+    """The `limit` images nearest by dhash (the nearer of `queries`, the 2nd mirrored) plus
+    `weight` × abs_norm of the histograms, within `radius`; images without both are left out.
+
+    The sum is never below its dhash part, so once `limit` images are known within some sum,
+    no image farther than that by dhash alone can be a hit: the sums are measured for the
+    candidates nearest by dhash first, and for the others only while they could still win.
+    """
+    histograms_now = histograms.snapshot
+    histogram = np.asarray(histogram, dtype=np.float64)
+
+    def measured(ids: np.ndarray, dhash: np.ndarray, mirrored: np.ndarray) -> tuple[np.ndarray, ...]:
+        held, values = histograms_now.values_of(ids)
+        distances = dhash[held] + weight * l1(values[held], histogram)
+        keep = distances <= radius
+        return ids[held][keep], distances[keep], mirrored[held][keep]
+
+    ids, dhash, mirrored = dhashes.candidates(queries, radius)
+    head = 4 * limit
+    if len(ids) > head:
+        first = np.argpartition(dhash, head)[:head]
+        best = _best(*measured(ids[first], dhash[first], mirrored[first]), limit)
+        if len(best) == limit:
+            near = dhash <= best.distances[-1]
+            ids, dhash, mirrored = ids[near], dhash[near], mirrored[near]
+    return _best(*measured(ids, dhash, mirrored), limit)
 
 
 def _search_one(snapshot: Snapshot, query: np.ndarray, radius: float, limit: int, within, radii,

@@ -183,6 +183,24 @@ def test_combined_search_equals_brute_force(seed, n, radius, limit, weight, near
               brute_force_combined(all_ids, all_dhashes, all_histograms, queries, histogram, radius, limit, weight))
 
 
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), radius=st.integers(0, 60), limit=st.integers(1, 12),
+       weight=st.sampled_from([0.0, 0.5, 3.0, 10.0]), clipping=st.sampled_from(CLIPPING))
+def test_combined_search_equals_brute_force_among_many_near_copies(seed, radius, limit, weight, clipping):
+    """Far more candidates within the radius than `limit`: the sums are measured nearest-first."""
+    rng = np.random.default_rng(seed)
+    centre = rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    dhashes = np.array([_flip(rng, centre, int(rng.integers(0, 40))) for _ in range(300)])
+    dhashes[rng.random(300) < 0.2] = centre  # ties by dhash, told apart (or not) by the histogram
+    histograms = _histograms(rng, 300)
+    ids = rng.choice(5000, size=300, replace=False).astype(np.int64)
+    dhash_index, histogram_index = DhashIndex(ids, dhashes), HistogramIndex(ids, histograms)
+    histogram = histograms[rng.integers(300)] if rng.random() < 0.5 else _histograms(rng, 1)[0]
+    for queries in _queries(rng, _flip(rng, centre, int(rng.integers(0, 6))), clipping):
+        _same(combined_search(dhash_index, histogram_index, queries, histogram, radius, limit, weight),
+              brute_force_combined(ids, dhashes, histograms, queries, histogram, radius, limit, weight))
+
+
 def test_thresholds_satisfy_the_pigeonhole_bound():
     rng = np.random.default_rng(11)
     index = DhashIndex(np.arange(300), _dhashes(rng, 300))
@@ -229,16 +247,15 @@ def test_lookups_take_every_value_of_the_left_out_bits():
             clipped[chunk // 4] |= np.uint64(1) << np.uint64(16 * (chunk % 4) + int(bit))
     stored[0] |= clipped
     query = DhashQuery.of(stored[0] & ~clipped, clipped)
-    plain, unclipped = query.forms()
     index = DhashIndex(np.arange(20_000), stored)
     base = index.snapshot.base
     for radius in (0, 8, 16):
-        _, cost = base.thresholds(base.chunks(unclipped.words)[0], unclipped.bit_radius(radius),
-                                  base.chunks(unclipped.counted)[0])
+        _, cost = base.thresholds(base.chunks(query.words)[0], query.lookup_radius(radius),
+                                  base.chunks(query.counted)[0])
         assert cost < len(base.groups.keys) * similarity_index.SCAN_SHARE  # the lookups answer, not a scan
         hits = index.search([query], radius, 1)
         assert hits.ids.tolist() == [0] and hits.distances.tolist() == [0.0]
-        assert index.search([plain.words], radius, 1).ids.tolist() == []  # 36 bits apart when all count
+        assert index.search([query.words], radius, 1).ids.tolist() == []  # 36 bits apart when all count
 
 
 def test_the_dhash_distance_is_the_smaller_of_all_bits_and_the_unclipped_ones_scaled():
@@ -251,11 +268,36 @@ def test_the_dhash_distance_is_the_smaller_of_all_bits_and_the_unclipped_ones_sc
     white_anyway = query.copy()
     white_anyway[1] ^= np.uint64(0b111)  # a picture that is white there too, three bits away
     searched = DhashQuery.of(query, clipped)
-    assert [form.bits for form in searched.forms()] == [192, 128]
     assert hamming(original[None], query)[0] == int(np.bitwise_count(original[0])) + 3 > 32
     assert searched.distance(np.array([original, white_anyway])).tolist() == [3 * 192 / 128, 3.0]
     index = DhashIndex([1, 2, 3], np.array([original, white_anyway, rng.integers(0, 2**64, size=3, dtype=np.uint64)]))
     hits = index.search([searched], 32, 10)
     assert hits.ids.tolist() == [2, 1] and hits.distances.tolist() == [3.0, 4.5]
     assert index.search([query], 32, 10).ids.tolist() == [2]  # without the clipped bits known
-    assert len(DhashQuery.of(query, np.full(3, 2**64 - 1, dtype=np.uint64)).forms()) == 1  # all clipped: plain
+    everything = DhashQuery.of(query, np.full(3, 2**64 - 1, dtype=np.uint64))  # a flat picture: plain distance
+    assert everything.distance(original[None]).tolist() == hamming(original[None], query).tolist()
+
+
+def _spread(rng: np.random.Generator, words: np.ndarray, per_chunk: int, avoid: np.ndarray) -> np.ndarray:
+    """`words` with `per_chunk` bits flipped in every 16-bit chunk, none of them in `avoid`."""
+    flipped = words.copy()
+    for chunk in range(CHUNKS):
+        word, shift = chunk // 4, 16 * (chunk % 4)
+        free = [b for b in range(16) if not int(avoid[word]) >> (shift + b) & 1]
+        for bit in rng.choice(free, size=per_chunk, replace=False):
+            flipped[word] ^= np.uint64(1) << np.uint64(shift + int(bit))
+    return flipped
+
+
+def test_a_hash_at_the_radius_with_its_differences_in_every_chunk_is_found_by_the_lookups():
+    """The pigeonhole bound is tight here: every chunk differs by 3 bits, 36 in all."""
+    rng = np.random.default_rng(21)
+    stored = rng.integers(0, 2**64, size=(20_000, 3), dtype=np.uint64)
+    none = np.zeros(3, dtype=np.uint64)
+    clipped = _clipped(rng, "scattered") & np.uint64(0x0F0F0F0F0F0F0F0F)  # at most 8 per chunk
+    for query in (DhashQuery.of(stored[7]), DhashQuery.of(stored[7] & ~clipped, clipped)):
+        words = _spread(rng, query.words, 3, none if query.clipped is None else query.clipped)
+        index = DhashIndex(np.arange(20_000), np.vstack([stored[:7], [words], stored[8:]]))
+        with mock.patch.object(similarity_index, "SCAN_SHARE", float("inf")):
+            assert index.search([query], 36, 1).ids.tolist() == [7]
+            assert index.search([query], 35, 1).ids.tolist() == []
