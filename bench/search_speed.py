@@ -9,7 +9,9 @@ At each size a fresh booru app loads its indexes (load time and memory reported)
 
 * ours: `booru.func.search.search_fingerprint` as the endpoint calls it (index poll, search
   with the mirrored query for dhash, hits described from the database), q=10, default radius;
-  on near-duplicate queries (reposts of stored images) and on novel pictures;
+  on near-duplicate queries (reposts of stored images), on novel pictures, and on
+  near-duplicates with a clipped light band (the top 1–3 of the 8 dhash rows clipped, as a
+  brighter copy with a white sky has: the dhash searches leave those bits out too);
 * seed: its PL/pgSQL distance per row, ORDER BY distance LIMIT 10 (bench/support.py),
   plus the same description of the hits (`combined` is set against the seed's dhash).
 
@@ -40,12 +42,15 @@ ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
 SEED_METHOD = {"combined": "dhash_xor_norm"}  # the seed had no combined search: compared with its dhash
 
 
-def as_fingerprint(words: np.ndarray, counts: np.ndarray) -> Fingerprint:
-    """A query fingerprint; the mirrored dhash is another picture's (what a mirror usually is)."""
-    hexes = {c: format(int(w), "016x") for c, w in zip(CHANNELS, words)}
-    mirrored = {c: format(int(w) ^ 0x5A5A5A5A5A5A5A5A, "016x") for c, w in zip(CHANNELS, words)}
+def as_fingerprint(words: np.ndarray, counts: np.ndarray, clipped_rows: int = 0) -> Fingerprint:
+    """A query fingerprint; the mirrored dhash is another picture's (what a mirror usually is).
+    With `clipped_rows`, the top rows of each channel's hash are clipped (and so all 0)."""
+    clipped = (2**64 - 1) ^ ((1 << 8 * (8 - clipped_rows)) - 1)
+    hexes = {c: format(int(w) & ~clipped, "016x") for c, w in zip(CHANNELS, words)}
+    mirrored = {c: format((int(w) ^ 0x5A5A5A5A5A5A5A5A) & ~clipped, "016x") for c, w in zip(CHANNELS, words)}
     histogram = {c: [int(v) for v in counts[4 * n:4 * n + 4]] for n, c in enumerate(CHANNELS)}
-    return Fingerprint("0" * 64, "0" * 32, 512, 512, 1, "image/jpeg", histogram, hexes, mirrored)
+    band = {c: format(clipped, "016x") for c in CHANNELS} if clipped_rows else None
+    return Fingerprint("0" * 64, "0" * 32, 512, 512, 1, "image/jpeg", histogram, hexes, mirrored, band, band)
 
 
 def time_ours(app, queries: list[Fingerprint], algorithm: str) -> tuple[list[float], float]:
@@ -110,15 +115,19 @@ def bench_size(server, uri: str, size: int, words: np.ndarray, counts: np.ndarra
     novel_w, novel_c = novel_queries(rng, options.queries // 2)
     near = [as_fingerprint(w, c) for w, c in zip(near_w, near_c)]
     novel = [as_fingerprint(w, c) for w, c in zip(novel_w, novel_c)]
+    clipped = [as_fingerprint(w, c, 1 + n % 3) for n, (w, c) in enumerate(zip(near_w, near_c))][: options.queries // 2]
     lines = []
     for algorithm in ALGORITHMS:
         ours, hits = time_ours(app, near, algorithm)
         ours_novel, _ = time_ours(app, novel, algorithm)
+        ours_clipped, _ = time_ours(app, clipped, algorithm)
         k = options.seed_queries
         seed = time_seed(app, uri, near[:k], near_w[:k], near_c[:k], algorithm)
         (o50, o95), (n50, n95), (s50, s95) = percentiles(ours), percentiles(ours_novel), percentiles(seed)
+        c50, c95 = percentiles(ours_clipped)
         line = (f"{size:>9,} {algorithm:<15} ours near p50 {o50:7.2f} p95 {o95:7.2f} | novel p50 {n50:7.2f} "
-                f"p95 {n95:7.2f} | seed p50 {s50:8.1f} p95 {s95:8.1f} | x{s50 / o50:6.0f} | hits/query {hits:.1f}")
+                f"p95 {n95:7.2f} | clipped p50 {c50:7.2f} p95 {c95:7.2f} | seed p50 {s50:8.1f} p95 {s95:8.1f} "
+                f"| x{s50 / o50:6.0f} | hits/query {hits:.1f}")
         print(line, flush=True)
         lines.append(line)
     with app.app_context():

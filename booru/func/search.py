@@ -50,9 +50,10 @@ POLL_SECONDS = 0.25
 # Defaults from bench/search_quality.py: about the p95 distance of a captioned copy of a photo
 # (crop 5 %: p95 22 bits / 0.20 / 0.075; caption: 31 / 0.38 / 0.135), where 1.2 % of pairs of
 # different corpus pictures fall within 32 bits (most of them flat, featureless images).
-# combined: 40 holds a captioned photo's p95 (32) with margin and lets in as few pairs of different
-# corpus pictures (1.2 %) as 32 bits of dhash do; the weight 3 (one abs_norm unit = 3 bits) ranked
-# best. (60 would hold the farthest caption, 57, but costs 5× the time at a million images.)
+# combined: 40 holds a captioned photo's p95 (27) with margin and lets in about as few pairs of
+# different corpus pictures (1.6 %) as 32 bits of dhash do (1.5 %); the weight 3 (one abs_norm unit
+# = 3 bits) ranked best. (56 would hold the farthest captioned photo, 54, but takes 3× the time at
+# a million images.)
 DEFAULT_RADIUS = {"combined": 40.0, "dhash_xor_norm": 32.0, "abs_norm": 0.4, "eucl_norm": 0.15}
 COMBINED_WEIGHT = 3.0
 # Distance at which the score reaches 0: about the median distance between different pictures
