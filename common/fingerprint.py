@@ -5,13 +5,18 @@ Steps (DESIGN §8):
 1. Sniff the format from magic bytes (JPEG, PNG, GIF, WEBP only) and read the header with that
    format's Pillow plugin alone; refuse more than `max_pixels` before anything is decoded.
 2. Decode the first frame into a numpy array. Still JPEG/PNG/WEBP in grey or RGB(A) go to
-   OpenCV (`cv2.imdecode`, which only ever sees bytes the sniff and Pillow's header accepted):
-   it decodes straight into an array, JPEG at 1/2, 1/4 or 1/8 scale from libjpeg while staying
-   at least 512×512. Palette, CMYK, 16-bit grey, tRNS transparency, GIF and animations go to
-   Pillow. EXIF orientation is never applied by a decoder (IMREAD_IGNORE_ORIENTATION).
+   OpenCV (`cv2.imdecode`) or, PNG, to libspng (`pyspng`, the same pixels in about two thirds
+   of the time); both only ever see bytes the sniff and Pillow's header accepted and decode
+   straight into an array. JPEG at 1/8 scale from libjpeg once both sides are at least 2048
+   (4× the target; a progressive one from its DC scans alone, see `_dc_stream`, which gives the
+   whole file's 1/8 pixels without Huffman-decoding its AC scans), otherwise at the largest of
+   1/2, 1/4, 1/8 that stays at least 512×512. Palette, CMYK, 16-bit grey, tRNS transparency,
+   GIF and animations go to Pillow. EXIF orientation is never applied by a decoder
+   (IMREAD_IGNORE_ORIENTATION).
 3. Alpha composed onto white: 255 − (255 − c)·a/255, rounded (what Pillow's paste gives).
 4. Resize to 512×512: 2×2 means while a side is at least twice the target (an odd last row or
-   column dropped), then one bicubic step (`cv2.resize`, INTER_CUBIC).
+   column dropped), then one bicubic step (`cv2.resize`, INTER_CUBIC; up by at most 2 from a
+   JPEG's 1/8 scale).
 5. EXIF orientation from the header, applied once, to the 512×512 result (the resize was to
    the transposed target when the orientation transposes).
 6. A 4-bin-per-channel `cv2.calcHist` histogram and an `imagehash.dhash` per channel of the
@@ -250,12 +255,9 @@ def _jpeg_scale(full: tuple[int, int], size: tuple[int, int] | None) -> int:
 
 
 def _read_dc_only(image: Image.Image, data: bytes) -> np.ndarray | None:
-    """A progressive JPEG at 1/8 scale from its DC scans alone; None to decode the whole file.
-
-    At 1/8 libjpeg's inverse DCT of a block is its DC coefficient alone, so the DC scans give the
-    pixels the whole file gives at 1/8 (equal on every corpus image; tests hold it) while the AC
-    scans, nearly all of the data and of the Huffman decoding, are skipped.
-    """
+    """A progressive JPEG at 1/8 scale from its DC scans (`_dc_stream`); None to decode the
+    whole file. The pixels are the whole file's at 1/8 (equal on every corpus image; tests hold
+    it) while the AC scans, nearly all of the data and of the Huffman decoding, are skipped."""
     stream = _dc_stream(data)
     if stream is None:
         return None
