@@ -86,8 +86,8 @@ def reference(data: bytes) -> tuple[dict, dict]:
 PIPELINES = {"seed": seed_fingerprint, "like for like": like_for_like, "ours": ours}
 
 
-def load(limit: int | None) -> list[tuple[str, bytes, str, int, bool, bool]]:
-    """(path, bytes, format, pixels, opaque, progressive) for each corpus file."""
+def load(limit: int | None) -> list[tuple[str, bytes, str, int, bool, bool, tuple[int, int]]]:
+    """(path, bytes, format, pixels, opaque, progressive, size) for each corpus file."""
     paths = [line for line in CORPUS_LIST.read_text().splitlines() if line][:limit]
     files = []
     for path in paths:
@@ -95,7 +95,7 @@ def load(limit: int | None) -> list[tuple[str, bytes, str, int, bool, bool]]:
         with Image.open(io.BytesIO(data)) as image:
             opaque = image.mode in ("RGB", "L", "CMYK", "YCbCr") and "transparency" not in image.info
             files.append((path, data, image.format, image.size[0] * image.size[1], opaque,
-                          bool(image.info.get("progressive") or image.info.get("progression"))))
+                          bool(image.info.get("progressive") or image.info.get("progression")), image.size))
     return files
 
 
@@ -112,7 +112,7 @@ def single_core(files: list, rounds: int) -> dict[str, list[float]]:
     """Per-file seconds per pipeline: the best of `rounds`, the order rotating each time."""
     times: dict[str, list[float]] = {name: [] for name in PIPELINES}
     names = list(PIPELINES)
-    for index, (_, data, _, _, _, _) in enumerate(files):
+    for index, (_, data, *_) in enumerate(files):
         best = dict.fromkeys(names, float("inf"))
         for turn in range(index, index + rounds):
             for name in names[turn % 3:] + names[:turn % 3]:
@@ -127,7 +127,7 @@ def single_core(files: list, rounds: int) -> dict[str, list[float]]:
 def drift(files: list) -> list[tuple[int, float]]:
     """(dhash bits changed, histogram L1) of ours against the seed's steps on the full decode."""
     changes = []
-    for _, data, _, _, _, _ in files:
+    for _, data, *_ in files:
         hist, dhash = ours(data)
         full_hist, full_dhash = reference(data)
         changes.append((bits(full_dhash, dhash), histogram_l1(full_hist, hist)))
@@ -253,6 +253,9 @@ def main() -> int:
     print("ours against the seed's steps on the full decode:")
     changes = drift(files)
     report_drift("opaque JPEGs", [c for c, f in zip(changes, files) if f[4] and f[2] == "JPEG"])
+    report_drift("  of which >= 2048 px", [c for c, f in zip(changes, files)  # decoded at 1/8
+                                           if f[4] and f[2] == "JPEG" and min(f[6]) >= 2048])
+    report_drift("  of which progressive", [c for c, f in zip(changes, files) if f[4] and f[2] == "JPEG" and f[5]])
     report_drift("all opaque images", [c for c, f in zip(changes, files) if f[4]])
     report_drift("all images", changes)
 

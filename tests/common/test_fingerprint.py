@@ -119,13 +119,146 @@ def test_large_image_is_halved_by_2x2_means_then_resized():
 
 @pytest.mark.parametrize("progressive", [False, True])
 def test_large_jpeg_is_decoded_at_reduced_scale_as_libjpeg_draft_does(progressive):
-    data = encode(photo(2560, 2048), "JPEG", quality=85, progressive=progressive)
+    data = encode(photo(2040, 1536), "JPEG", quality=85, progressive=progressive)
     image, _ = fp.open_image(data)
     pixels, alpha = fp._read(image, data, fp.SIZE)
     draft = Image.open(io.BytesIO(data))
     draft.draft("RGB", (512, 512))
-    assert alpha is None and pixels.shape == (512, 640, 3)  # 1/4 scale: the short side stays 512
+    assert alpha is None and pixels.shape == (768, 1020, 3)  # 1/2 scale: the short side stays 512
     assert np.array_equal(pixels, np.asarray(draft.convert("RGB")))
+
+
+def eighth(data: bytes) -> np.ndarray:
+    """libjpeg's 1/8 scale decode of the whole file."""
+    flags = cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+    return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+
+
+def scans(data: bytes) -> list[tuple[int, int, int]]:
+    """(component count, first component, Ss) of each SOS header, read independently of the module."""
+    found, position = [], data.find(b"\xff\xda")
+    while position >= 0:
+        found.append((data[position + 4], data[position + 5], data[position + 5 + 2 * data[position + 4]]))
+        position = data.find(b"\xff\xda", position + 2)
+    return found
+
+
+@pytest.mark.parametrize("mode, subsampling", [("RGB", 0), ("RGB", 1), ("RGB", 2), ("L", -1)])
+@pytest.mark.parametrize("restarts", [False, True])
+def test_progressive_jpeg_dc_scans_give_the_whole_files_eighth_scale(mode, subsampling, restarts):
+    # 4:4:4, 4:2:2, 4:2:0 (whose chroma AC scans stay: libjpeg's 2×2 inverse DCT reads them), grey
+    options = {"restart_marker_blocks": 3} if restarts else {}
+    data = encode(photo(1203, 917).convert(mode), "JPEG", quality=88, progressive=True, subsampling=subsampling,
+                  **options)
+    image, _ = fp.open_image(data)
+    stream = fp._dc_stream(data)
+    kept = scans(stream[:stream.index(fp.EOB_RUNS)])  # the file's own scans, then the AC scans of zeros
+    assert len(stream) < len(data) and kept and len(kept) < len(scans(data))
+    assert {(count, component) for count, component, ss in kept if ss > 0} == ({(1, 2), (1, 3)} if subsampling == 2 else set())
+    appended = scans(stream[stream.index(fp.EOB_RUNS):])
+    assert [(count, ss) for count, _, ss in appended] == [(1, 1)] * (1 if subsampling == 2 or mode == "L" else 3)
+    pixels = fp._read_dc_only(image, data)
+    assert pixels.shape == (115, 151, 3)
+    assert np.array_equal(pixels, eighth(data))
+
+
+def test_progressive_dc_scans_alone_would_be_block_smoothed():
+    """The appended AC scans of zeros are what keeps libjpeg from smoothing the DC-only blocks."""
+    data = encode(photo(1203, 917), "JPEG", quality=88, progressive=True, subsampling=0)
+    stream = fp._dc_stream(data)
+    cut = stream.index(fp.EOB_RUNS)
+    assert not np.array_equal(eighth(stream[:cut] + b"\xff\xd9"), eighth(data))
+    assert np.array_equal(eighth(stream), eighth(data))
+
+
+def test_large_progressive_jpeg_is_decoded_from_its_dc_scans(monkeypatch):
+    data = encode(photo(2400, 2048), "JPEG", quality=85, progressive=True)
+    decoded = []
+    imdecode = fp.cv2.imdecode
+
+    def spy(buffer, flags):
+        decoded.append(len(buffer))
+        return imdecode(buffer, flags)
+
+    monkeypatch.setattr(fp.cv2, "imdecode", spy)
+    image, _ = fp.open_image(data)
+    pixels, alpha = fp._read(image, data, fp.SIZE)
+    assert decoded == [len(fp._dc_stream(data))] and decoded[0] < len(data)
+    assert alpha is None and np.array_equal(pixels, eighth(data)) and pixels.shape == (256, 300, 3)
+    result = fp.fingerprint(data)
+    hist, hashes = seed(Image.open(io.BytesIO(data)))
+    assert bits_apart(result.dhash, hashes) <= 3 and histogram_apart(result.histogram, hist) <= 0.02
+
+
+@pytest.mark.parametrize("full, scale", [((2048, 2048), 8), ((4000, 2048), 8), ((2047, 4000), 2), ((2048, 1535), 2),
+                                         ((1535, 1024), 2), ((1023, 5000), 1), ((512, 512), 1), ((100, 80), 1)])
+def test_jpeg_scale_is_an_eighth_from_four_times_the_target_on_both_sides(full, scale):
+    assert fp._jpeg_scale(full, fp.SIZE) == scale
+    assert fp._jpeg_scale(full, None) == 1
+
+
+def test_smaller_progressive_and_large_baseline_jpegs_decode_the_whole_file(monkeypatch):
+    monkeypatch.setattr(fp, "_dc_stream", lambda data: pytest.fail("DC scans taken"))
+    small = encode(photo(2047, 2400), "JPEG", quality=85, progressive=True)
+    image, _ = fp.open_image(small)
+    assert fp._read(image, small, fp.SIZE)[0].shape == (1200, 1024, 3)
+    baseline = encode(photo(2400, 2048), "JPEG", quality=85)
+    image, _ = fp.open_image(baseline)
+    assert np.array_equal(fp._read(image, baseline, fp.SIZE)[0], eighth(baseline))
+
+
+def test_large_progressive_jpeg_keeps_its_exif_orientation():
+    exif = Image.Exif()
+    exif[fp.ORIENTATION] = 6
+    plain = encode(photo(2400, 2048), "JPEG", quality=90, progressive=True)
+    data = encode(Image.open(io.BytesIO(plain)), "JPEG", quality=90, progressive=True, exif=exif)
+    result = fp.fingerprint(data)
+    assert (result.width, result.height) == (2048, 2400)
+    upright = np.ascontiguousarray(eighth(data).swapaxes(0, 1)[:, ::-1])
+    small = fp._resize(upright, fp.SIZE)
+    assert (result.histogram, result.dhash) == (fp.histogram(small), fp.dhash(small))
+    assert result.dhash != fp.fingerprint(plain).dhash
+
+
+def test_broken_progressive_jpeg_falls_back_to_the_whole_file():
+    data = encode(photo(640, 480), "JPEG", quality=85, progressive=True)
+    sos = data.index(b"\xff\xda")
+    assert fp._dc_stream(data) is not None
+    broken = {
+        "truncated": data[: len(data) // 2],
+        "no EOI": data[:-2],
+        "baseline": encode(photo(640, 480), "JPEG", quality=85),
+        "no frame header": data[:data.index(b"\xff\xc2")] + data[sos:],
+        "garbage between segments": data[:sos] + b"\x00" + data[sos:],
+        "restart marker outside a scan": data[:sos] + b"\xff\xd0" + data[sos:],
+        "SOS header cut": data[:sos + 6],
+        "segment longer than the file": data[:sos] + b"\xff\xe1\xff\xff" + data[sos:sos + 100],
+        "not a JPEG": encode(photo(64, 48), "PNG"),
+    }
+    for name, bad in broken.items():
+        assert fp._dc_stream(bad) is None, name
+
+
+@pytest.mark.parametrize("where", ["header", "anywhere"])
+def test_dc_scan_walker_never_raises_on_damaged_bytes(where):
+    data = encode(photo(320, 240), "JPEG", quality=80, progressive=True, subsampling=2)
+    limit = data.index(b"\xff\xda") + 16 if where == "header" else len(data)
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        damaged = bytearray(data)
+        for position in rng.integers(2, limit, size=rng.integers(1, 4)):
+            damaged[position] = rng.integers(0, 256)
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.integers(2, len(damaged))]
+        stream = fp._dc_stream(bytes(damaged))
+        assert stream is None or stream[:2] == b"\xff\xd8" and stream[-2:] == b"\xff\xd9"
+
+
+def test_truncated_large_progressive_jpeg_is_undecodable():
+    data = encode(photo(2048, 2048), "JPEG", quality=85, progressive=True)
+    for cut in (len(data) // 2, len(data) - 2, len(data) - 300):  # in the DC scans, the AC scans, EOI
+        with pytest.raises(ImageError, match="undecodable"):
+            fp.fingerprint(data[:cut])
 
 
 @pytest.mark.parametrize("fmt, options", [("JPEG", {"quality": 92}), ("JPEG", {"quality": 92, "progressive": True}),
@@ -235,6 +368,44 @@ def test_16_bit_png_reads_as_its_high_bytes():
         assert (result.histogram, result.dhash) == reference(on_white(Image.open(io.BytesIO(data))))
 
 
+@pytest.mark.parametrize("channels, depth", [(1, np.uint8), (1, np.uint16), (2, np.uint8), (3, np.uint8),
+                                             (3, np.uint16), (4, np.uint8), (4, np.uint16)])
+def test_png_decoder_gives_opencvs_pixels(channels, depth):
+    """libspng (pyspng) reads grey, grey+alpha, RGB and RGBA PNGs, 8 or 16 bits, as OpenCV does
+    (the high byte of 16 bits); 16-bit grey is Pillow's."""
+    rng = np.random.default_rng(channels)
+    top = np.iinfo(depth).max
+    pixels = rng.integers(0, top + 1, size=(97, 131, channels), dtype=depth)
+    pixels[:, :40, -1] = top if channels in (2, 4) else pixels[:, :40, -1]  # some opaque, some not
+    if channels == 2:  # OpenCV writes no grey+alpha PNG, Pillow no 16-bit one
+        data = encode(Image.fromarray(pixels, "LA"), "PNG")
+    else:
+        data = cv2.imencode(".png", pixels[:, :, 0] if channels == 1 else pixels)[1].tobytes()
+    image, _ = fp.open_image(data)
+    if image.mode not in fp.OPENCV_MODES:  # 16-bit grey
+        assert channels == 1 and depth == np.uint16
+        return
+    rgb, alpha = fp._read(image, data, None)
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded.dtype == np.uint16:
+        decoded = (decoded >> 8).astype(np.uint8)
+    if decoded.ndim == 2:
+        decoded = cv2.cvtColor(decoded, cv2.COLOR_GRAY2BGR)
+    assert np.array_equal(rgb, cv2.cvtColor(decoded[:, :, :3], cv2.COLOR_BGR2RGB))
+    if channels in (2, 4):
+        assert np.array_equal(alpha, decoded[:, :, 3])
+    else:
+        assert alpha is None
+
+
+def test_png_decoder_reads_a_maximally_compressed_png_as_opencv_does():
+    rows = np.asarray(photo(300, 200))
+    data = encode(Image.fromarray(rows), "PNG", optimize=True)  # zlib level 9, adaptive filters
+    image, _ = fp.open_image(data)
+    assert np.array_equal(fp._read(image, data, None)[0],
+                          cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB))
+
+
 @pytest.mark.parametrize("fmt, mode", [("GIF", "P"), ("PNG", "P"), ("PNG", "L"), ("PNG", "RGB")])
 def test_transparent_colour_is_composed_onto_white(fmt, mode):
     image = Image.new("RGB", (64, 64), (0, 0, 0))
@@ -335,6 +506,7 @@ def test_opencv_sees_only_what_the_sniff_and_the_pixel_cap_let_through(monkeypat
         raise AssertionError("cv2.imdecode was handed these bytes")
 
     monkeypatch.setattr(fp.cv2, "imdecode", refuse)
+    monkeypatch.setattr(fp.pyspng, "load", refuse)
     refused = [png_claiming(100_000, 100_000), encode(picture(32, 32), "BMP"), encode(picture(32, 32), "TIFF"),
                b"\xff\xd8\xff" + b"\x00" * 100, b"<!DOCTYPE html><html></html>"]
     for data in refused:
