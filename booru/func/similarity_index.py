@@ -18,9 +18,10 @@ Pure numpy/scipy, no database: booru.func.search loads them and keeps them in st
   with exact radius queries (p=1 for abs_norm, p=2 for eucl_norm) and exact kNN to bound the
   radius when only the `limit` nearest are wanted. Candidates are re-measured with the one
   canonical distance function, so results equal a brute-force scan bit for bit.
-* Combined (dhash bits + weight × abs_norm): every image within the radius in bits is a
-  candidate (the histogram term is never negative), its histogram is looked up in the
-  histogram index and the sum re-measured; same exactness as the other two.
+* Combined (dhash + weight × abs_norm): every image within the radius by dhash is a
+  candidate (the histogram term is never negative); its histogram is looked up in the
+  histogram index and the sum measured, nearest by dhash first, until no farther candidate
+  can still be among the `limit` best; same exactness as the other two.
 * Changes land in a small *delta* (scanned brute force) and retire base rows through an
   `alive` mask; when the delta grows, the base is rebuilt (in a background thread in booru).
   Readers use an immutable Snapshot, so searches never see a half-applied change.
@@ -304,7 +305,8 @@ class DhashBase:
                    counted_chunks: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """Per-chunk bit thresholds t_c (-1: chunk not searched) with sum(t_c + 1) = radius + 1,
         grown greedily where the postings are fewest; and the postings they read. (∞ when
-        the radius is too large for thresholds up to MAX_THRESHOLD.)"""
+        the radius is too large for thresholds up to MAX_THRESHOLD, or the query's clipped
+        bits leave too few chunks to look up.)"""
         need = radius + 1
         if need > CHUNKS * (MAX_THRESHOLD + 1):
             return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
