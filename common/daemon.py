@@ -6,7 +6,6 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-
 from typing import Callable
 
 from common.client import BooruError, BooruUnavailable

@@ -217,20 +217,27 @@ def _read(image: Image.Image, data: bytes, size: tuple[int, int] | None) -> tupl
         pixels = _read_dc_only(image, data)
         if pixels is not None:
             return pixels, None
-    if alpha:  # BGRA (8 or 16 bits); IMREAD_UNCHANGED never applies EXIF orientation
+    pixels = _imdecode(image, data, scale, alpha)
+    if pixels is None:
+        raise ImageError(f"undecodable {image.format}: truncated or corrupt data")
+    if not alpha:
+        return pixels, None
+    return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB), cv2.extractChannel(pixels, 3)
+
+
+def _imdecode(image: Image.Image, data: bytes, scale: int, alpha: bool) -> np.ndarray | None:
+    """`data` (the bytes of `image`, or a stream reduced from them) by OpenCV: RGB at 1/`scale`,
+    or BGRA at full size with `alpha` (IMREAD_UNCHANGED never applies EXIF orientation); None
+    unless it comes out whole."""
+    if alpha:
         flags = cv2.IMREAD_UNCHANGED
     else:
         flags = JPEG_SCALES[scale] | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     width, height = image.size
-    expected = (-(-height // scale), -(-width // scale), 4 if alpha else 3)
-    if pixels is None or pixels.shape != expected:
-        raise ImageError(f"undecodable {image.format}: truncated or corrupt data")
-    if not alpha:
-        return pixels, None
-    if pixels.dtype != np.uint8:  # 16-bit PNG: the high byte, as Pillow reads it
-        pixels = (pixels >> 8).astype(np.uint8)
-    return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB), cv2.extractChannel(pixels, 3)
+    if pixels is None or pixels.shape != (-(-height // scale), -(-width // scale), 4 if alpha else 3):
+        return None
+    return pixels
 
 
 def _read_png(image: Image.Image, data: bytes, alpha: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -268,14 +275,7 @@ def _read_dc_only(image: Image.Image, data: bytes) -> np.ndarray | None:
     whole file. The pixels are the whole file's at 1/8 (equal on every corpus image; tests hold
     it) while the AC scans, nearly all of the data and of the Huffman decoding, are skipped."""
     stream = _dc_stream(data)
-    if stream is None:
-        return None
-    flags = JPEG_SCALES[8] | cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
-    pixels = cv2.imdecode(np.frombuffer(stream, np.uint8), flags)
-    width, height = image.size
-    if pixels is None or pixels.shape != (-(-height // 8), -(-width // 8), 3):
-        return None
-    return pixels
+    return None if stream is None else _imdecode(image, stream, 8, alpha=False)
 
 
 def _dc_stream(data: bytes) -> bytes | None:

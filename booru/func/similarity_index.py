@@ -104,23 +104,22 @@ class DhashQuery:
 
     def outside_at(self, values: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
         """Bits differing outside the clipped ones, for values[rows]."""
-        total = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
-        for word in range(3):
-            total += np.bitwise_count((values[:, word][rows] ^ self.words[word]) & self.counted[word])
-        return total
+        return self._differing_at(values, rows, self.counted)
 
     def distance_at(self, values: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
         """distance(values[rows]), word by word like hamming_at."""
         if self.clipped is None:
             return hamming_at(values, rows, self.words).astype(np.float64)
-        outside = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
-        inside = np.zeros_like(outside)
-        for word in range(3):
-            differing = values[:, word][rows] ^ self.words[word]
-            outside += np.bitwise_count(differing & self.counted[word])
-            inside += np.bitwise_count(differing & self.clipped[word])
+        outside = self.outside_at(values, rows)
+        plain = outside + self._differing_at(values, rows, self.clipped)
         counted = DHASH_BITS - int(np.bitwise_count(self.clipped).sum())
-        return np.minimum((outside + inside).astype(np.float64), outside * (DHASH_BITS / counted))
+        return np.minimum(plain.astype(np.float64), outside * (DHASH_BITS / counted))
+
+    def _differing_at(self, values: np.ndarray, rows: np.ndarray | slice, mask: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
+        for word in range(3):
+            total += np.bitwise_count((values[:, word][rows] ^ self.words[word]) & mask[word])
+        return total
 
 
 def dhash_distance(values: np.ndarray, query: DhashQuery) -> np.ndarray:
