@@ -3,7 +3,7 @@
     python bench/corpus.py && python bench/search_quality.py [--limit N] [--workers 2]
 
 Every corpus image is fingerprinted (common.fingerprint, as Coco does) into the exact indexes
-booru searches (booru.func.similarity_index). Each image is then queried with transformed copies
+booru searches (booru.func.similarity). Each image is then queried with transformed copies
 (resize 50 %, JPEG q75 / q50, +20 % brightness, a caption overlaid, 5 % crop, horizontal flip),
 fingerprinted as booru's similarity endpoint does, and searched with each algorithm:
 
@@ -39,10 +39,11 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from booru.func.search import COMBINED_WEIGHT, DEFAULT_RADIUS, NORM_P  # noqa: E402
-from booru.func.search import dhash_queries  # noqa: E402
-from booru.func.similarity_index import (DhashIndex, HistogramIndex, combined_search, hamming, l1, l2,  # noqa: E402
-                                         normalise_histograms)
+from booru.func.similarity.combined import combined_search  # noqa: E402
+from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
+from booru.func.similarity.distances import hamming, l1, l2, normalise_histograms  # noqa: E402
+from booru.func.similarity.histogram_index import HistogramIndex  # noqa: E402
+from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, NORM_P, dhash_queries  # noqa: E402
 from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
 
 CORPUS_LIST = Path(__file__).resolve().parent / "corpus" / "images.txt"

@@ -7,7 +7,7 @@ each size with realistic synthetic fingerprints (bench/support.py: channel-corre
 dhashes, clusters of near-duplicates, 35 % exact copies with a heavy head), bulk-loaded with COPY.
 At each size a fresh booru app loads its indexes (load time and memory reported), then:
 
-* ours: `booru.func.search.search_fingerprint` as the endpoint calls it (index poll, search
+* ours: `booru.func.similarity.search_fingerprint` as the endpoint calls it (index poll, search
   with the mirrored query for dhash, hits described from the database), q=10, default radius;
   on near-duplicate queries (reposts of stored images), on novel pictures, and on
   near-duplicates with a clipped light band (the top 1–3 of the 8 dhash rows clipped, as a
@@ -34,8 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support import (SEED_QUERIES, fingerprints, load, migrated_app, near_queries,  # noqa: E402
                             novel_queries, percentiles, rss_mib, start_postgres)
 
-from booru.func import search  # noqa: E402
-from booru.func.similarity_index import Hits  # noqa: E402
+from booru.func import similarity as search  # noqa: E402
+from booru.func.similarity.index import Hits  # noqa: E402
+from booru.func.similarity.planner import DEFAULT_RADIUS  # noqa: E402
+from booru.func.similarity.results import describe_hits  # noqa: E402
 from common.fingerprint import CHANNELS, Fingerprint  # noqa: E402
 
 ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
@@ -87,7 +89,7 @@ def time_seed(app, uri: str, queries: list[Fingerprint], words: np.ndarray, coun
                 rows = cursor.fetchall()
                 hits = Hits(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
                             np.zeros(len(rows), dtype=bool))
-                search.describe_hits(hits, algorithm)
+                describe_hits(hits, algorithm)
                 samples.append(time.perf_counter() - began)
     finally:
         connection.close()
@@ -147,7 +149,7 @@ def main() -> None:
     began = time.monotonic()
     words, counts = fingerprints(max(sizes))
     print(f"generated {max(sizes):,} fingerprints ({len(np.unique(words, axis=0)):,} distinct dhashes) "
-          f"in {time.monotonic() - began:.0f} s; radii {search.DEFAULT_RADIUS}", flush=True)
+          f"in {time.monotonic() - began:.0f} s; radii {DEFAULT_RADIUS}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="lzb-search-bench-"))
     server = start_postgres(folder / "data", "max_wal_size=4GB", "shared_buffers=512MB")
     try:

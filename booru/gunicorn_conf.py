@@ -61,7 +61,7 @@ def on_starting(server) -> None:
 
 def post_worker_init(worker) -> None:
     """Load the worker's search indexes in the background, so its first search is fast."""
-    from booru.func.search import warm_up
+    from booru.func.similarity import warm_up
 
     warm_up(worker.wsgi)
 

@@ -457,7 +457,7 @@ def dhash_clipped(grid: np.ndarray) -> dict[str, str]:
     """The dhash bits (same layout) that compare two clipped cells of the 9×8 grid: both at
     least CLIPPED_LIGHT or both at most CLIPPED_DARK. Such a bit is 0 whatever the picture
     there was (a +20 % brighter copy of a light background is all 255), so a search leaves it
-    out (booru.func.similarity_index.DhashQuery)."""
+    out (booru.func.similarity.distances.DhashQuery)."""
     light, dark = grid >= CLIPPED_LIGHT, grid <= CLIPPED_DARK
     return _hex((light[:, 1:, :] & light[:, :-1, :]) | (dark[:, 1:, :] & dark[:, :-1, :]))
 

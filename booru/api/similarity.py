@@ -18,7 +18,7 @@ from booru.api.archive import EVERYONE
 from booru.api.base import api_doc, dump, instance, query, responds
 from booru.auth import requires
 from booru.errors import ApiError, Malformed, Unusable
-from booru.func import search
+from booru.func.similarity import fetch_image, fingerprint_query, search_fingerprint
 from booru.schemas import ALGORITHMS, SimilarityQuery, SimilaritySchema, SimilarityUrlSchema
 
 PARAMETERS = ("algorithm", "q", "max_distance")
@@ -62,8 +62,8 @@ def _parameters(schema: type[Schema], fields: dict) -> dict:
 
 
 def _answer(found, params: dict):
-    return dump(SimilaritySchema, search.search_fingerprint(found, params["algorithm"], params["q"],
-                                                            params.get("max_distance")))
+    return dump(SimilaritySchema, search_fingerprint(found, params["algorithm"], params["q"],
+                                                     params.get("max_distance")))
 
 
 class SimilarityUrl(Resource):
@@ -73,8 +73,8 @@ class SimilarityUrl(Resource):
     def post(self, args):
         """Search by image URL (form field or JSON `url`); the image is fetched safely."""
         params = _parameters(SimilarityUrlSchema, _body_fields())
-        data = search.fetch_image(params["url"].strip())
-        return _answer(search.fingerprint_query(data, "url"), params)
+        data = fetch_image(params["url"].strip())
+        return _answer(fingerprint_query(data, "url"), params)
 
 
 api_doc(SimilarityUrl.post)["body"] = (SimilarityUrlSchema, "json")
@@ -98,4 +98,4 @@ class SimilarityFile(Resource):
             raise ApiError(f"the image is larger than {limit} bytes", status=413)
         if not data:
             raise Unusable("the uploaded image is empty", {"image": ["empty file"]})
-        return _answer(search.fingerprint_query(data, "image"), params)
+        return _answer(fingerprint_query(data, "image"), params)

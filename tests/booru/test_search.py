@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from booru.extensions import db
-from booru.func import search
+from booru.func.similarity.follow import POLL_SECONDS
+from booru.func.similarity.planner import DEFAULT_RADIUS
 from common.fingerprint import fingerprint
 from tests.booru.helpers import seed_images
 from tests.fakenet.images import make_image
@@ -71,7 +72,7 @@ def test_transformed_copy_found_by_url_as_the_seed_sends_it(api, archive, fakene
     assert best["post"] == f"https://redd.it/{best['submission_id']}"
     assert best["url"].startswith("https://i.redd.it/") and best["subreddit"] == "pics"
     assert set(best) >= {"title", "author", "created", "nsfw", "tags", "distance", "score"}
-    assert best["distance"] <= search.DEFAULT_RADIUS["dhash_xor_norm"] and 50 < best["score"] <= 100
+    assert best["distance"] <= DEFAULT_RADIUS["dhash_xor_norm"] and 50 < best["score"] <= 100
     assert len(hits) <= 3
 
 
@@ -149,7 +150,7 @@ def test_a_brighter_copy_whose_light_background_clipped_is_found(app, api):
     query = _encode(ImageEnhance.Brightness(original).enhance(1.2), quality=90)
     plain = sum(bin(int(a, 16) ^ int(b, 16)).count("1") for a, b in zip(
         fingerprint(_encode(original, "PNG")).dhash.values(), fingerprint(query).dhash.values()))
-    assert plain > search.DEFAULT_RADIUS["combined"]
+    assert plain > DEFAULT_RADIUS["combined"]
     for algorithm in ("combined", "dhash_xor_norm"):
         hits = _ok(_search_file(api, query, f"?algorithm={algorithm}"))
         assert [hit["id"] for hit in hits] == [claimed[0]["id"]], algorithm  # within the default radius
@@ -193,7 +194,7 @@ def test_rewritten_fingerprint_followed(app, api, archive):
         hexes = fingerprint(replacement).dhash
         write_dhashes([{"id": archive[11], **hexes}])
         db.session.commit()
-    time.sleep(search.POLL_SECONDS)
+    time.sleep(POLL_SECONDS)
     only_dhash = "?algorithm=dhash_xor_norm&max_distance=0"
     assert _ok(_search_file(api, replacement, only_dhash))[0]["id"] == archive[11]
     assert archive[11] not in [h["id"] for h in _ok(_search_file(api, _encode(_picture(11), "PNG"), only_dhash))]

@@ -9,10 +9,13 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booru.func import similarity_index
-from booru.func.similarity_index import (CHUNKS, DHASH_BITS, MAX_THRESHOLD, DhashBase, DhashIndex, DhashQuery,
-                                         HistogramIndex, Hits, brute_force, brute_force_combined, combined_search,
-                                         dhash_distance, hamming, l1, l2, normalise_histograms)
+from booru.func.similarity import dhash_index
+from booru.func.similarity.combined import combined_search
+from booru.func.similarity.dhash_index import CHUNKS, MAX_THRESHOLD, DhashBase, DhashIndex
+from booru.func.similarity.distances import DHASH_BITS, DhashQuery, hamming, normalise_histograms
+from booru.func.similarity.histogram_index import HistogramIndex
+from booru.func.similarity.index import Hits
+from tests.booru import oracle
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -120,9 +123,9 @@ def test_dhash_index_equals_brute_force(seed, n, radius, limit, near, rebuild_at
     else:
         query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
     for queries in _queries(rng, query, clipping):
-        with mock.patch.object(similarity_index, "SCAN_SHARE", float("inf")) if lookups_only else nullcontext():
+        with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")) if lookups_only else nullcontext():
             found = mirror.index.search(queries, radius, limit)
-        _same(found, brute_force(all_ids, all_values, queries, radius, limit, dhash_distance))
+        _same(found, oracle.dhash_search(all_ids, all_values, queries, radius, limit))
 
 
 def _histograms(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -149,7 +152,7 @@ def test_histogram_index_equals_brute_force(seed, n, limit, p, radius, near, reb
     else:
         query = _histograms(rng, 1)[0]
     _same(mirror.index.search(query, radius, limit, p),
-          brute_force(all_ids, all_values, [query], radius, limit, l1 if p == 1 else l2))
+          oracle.histogram_search(all_ids, all_values, query, radius, limit, p))
 
 
 @FAST
@@ -180,7 +183,7 @@ def test_combined_search_equals_brute_force(seed, n, radius, limit, weight, near
         query, histogram = rng.integers(0, 2**64, size=3, dtype=np.uint64), _histograms(rng, 1)[0]
     for queries in _queries(rng, query, clipping):
         _same(combined_search(dhash_mirror.index, histogram_mirror.index, queries, histogram, radius, limit, weight),
-              brute_force_combined(all_ids, all_dhashes, all_histograms, queries, histogram, radius, limit, weight))
+              oracle.combined_search(all_ids, all_dhashes, all_histograms, queries, histogram, radius, limit, weight))
 
 
 @FAST
@@ -198,7 +201,7 @@ def test_combined_search_equals_brute_force_among_many_near_copies(seed, radius,
     histogram = histograms[rng.integers(300)] if rng.random() < 0.5 else _histograms(rng, 1)[0]
     for queries in _queries(rng, _flip(rng, centre, int(rng.integers(0, 6))), clipping):
         _same(combined_search(dhash_index, histogram_index, queries, histogram, radius, limit, weight),
-              brute_force_combined(ids, dhashes, histograms, queries, histogram, radius, limit, weight))
+              oracle.combined_search(ids, dhashes, histograms, queries, histogram, radius, limit, weight))
 
 
 def test_thresholds_satisfy_the_pigeonhole_bound():
@@ -252,7 +255,7 @@ def test_lookups_take_every_value_of_the_left_out_bits():
     for radius in (0, 8, 16):
         _, cost = base.thresholds(base.chunks(query.words)[0], query.lookup_radius(radius),
                                   base.chunks(query.counted)[0])
-        assert cost < len(base.groups.keys) * similarity_index.SCAN_SHARE  # the lookups answer, not a scan
+        assert cost < len(base.groups.keys) * dhash_index.SCAN_SHARE  # the lookups answer, not a scan
         hits = index.search([query], radius, 1)
         assert hits.ids.tolist() == [0] and hits.distances.tolist() == [0.0]
         assert index.search([query.words], radius, 1).ids.tolist() == []  # 36 bits apart when all count
@@ -298,6 +301,6 @@ def test_a_hash_at_the_radius_with_its_differences_in_every_chunk_is_found_by_th
     for query in (DhashQuery.of(stored[7]), DhashQuery.of(stored[7] & ~clipped, clipped)):
         words = _spread(rng, query.words, 3, none if query.clipped is None else query.clipped)
         index = DhashIndex(np.arange(20_000), np.vstack([stored[:7], [words], stored[8:]]))
-        with mock.patch.object(similarity_index, "SCAN_SHARE", float("inf")):
+        with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")):
             assert index.search([query], 36, 1).ids.tolist() == [7]
             assert index.search([query], 35, 1).ids.tolist() == []

@@ -1,0 +1,200 @@
+"""The dhash index: groups of 192-bit dhashes with multi-index hashing over twelve 16-bit chunks.
+
+Generalised pigeonhole: if every chunk c differed by more than t_c bits the total would be
+at least sum(t_c + 1); so with sum(t_c + 1) = d + 1, a hash within d bits has some chunk c
+within t_c bits of the query's (t_c = -1: chunk c not searched). The thresholds are handed
+out greedily to the chunks whose buckets around the query hold the fewest postings (real
+hashes are skewed: flat areas give runs of zero bits). Bucket lookups enumerate the chunk
+values, numpy popcounts verify the candidates; when the lookups would read a large share
+of the groups (far radii), a scan of the groups is cheaper and is done instead.
+A query with clipped bits (DhashQuery) looks up by its other bits only: a chunk's lookups
+take every value of its clipped bits (the planner weighs that like any other cost).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from itertools import combinations
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from booru.func.similarity.distances import DHASH_BITS, DhashQuery, dhash_distance
+from booru.func.similarity.groups import Groups, ranges
+from booru.func.similarity.index import Hits, Index, best, search_one
+
+CHUNK_BITS = 16
+CHUNKS = DHASH_BITS // CHUNK_BITS
+BUCKETS = 1 << CHUNK_BITS
+MAX_THRESHOLD = 4  # per-chunk bit thresholds go up to this (2517 bucket lookups per chunk)
+MAX_FREE_BITS = 8  # a chunk with more clipped query bits than this is not looked up
+SCAN_SHARE = 0.3  # scan all groups instead when the lookups would read more than this share
+SINGLE_STEP_RADIUS = 47  # dhash radii up to this are searched in one step
+
+
+def _masks_within(bits: int) -> list[np.ndarray]:
+    """masks[t]: every 16-bit value with exactly t bits set, for t = 0..bits."""
+    found = []
+    for t in range(bits + 1):
+        found.append(np.array([sum(1 << b for b in chosen) for chosen in combinations(range(CHUNK_BITS), t)],
+                              dtype=np.int64))
+    return found
+
+
+RINGS = _masks_within(5)
+BALLS = [np.concatenate(RINGS[: t + 1]) for t in range(len(RINGS))]
+ALL_VALUES = np.arange(BUCKETS, dtype=np.int64)
+POPCOUNT16 = np.bitwise_count(ALL_VALUES).astype(np.int64)
+
+
+def _partial_chunks(counted_chunks: np.ndarray | None) -> np.ndarray:
+    """The chunks some of whose bits do not count."""
+    if counted_chunks is None:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(counted_chunks != BUCKETS - 1)
+
+
+def _flip_levels(counted_chunk: int) -> np.ndarray:
+    """For every 16-bit flip pattern, how many counted bits it flips (the others flip freely)."""
+    return POPCOUNT16[ALL_VALUES & int(counted_chunk)]
+
+
+def _ball(chunk: int, threshold: int, counted_chunks: np.ndarray | None) -> np.ndarray:
+    """The flip patterns a chunk's lookups enumerate: at most `threshold` counted bits flipped."""
+    if counted_chunks is None or counted_chunks[chunk] == BUCKETS - 1:
+        return BALLS[threshold]
+    return ALL_VALUES[_flip_levels(counted_chunks[chunk]) <= threshold]
+
+
+
+class DhashBase:
+    """Groups of dhash words with 16-bit-chunk postings (multi-index hashing)."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray):
+        groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3))
+        # column-major: verifying candidates gathers from three contiguous word arrays
+        self.groups = replace(groups, keys=np.asfortranarray(groups.keys))
+        self.postings, self.offsets = self._postings(self.groups.keys)
+        self.sizes = np.diff(self.offsets).astype(np.int32)  # postings per bucket
+
+    @staticmethod
+    def chunks(words: np.ndarray) -> np.ndarray:
+        """(u, 3) uint64 -> (u, 12) chunk values, chunk c = 16 bits of word c // 4."""
+        words = words.reshape(-1, 3)
+        parts = [(words[:, c // 4] >> np.uint64(16 * (c % 4))) & np.uint64(0xFFFF) for c in range(CHUNKS)]
+        return np.stack(parts, axis=1).astype(np.int64) if len(words) else np.empty((0, CHUNKS), np.int64)
+
+    @classmethod
+    def _postings(cls, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For chunk c and value v, groups postings[offsets[c·65536 + v]:offsets[… + 1]]."""
+        chunks = cls.chunks(keys)
+        u = len(keys)
+        postings = np.empty(CHUNKS * u, dtype=np.int32)
+        offsets = np.empty(CHUNKS * BUCKETS + 1, dtype=np.int64)
+        for c in range(CHUNKS):
+            column = chunks[:, c].astype(np.uint16)
+            postings[c * u:(c + 1) * u] = np.argsort(column, kind="stable")
+            counts = np.bincount(column, minlength=BUCKETS)
+            offsets[c * BUCKETS] = c * u
+            np.cumsum(counts[:-1], out=offsets[c * BUCKETS + 1:(c + 1) * BUCKETS])
+            offsets[c * BUCKETS + 1:(c + 1) * BUCKETS] += c * u
+        offsets[-1] = CHUNKS * u
+        return postings, offsets
+
+    def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None) -> np.ndarray:
+        """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t."""
+        chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
+        cost = np.empty((CHUNKS, MAX_THRESHOLD + 1))
+        for t in range(MAX_THRESHOLD + 1):
+            cost[:, t] = self.sizes[chunk_base + (query_chunks[:, None] ^ RINGS[t][None, :])].sum(axis=1) + len(RINGS[t])
+        for c in _partial_chunks(counted_chunks):
+            if CHUNK_BITS - POPCOUNT16[counted_chunks[c]] > MAX_FREE_BITS:
+                cost[c] = np.inf  # at least 2^free lookups at every threshold: never worth it
+                continue
+            sizes = self.sizes[c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)] + 1
+            cost[c] = np.bincount(_flip_levels(counted_chunks[c]), weights=sizes, minlength=CHUNK_BITS + 1)[
+                :MAX_THRESHOLD + 1]
+        return cost
+
+    def thresholds(self, query_chunks: np.ndarray, radius: int,
+                   counted_chunks: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """Per-chunk bit thresholds t_c (-1: chunk not searched) with sum(t_c + 1) = radius + 1,
+        grown greedily where the postings are fewest; and the postings they read. (∞ when
+        the radius is too large for thresholds up to MAX_THRESHOLD, or the query's clipped
+        bits leave too few chunks to look up.)"""
+        need = radius + 1
+        if need > CHUNKS * (MAX_THRESHOLD + 1):
+            return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
+        cost = self.ring_costs(query_chunks, counted_chunks)
+        levels = np.full(CHUNKS, -1)
+        total = 0.0
+        for _ in range(need):
+            step = np.where(levels < MAX_THRESHOLD, cost[np.arange(CHUNKS), np.minimum(levels + 1, MAX_THRESHOLD)],
+                            np.inf)
+            chunk = int(np.argmin(step))
+            if step[chunk] == np.inf:  # no chunk can grow (clipped query bits): scan instead
+                return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
+            levels[chunk] += 1
+            total += step[chunk]
+        return levels, total
+
+    def within(self, query: DhashQuery, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every group within `radius` of `query`, with its distance (exact)."""
+        keys = self.groups.keys
+        bits = query.lookup_radius(radius)
+        if len(keys) == 0 or bits < 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        query_chunks = self.chunks(query.words)[0]
+        counted_chunks = None if query.counted is None else self.chunks(query.counted)[0]
+        thresholds, cost = self.thresholds(query_chunks, bits, counted_chunks)
+        scan = cost == float("inf") or cost > len(keys) * SCAN_SHARE
+        if scan and query.clipped is None:
+            distances = query.distance(keys)
+            found = np.flatnonzero(distances <= radius)
+            return found, distances[found]
+        if scan:  # the bits outside the clipped ones first
+            candidates = np.flatnonzero(query.outside_at(keys, slice(None)) <= bits)
+        else:
+            buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
+                                      for c, t in enumerate(thresholds) if t >= 0])
+            low = self.offsets[buckets]
+            candidates = self.postings[ranges(low, self.sizes[buckets])]
+        distances = query.distance_at(keys, candidates)
+        keep = distances <= radius
+        found, first = np.unique(candidates[keep], return_index=True)
+        return found.astype(np.int64), distances[keep][first]
+
+    def radii(self, query: np.ndarray, radius: float, limit: int) -> Iterator[float]:
+        """Radii to try in turn; the last is `radius` itself."""
+        if radius > SINGLE_STEP_RADIUS:
+            yield SINGLE_STEP_RADIUS
+        yield radius
+
+    @property
+    def nbytes(self) -> int:
+        return self.groups.nbytes + self.postings.nbytes + self.offsets.nbytes + self.sizes.nbytes
+
+
+
+class DhashIndex(Index):
+    width, dtype = 3, np.uint64
+
+    def build(self, ids: np.ndarray, values: np.ndarray) -> DhashBase:
+        return DhashBase(ids, values)
+
+    def search(self, queries: Sequence[DhashQuery | np.ndarray], radius: float, limit: int) -> Hits:
+        """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`
+        (plain words are queries whose bits all count)."""
+        return best(*self.candidates(queries, radius, limit), limit)
+
+    def candidates(self, queries: Sequence[DhashQuery | np.ndarray], radius: float,
+                   limit: int = sys.maxsize) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, distances, mirrored), unordered and an image perhaps twice: a superset of the
+        `limit` nearest within `radius` (every image within `radius` when no limit is given)."""
+        snapshot = self.snapshot
+        found = [search_one(snapshot, DhashQuery.of(q), radius, limit, snapshot.base.within, snapshot.base.radii,
+                            dhash_distance, n > 0)
+                 for n, q in enumerate(queries)]
+        return tuple(np.concatenate(parts) for parts in zip(*found))
+
+

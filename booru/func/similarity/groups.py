@@ -1,0 +1,62 @@
+"""Images grouped by identical fingerprint: an index searches groups and expands a matching
+group to all its images at once, so an image posted 1000 times costs one row."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + l) for every (s, l), vectorised."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    shift = np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths)
+    return shift + np.arange(total, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Images grouped by identical fingerprint: group g holds ids[start[g]:start[g + 1]]."""
+
+    keys: np.ndarray        # (u, width) the distinct fingerprints
+    start: np.ndarray       # (u + 1,) int64
+    ids: np.ndarray         # (n,) int64 image ids, group by group
+    sorted_ids: np.ndarray  # (n,) int64 ascending
+    position: np.ndarray    # (n,) int32: index into `ids` of sorted_ids[i]
+
+    @classmethod
+    def of(cls, ids: np.ndarray, values: np.ndarray) -> "Groups":
+        if len(ids) == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return cls(values[:0], np.zeros(1, dtype=np.int64), empty, empty, empty.astype(np.int32))
+        keys, inverse = np.unique(values, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        start = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(inverse, minlength=len(keys)), out=start[1:])
+        grouped = np.ascontiguousarray(ids[order], dtype=np.int64)
+        by_id = np.argsort(grouped, kind="stable")
+        return cls(np.ascontiguousarray(keys), start, grouped, grouped[by_id], by_id.astype(np.int32))
+
+    def rows_of(self, image_ids: np.ndarray) -> np.ndarray:
+        """Positions in `ids` of those `image_ids` that are here."""
+        if len(self.sorted_ids) == 0:
+            return np.empty(0, dtype=np.int64)
+        at = np.searchsorted(self.sorted_ids, image_ids).clip(max=len(self.sorted_ids) - 1)
+        found = self.sorted_ids[at] == image_ids
+        return self.position[at[found]].astype(np.int64)
+
+    def expand(self, groups: np.ndarray, distances: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(image ids, distances) of the alive images of `groups`."""
+        counts = self.start[groups + 1] - self.start[groups]
+        rows = ranges(self.start[groups], counts)
+        keep = alive[rows]
+        return self.ids[rows][keep], np.repeat(distances, counts)[keep]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.keys, self.start, self.ids, self.sorted_ids, self.position))

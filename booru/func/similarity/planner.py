@@ -1,0 +1,54 @@
+"""Query planning: which indexes an algorithm reads, its default radius, and the queries a
+fingerprinted image turns into (its dhash and mirrored dhash with their clipped bits, its
+normalised histogram)."""
+from __future__ import annotations
+
+import numpy as np
+
+from booru.func.similarity.combined import combined_search
+from booru.func.similarity.dhash_index import DhashIndex
+from booru.func.similarity.distances import DhashQuery, dhash_words, normalise_histograms
+from booru.func.similarity.histogram_index import HistogramIndex
+from booru.func.similarity.index import Hits
+from common.fingerprint import CHANNELS, Fingerprint
+
+# Defaults from bench/search_quality.py: about the p95 distance of a captioned copy of a photo
+# (crop 5 %: p95 22 bits / 0.20 / 0.075; caption: 31 / 0.38 / 0.135), where 1.2 % of pairs of
+# different corpus pictures fall within 32 bits (most of them flat, featureless images).
+# combined: 40 holds a captioned photo's p95 (27) with margin and lets in about as few pairs of
+# different corpus pictures (1.6 %) as 32 bits of dhash do (1.5 %); the weight 3 (one abs_norm unit
+# = 3 bits) ranked best. (56 would hold the farthest captioned photo, 54, but takes 3× the time at
+# a million images.)
+DEFAULT_RADIUS = {"combined": 40.0, "dhash_xor_norm": 32.0, "abs_norm": 0.4, "eucl_norm": 0.15}
+COMBINED_WEIGHT = 3.0
+INDEXES = {"combined": ("dhash", "histogram"), "dhash_xor_norm": ("dhash",), "abs_norm": ("histogram",),
+           "eucl_norm": ("histogram",)}
+NORM_P = {"abs_norm": 1, "eucl_norm": 2}
+
+
+def search_indexes(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint, algorithm: str,
+                   radius: float, limit: int) -> Hits:
+    """The `limit` images nearest to `query` within `radius` by `algorithm`, best first."""
+    dhashes = dhash_queries(query)
+    histogram = histogram_query(query)
+    if algorithm == "combined":
+        return combined_search(indexes["dhash"], indexes["histogram"], dhashes, histogram, radius, limit,
+                               COMBINED_WEIGHT)
+    if algorithm == "dhash_xor_norm":
+        return indexes["dhash"].search(dhashes, radius, limit)
+    return indexes["histogram"].search(histogram, radius, limit, NORM_P[algorithm])
+
+
+def dhash_queries(query: Fingerprint) -> list[DhashQuery]:
+    """The query's dhash and, if it has one, its mirrored dhash, each with its clipped bits."""
+    found = []
+    for words, clipped in ((query.dhash, query.dhash_clipped), (query.dhash_mirrored, query.dhash_mirrored_clipped)):
+        if words:
+            found.append(DhashQuery.of(dhash_words(*(words[c] for c in CHANNELS)),
+                                       dhash_words(*(clipped[c] for c in CHANNELS)) if clipped else None))
+    return found
+
+
+def histogram_query(query: Fingerprint) -> np.ndarray:
+    """The query's normalised histogram (12 float64)."""
+    return normalise_histograms(np.array([[v for c in CHANNELS for v in query.histogram[c]]]))[0]

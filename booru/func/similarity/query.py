@@ -1,0 +1,28 @@
+"""The query image: fetched safely from a user's URL or uploaded, then fingerprinted."""
+from __future__ import annotations
+
+from flask import current_app
+
+from booru.errors import Unusable
+from common.fetch import IMAGE_TYPES, FetchError, fetch
+from common.fingerprint import Fingerprint, ImageError, fingerprint
+
+FETCH_DEADLINE = 30.0
+
+
+def fetch_image(url: str) -> bytes:
+    """The image at a user's URL, through the safe fetcher only."""
+    settings = current_app.config["SETTINGS"]
+    try:
+        return fetch(url, max_bytes=settings.max_image_bytes, timeout=settings.fetch_timeout,
+                     deadline=min(settings.fetch_deadline, FETCH_DEADLINE), accept_types=IMAGE_TYPES).content
+    except FetchError as exc:
+        raise Unusable(f"cannot fetch the image at url: {exc.reason}", {"url": [exc.reason]}) from None
+
+
+def fingerprint_query(data: bytes, field_name: str) -> Fingerprint:
+    try:
+        return fingerprint(data, current_app.config["SETTINGS"].max_image_pixels, query=True)
+    except ImageError as exc:
+        raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
+
