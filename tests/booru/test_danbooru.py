@@ -122,6 +122,7 @@ def test_tag_terms_and_metatags(api, archive):
     assert _names(api, archive, f"tags=id:{first}..{second}+order:id_asc") == ["lara.jpg", "view.png"]
     assert _names(api, archive, f"tags=-id:{first}..{second}") == ["plain.webp", "nsfw.jpg"]
     assert _names(api, archive, "tags=no_such_tag") == []
+    assert _names(api, archive, "tags=landscape -no_such_tag") == ["nsfw.jpg", "view.png"]
     counts = api.get("/counts/posts.json?tags=landscape", role="reader").json
     assert counts == {"counts": {"posts": 2}}
 
