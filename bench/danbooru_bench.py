@@ -33,6 +33,7 @@ QUERIES = [  # (label, path); the /api/image lines are the baseline
     ("/posts.json rare_one (any category)", "/posts.json?limit=20&tags=rare_one"),
     ("/posts.json lara_croft, 200 per page", "/posts.json?limit=200&tags=lara_croft"),
     ("/posts.json landscape rating:e", "/posts.json?limit=20&tags=landscape+rating:e"),
+    ("/posts.json character:lara_croft -rating:g", "/posts.json?limit=20&tags=character:lara_croft+-rating:g"),
     ("/posts.json page 50", "/posts.json?limit=20&page=50"),
     ("/posts.json b<id> in the middle", "/posts.json?limit=20&page=b{middle}"),
     ("/counts/posts.json landscape", "/counts/posts.json?tags=landscape"),
