@@ -25,6 +25,7 @@ DEFAULT_LIMIT = 20
 MAX_POST_LIMIT = 200
 MAX_TAG_LIMIT = 1000
 MAX_PAGE = 1000  # numbered pages stop here, as on Danbooru; b<id>/a<id> pages go on
+MAX_TERMS = 30  # each term is a condition of the query
 
 CATEGORIES = {"": 0, "creator": 1, "series": 3, "character": 4, "meta": 5}  # namespace -> category
 CATEGORY_NAMES = {0: "general", 1: "artist", 3: "copyright", 4: "character", 5: "meta"}
@@ -108,7 +109,10 @@ def search(tags: str) -> Search:
     """Parse a Danbooru tag search: tags (`-` excludes; a tag without namespace is found in any
     of Danbooru's categories), `id:`, `md5:`, `rating:` and `order:id`/`order:id_desc`."""
     found = Search()
-    for n, term in enumerate(tags.split()):
+    terms = tags.split()
+    if len(terms) > MAX_TERMS:
+        raise Unusable(f"at most {MAX_TERMS} terms in a search", {"tags": [f"at most {MAX_TERMS} terms"]})
+    for n, term in enumerate(terms):
         negate = term.startswith("-") and len(term) > 1
         body = term[1:] if negate else term
         name, sep, value = body.partition(":")

@@ -128,6 +128,7 @@ def test_tag_terms_and_metatags(api, archive):
 
 
 @pytest.mark.parametrize("query", ["tags=id:abc", "tags=md5:123", "tags=rating:x", "tags=order:score",
+                                   "tags=" + "+".join(f"t{n}" for n in range(31)),
                                    "page=x1", "page=1.5", "limit=many"])
 def test_unreadable_searches_are_422_in_danbooru_shape(api, archive, query):
     response = api.get("/posts.json?" + query, role="reader")
