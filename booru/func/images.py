@@ -155,9 +155,9 @@ def count(conditions: list[str], params: dict) -> int:
                                   f"WHERE {where}"), params)
 
 
-def image_conditions(filters: dict) -> tuple[list[str], dict]:
-    """SQL conditions on image `i` and post `s` for the listing filters (state, subreddit, author,
-    nsfw, tags), and their parameters."""
+def list_images(filters: dict) -> tuple[list[dict], str | None]:
+    """Images newest first with their post and tags, filtered, keyset-paginated by id."""
+    limit = filters["limit"]
     conditions, params = [], {}
     if filters.get("state", "any") != "any":
         conditions.append("i.state = :state")
@@ -175,13 +175,6 @@ def image_conditions(filters: dict) -> tuple[list[str], dict]:
         tag_conditions, tag_params = tag_filter(filters["tags"])
         conditions += tag_conditions
         params.update(tag_params)
-    return conditions, params
-
-
-def list_images(filters: dict) -> tuple[list[dict], str | None]:
-    """Images newest first with their post and tags, filtered, keyset-paginated by id."""
-    limit = filters["limit"]
-    conditions, params = image_conditions(filters)
     if filters.get("cursor"):
         conditions.append("i.id < :cursor")
         params["cursor"] = int(filters["cursor"])
