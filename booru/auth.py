@@ -1,4 +1,5 @@
-"""API keys: random, stored as SHA-256 digests, one role each; and the per-route role check.
+"""API keys: random, stored as SHA-256 digests, one role each; how a request presents one; and the
+per-route role check.
 
 Each process remembers the keys it verified for KEY_CACHE_SECONDS, so a busy client costs no
 database query per request: a key revoked by another process (`flask keys revoke`, another
@@ -6,6 +7,8 @@ booru) stops working within that time; one revoked through this process, at once
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -85,9 +88,33 @@ def _verified() -> dict[str, VerifiedKey]:
     return current_app.extensions.setdefault("lzb_verified_keys", {})
 
 
+def presented_key() -> str | None:
+    """The API key the request carries: the X-API-Key header, `Authorization: Bearer <key>`,
+    HTTP Basic with the key as password (any user name), or an `api_key` query or form parameter
+    (Danbooru clients send it with `login`, which is ignored). First found wins, in that order."""
+    key = request.headers.get(HEADER)
+    if key:
+        return key
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return credentials.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    if request.args.get("api_key"):
+        return request.args["api_key"]
+    if request.mimetype == "application/x-www-form-urlencoded":  # never parse an upload before its key
+        return request.form.get("api_key") or None
+    return None
+
+
 def authenticate(key: str | None) -> VerifiedKey:
     if not key:
-        raise Unauthorized(f"missing {HEADER} header")
+        raise Unauthorized(f"missing API key: send it as the {HEADER} header, HTTP Basic password, "
+                           "Bearer token or api_key parameter")
     wanted = digest(key)  # looked up by digest, like the index does: timing tells nothing of the key
     verified = _verified()
     known = verified.get(wanted)
@@ -108,7 +135,7 @@ def requires(*roles: str) -> Callable:
     def decorate(method: Callable) -> Callable:
         @wraps(method)
         def checked(*args, **kwargs):
-            key = authenticate(request.headers.get(HEADER))
+            key = authenticate(presented_key())
             if key.role not in allowed:
                 raise Forbidden(f"role {key.role!r} may not {request.method} {request.path}")
             g.api_key = key

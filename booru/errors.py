@@ -45,6 +45,12 @@ class Conflict(ApiError):
     status = 409
 
 
+class Gone(ApiError):
+    """Beyond what may be asked for (a page past the last numbered one)."""
+
+    status = 410
+
+
 class Unusable(ApiError):
     """Well-formed request whose content cannot be used (bad field, not an image)."""
 

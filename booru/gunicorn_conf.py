@@ -8,6 +8,7 @@ same checkout need different PROMETHEUS_MULTIPROC_DIR values.
 """
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -36,8 +37,19 @@ loglevel = _settings.log_level.lower()
 control_socket_disable = True
 
 
+# Danbooru clients may send the API key in the query string; the access log never shows it.
+_KEY_PARAMETER = re.compile(r"(?i)((?:^|[?&])api_key=)[^&\s]*")
+
+
 class Logger(glogging.Logger):
-    """gunicorn's logger, in JSON when LOG_FORMAT=json, like the rest of LZBooru."""
+    """gunicorn's logger, in JSON when LOG_FORMAT=json, like the rest of LZBooru, and without API keys."""
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        for name in ("r", "q"):
+            if isinstance(atoms.get(name), str):
+                atoms[name] = _KEY_PARAMETER.sub(r"\1[redacted]", atoms[name])
+        return atoms
 
     def setup(self, cfg) -> None:
         super().setup(cfg)

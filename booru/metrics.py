@@ -147,17 +147,9 @@ def render(accept: str | None) -> tuple[bytes, str]:
     return encoder(registry), content_type
 
 
-def _presented_key() -> str | None:
-    key = request.headers.get(auth.HEADER)
-    if key:
-        return key
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" else None
-
-
 def check_scraper(recent: dict[str, float]) -> None:
     """Any valid key may scrape; while the database is away, a key verified lately still may."""
-    key = _presented_key()
+    key = auth.presented_key()
     if not key:
         raise Unauthorized(f"missing {auth.HEADER} header or Authorization: Bearer <key>")
     wanted = auth.digest(key)

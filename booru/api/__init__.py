@@ -1,4 +1,4 @@
-"""The HTTP edge: thin Flask-RESTful resources over booru.func, all under /api."""
+"""The HTTP edge: thin Flask-RESTful resources over booru.func, under /api, and the Danbooru read API at the root."""
 from __future__ import annotations
 
 from flask import Flask
@@ -6,6 +6,7 @@ from flask import Flask
 from booru.api.archive import Health, Stats, SubmissionItem, SubmissionList, SubredditItem, SubredditList
 from booru.api.base import BooruApi
 from booru.api.chapters import ChapterReport
+from booru.api.danbooru import DanbooruPost, DanbooruPostCounts, DanbooruPosts, DanbooruTags
 from booru.api.openapi import OpenApi
 from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, ImageRelease,
                               LinkClaim, LinkList, LinkRelease, LinksOfType)
@@ -33,6 +34,10 @@ ROUTES = [
     (OpenApi, "/api/openapi.json"),
     (SimilarityUrl, "/api/similarity/url"),
     (SimilarityFile, "/api/similarity/file"),
+    (DanbooruPosts, "/posts.json"),
+    (DanbooruPost, "/posts/<int:post_id>.json"),
+    (DanbooruTags, "/tags.json"),
+    (DanbooruPostCounts, "/counts/posts.json"),
 ]
 
 

@@ -30,6 +30,7 @@ PATH_PARAMETERS = {
     "submission_id": {"type": "string", "pattern": POST_ID.regex.pattern},
     "link_type": {"type": "string", "enum": [*LINK_TYPES, "unsupported"]},
     "image_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    "post_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
 }
 
 
@@ -85,7 +86,7 @@ def build_spec(app: Flask) -> dict:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
         resource = getattr(view, "view_class", None)
-        if not rule.rule.startswith("/api/") or resource is None or not issubclass(resource, Resource):
+        if resource is None or not issubclass(resource, Resource):
             continue
         path, parameters = _path(rule.rule)
         operations = {m: _operation(getattr(resource, m), parameters) for m in METHODS if hasattr(resource, m)}

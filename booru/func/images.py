@@ -137,13 +137,22 @@ IMAGE_VIEW = f"""
     FROM image i JOIN submission s ON s.id = i.submission_id"""
 
 
-def _views(conditions: list[str], params: dict, limit: int) -> list[dict]:
-    """Images newest first with their post and tags (the shape of ImageSchema), in one query."""
+def views(conditions: list[str], params: dict, limit: int, ascending: bool = False, offset: int = 0) -> list[dict]:
+    """Images by id (newest first unless `ascending`) with their post and tags (the shape of
+    ImageSchema), in one query."""
     where = " AND ".join(conditions) or "true"
-    result = db.session.execute(text(f"{IMAGE_VIEW} WHERE {where} ORDER BY i.id DESC LIMIT :limit"),
-                                {**params, "limit": limit})
+    order = "ASC" if ascending else "DESC"
+    result = db.session.execute(text(f"{IMAGE_VIEW} WHERE {where} ORDER BY i.id {order} LIMIT :limit OFFSET :offset"),
+                                {**params, "limit": limit, "offset": offset})
     columns = list(result.keys())
     return [dict(zip(columns, row)) for row in result]
+
+
+def count(conditions: list[str], params: dict) -> int:
+    """How many images (joined with their post, as in `views`) meet `conditions`."""
+    where = " AND ".join(conditions) or "true"
+    return db.session.scalar(text(f"SELECT count(*) FROM image i JOIN submission s ON s.id = i.submission_id "
+                                  f"WHERE {where}"), params)
 
 
 def list_images(filters: dict) -> tuple[list[dict], str | None]:
@@ -169,13 +178,13 @@ def list_images(filters: dict) -> tuple[list[dict], str | None]:
     if filters.get("cursor"):
         conditions.append("i.id < :cursor")
         params["cursor"] = int(filters["cursor"])
-    items = _views(conditions, params, limit + 1)
+    items = views(conditions, params, limit + 1)
     more = len(items) > limit
     return items[:limit], (str(items[limit - 1]["id"]) if more else None)
 
 
 def get_image(image_id: int) -> dict:
-    found = _views(["i.id = :id"], {"id": image_id}, 1)
+    found = views(["i.id = :id"], {"id": image_id}, 1)
     if not found:
         raise NotFound(f"no image {image_id}")
     return found[0]

@@ -39,18 +39,29 @@ def tag_images(image_tags: dict[int, list[str]]) -> None:
                        [{"image_id": image_id, "tag_id": ids[(ns, name[:255])]} for image_id, (ns, name) in pairs])
 
 
-def tag_filter(query: str) -> tuple[list[str], dict[str, str]]:
+def has_tag(key: str, namespaces: tuple[str, ...], name: str) -> tuple[str, dict[str, object]]:
+    """SQL condition: image `i` carries tag `name` in one of `namespaces`; and its parameters,
+    named after `key`. The tag ids are looked up once (an InitPlan), so the planner can walk the
+    (tag_id, image_id) index newest first."""
+    if len(namespaces) == 1:
+        params = {f"{key}_namespace": namespaces[0], f"{key}_name": name}
+        tag_id = f"= (SELECT id FROM tag WHERE namespace = :{key}_namespace AND name = :{key}_name)"
+    else:
+        params = {f"{key}_namespaces": list(namespaces), f"{key}_name": name}
+        tag_id = f"= ANY(ARRAY(SELECT id FROM tag WHERE namespace = ANY(:{key}_namespaces) AND name = :{key}_name))"
+    return f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id {tag_id})", params
+
+
+def tag_filter(query: str) -> tuple[list[str], dict[str, object]]:
     """SQL conditions on image `i` for a tag query, and their parameters: every plain term
-    required, every `-term` excluded. Each tag's id is looked up once (an InitPlan), so the
-    planner can walk the (tag_id, image_id) index newest first."""
+    required, every `-term` excluded."""
     conditions, params = [], {}
     for n, term in enumerate(query.split()):
         negate = term.startswith("-")
         namespace, name = split_tag(term.lstrip("-"))
         if not name:
             raise Unusable(f"empty tag in {query!r}", {"tags": ["empty tag"]})
-        params[f"tag_namespace_{n}"], params[f"tag_name_{n}"] = namespace, name
-        tag_id = f"(SELECT id FROM tag WHERE namespace = :tag_namespace_{n} AND name = :tag_name_{n})"
-        has_tag = f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id = {tag_id})"
-        conditions.append(f"NOT {has_tag}" if negate else has_tag)
+        condition, term_params = has_tag(f"tag_{n}", (namespace,), name)
+        conditions.append(f"NOT {condition}" if negate else condition)
+        params.update(term_params)
     return conditions, params

@@ -18,9 +18,11 @@ def _concrete(rule: str) -> str:
 
 
 def _endpoints(app) -> list[tuple[str, str]]:
+    """Every method of every resource (under /api and the Danbooru API at the root)."""
+    routed = {path for _, path in ROUTES}
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/"):
+        if rule.rule in routed:
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 found.append((method, rule.rule))
     return found
