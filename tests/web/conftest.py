@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from dataclasses import dataclass, field
 
 import pytest
+from PIL import Image
 
 from common.fingerprint import fingerprint
 from tests.booru.helpers import add_subreddit, submission
@@ -28,9 +30,18 @@ def picture(seed: int, size: tuple[int, int] = (320, 240)) -> bytes:
     return make_image(*size, "PNG", seed)
 
 
+def smaller_copy(data: bytes) -> bytes:
+    """The picture resized to 60 % and saved as a JPEG, as reposts often are."""
+    original = Image.open(io.BytesIO(data)).convert("RGB")
+    out = io.BytesIO()
+    original.resize((original.width * 3 // 5, original.height * 3 // 5)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 def seed_archive(api, app, count: int = 8) -> Archive:
     """`count` posts with a picture each in r/pics and r/EarthPorn, newest last; the first one
-    reposted later in r/EarthPorn; one post titled with markup; tags on the first picture."""
+    reposted later in r/EarthPorn, and a smaller copy of it in r/pics; one post titled with
+    markup; tags on the first picture. `count` + 2 images in all."""
     archive = Archive()
     add_subreddit(app, "pics")
     add_subreddit(app, "EarthPorn")
@@ -48,6 +59,9 @@ def seed_archive(api, app, count: int = 8) -> Archive:
                             author="reposter", created="2025-01-02T08:00:00+00:00"))
     archive.pictures[repost] = archive.pictures["w000"]
     archive.repost = ("w000", repost)
+    posts.append(submission("wcop", "pics", archive.url("wcop"), title="Smaller copy", author="resizer",
+                            created="2025-03-04T18:30:00+00:00"))
+    archive.pictures["wcop"] = smaller_copy(archive.pictures["w000"])
     assert api.post("/api/submission", json={"submissions": posts}).status_code == 200
     images = [{"submission_id": p["id"], "url": archive.url(p["id"]), "tags": TAGS if p["id"] == "w000" else [],
                "source_url": "https://example.org/source" if p["id"] == "w000" else None} for p in posts]

@@ -66,7 +66,8 @@ def show(api, app, fakenet, count: int = 8) -> Archive:
     """An archive, its pictures served where their URLs point."""
     archive = seed_archive(api, app, count)
     for post_id, data in archive.pictures.items():
-        fakenet.route("GET", archive.url(post_id), body=data, content_type="image/png")
+        fakenet.route("GET", archive.url(post_id), body=data,
+                      content_type="image/jpeg" if data.startswith(b"\xff\xd8") else "image/png")
     return archive
 
 
@@ -131,7 +132,9 @@ def test_search_by_upload_shows_every_post_oldest_first(browser, site, live_boor
     assert posts[:2] == [f"https://redd.it/{first}", f"https://redd.it/{repost}"]
     best = browser.find_element(By.CSS_SELECTOR, "#results .result")
     assert "score 100" in best.text and "r/pics · u/poster0 · 2024-05-01 12:00 UTC" in best.text
-    assert "r/EarthPorn · u/reposter · 2025-01-02 08:00 UTC" in browser.find_element(By.ID, "results").text
+    found = browser.find_element(By.ID, "results").text
+    assert "r/EarthPorn · u/reposter · 2025-01-02 08:00 UTC" in found
+    assert "r/pics · u/resizer · 2025-03-04 18:30 UTC" in found  # the smaller copy, further down
     screenshot(browser, "search-results.png", "#results img")
     browser.set_window_size(412, 915)
     screenshot(browser, "search-results-phone.png", "#results img")
@@ -169,7 +172,7 @@ def test_search_by_dropping_and_pasting(browser, site, live_booru, shown):
 
 
 def test_browse_and_page(browser, site, live_booru, api, app, fakenet):
-    shown = show(api, app, fakenet, count=53)  # 54 pictures with the repost: two pages of 48
+    shown = show(api, app, fakenet, count=53)  # 55 pictures: two pages of 48
     sign_in(browser, site, live_booru.admin_key)
     browser.get(site + "/browse")
     first = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#gallery .card")]
@@ -178,7 +181,7 @@ def test_browse_and_page(browser, site, live_booru, api, app, fakenet):
     browser.find_element(By.ID, "next-page").click()
     wait_for(browser, "#first-page")
     rest = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#gallery .card")]
-    assert len(rest) == 6 and not set(first) & set(rest)
+    assert len(rest) == 7 and not set(first) & set(rest)
     assert not browser.find_elements(By.ID, "next-page")
     # by subreddit, then by tag with a suggestion from the autocomplete
     browser.get(site + "/browse")
