@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from booru import auth
 from booru.errors import ApiError, Unauthorized
+from booru.web.results import http_url
 
 web = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/assets")
@@ -34,7 +35,7 @@ def viewer() -> auth.VerifiedKey | None:
 @web.app_template_global()
 def thumbnail_url(image: dict[str, Any]) -> str:
     """Where the page loads a picture's small version from (for now the archived URL itself)."""
-    return image.get("thumbnail") or image.get("url") or ""
+    return http_url(image.get("thumbnail") or image.get("url"))
 
 
 @web.context_processor

@@ -12,7 +12,7 @@ from booru.errors import ApiError, Unusable
 from booru.func import gallery, images, search, stats, subreddits
 from booru.schemas import ALGORITHMS, ImageListQuery, SimilarityQuery
 from booru.web.blueprint import web
-from booru.web.results import grouped_tags, human_bytes, pictures, when
+from booru.web.results import grouped_tags, http_url, human_bytes, pictures, when
 
 PAGE_SIZE = 48
 SIMILAR = 12
@@ -22,6 +22,7 @@ MAX_TAG_PREFIX = 100
 
 web.add_app_template_filter(when, "when")
 web.add_app_template_filter(human_bytes, "human_bytes")
+web.add_app_template_filter(http_url, "http_url")
 
 
 def _given(source: MultiDict, names: tuple[str, ...]) -> dict[str, str]:

@@ -48,6 +48,14 @@ def grouped_tags(tags: Iterable[str]) -> list[tuple[str, list[tuple[str, str]]]]
     return [(namespace, groups[namespace]) for namespace in sorted(groups, key=order)]
 
 
+def http_url(value: Any) -> str:
+    """`value` if it is an http(s) URL, else "": upstream URLs go into href and src attributes,
+    where escaping alone would still let `javascript:` through."""
+    if isinstance(value, str) and value.strip().lower().startswith(("https://", "http://")):
+        return value.strip()
+    return ""
+
+
 def human_bytes(size: Any) -> str:
     if not isinstance(size, int):
         return ""

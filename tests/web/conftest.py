@@ -13,6 +13,7 @@ from tests.booru.helpers import add_subreddit, submission
 from tests.fakenet.images import make_image
 
 HOSTILE_TITLE = '<script>window.pwned = 1; alert("pwned")</script> <b>not bold</b> & <img src=x onerror=alert(2)>'
+HOSTILE_SOURCE = "javascript:window.pwned = 2"
 TAGS = ["character:lara_croft", "series:tomb_raider", "rating:safe", "landscape"]
 
 
@@ -41,7 +42,7 @@ def smaller_copy(data: bytes) -> bytes:
 def seed_archive(api, app, count: int = 8) -> Archive:
     """`count` posts with a picture each in r/pics and r/EarthPorn, newest last; the first one
     reposted later in r/EarthPorn, and a smaller copy of it in r/pics; one post titled with
-    markup; tags on the first picture. `count` + 2 images in all."""
+    markup, one picture with a `javascript:` source; tags on the first picture. `count` + 2 images in all."""
     archive = Archive()
     add_subreddit(app, "pics")
     add_subreddit(app, "EarthPorn")
@@ -63,8 +64,9 @@ def seed_archive(api, app, count: int = 8) -> Archive:
                             created="2025-03-04T18:30:00+00:00"))
     archive.pictures["wcop"] = smaller_copy(archive.pictures["w000"])
     assert api.post("/api/submission", json={"submissions": posts}).status_code == 200
+    sources = {"w000": "https://example.org/source", "w002": HOSTILE_SOURCE}
     images = [{"submission_id": p["id"], "url": archive.url(p["id"]), "tags": TAGS if p["id"] == "w000" else [],
-               "source_url": "https://example.org/source" if p["id"] == "w000" else None} for p in posts]
+               "source_url": sources.get(p["id"])} for p in posts]
     assert api.post("/api/image", json={"images": images}).status_code == 200
     claimed = api.post("/api/image/claim", role="coco", json={"limit": len(images)}).json["items"]
     assert len(claimed) == len(images)

@@ -10,7 +10,7 @@ import pytest
 
 from booru import auth
 from booru.web.secret import stored_secret
-from tests.web.conftest import HOSTILE_TITLE, TAGS, set_public
+from tests.web.conftest import HOSTILE_SOURCE, HOSTILE_TITLE, TAGS, set_public
 
 
 def csrf_of(page: str) -> str:
@@ -130,6 +130,8 @@ def test_upstream_text_is_escaped(reader, archive):
         page = reader.get(path).text
         assert HOSTILE_TITLE not in page and "<script>window.pwned" not in page and "<b>not bold" not in page
         assert HOSTILE_TITLE in html.unescape(page)  # shown as text
+    page = reader.get(f"/image/{archive.images['w002']}").text
+    assert HOSTILE_SOURCE in html.unescape(page) and 'href="javascript:' not in page  # shown, never linked
 
 
 def test_search_by_upload_lists_every_post_oldest_first(reader, archive):
