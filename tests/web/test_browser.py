@@ -27,6 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+MAX_SCREENSHOT_HEIGHT = 1400
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
 
@@ -92,9 +93,12 @@ def images_loaded(driver, css: str) -> bool:
         "return Array.from(document.querySelectorAll(arguments[0])).every(i => i.complete && i.naturalWidth > 0)", css)
 
 
-def screenshot(driver, name: str, css: str) -> None:
+def screenshot(driver, name: str, css: str, max_height: int = MAX_SCREENSHOT_HEIGHT) -> None:
     """Save the README's picture of this page, once its pictures have loaded."""
     WebDriverWait(driver, 20).until(lambda d: images_loaded(d, css))
+    width = driver.get_window_size()["width"]
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(height + 100, max_height))  # the page, not just its top (and the frame)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SCREENSHOTS / name))
 
@@ -137,7 +141,7 @@ def test_search_by_upload_shows_every_post_oldest_first(browser, site, live_boor
     assert "r/pics · u/resizer · 2025-03-04 18:30 UTC" in found  # the smaller copy, further down
     screenshot(browser, "search-results.png", "#results img")
     browser.set_window_size(412, 915)
-    screenshot(browser, "search-results-phone.png", "#results img")
+    screenshot(browser, "search-results-phone.png", "#results img", max_height=915)
     browser.set_window_size(1280, 900)
 
 
