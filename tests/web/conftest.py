@@ -42,7 +42,7 @@ def smaller_copy(data: bytes) -> bytes:
 def seed_archive(api, app, count: int = 8) -> Archive:
     """`count` posts with a picture each in r/pics and r/EarthPorn, newest last; the first one
     reposted later in r/EarthPorn, and a smaller copy of it in r/pics; one post titled with
-    markup, one picture with a `javascript:` source; tags on the first picture. `count` + 2 images in all."""
+    markup, one picture with a `javascript:` source, one NSFW post (w005); tags on the first picture. `count` + 2 images in all."""
     archive = Archive()
     add_subreddit(app, "pics")
     add_subreddit(app, "EarthPorn")
@@ -53,6 +53,8 @@ def seed_archive(api, app, count: int = 8) -> Archive:
                   "created": f"2024-05-{1 + n % 28:02d}T12:{n % 60:02d}:00+00:00"}
         if n == 1:
             fields["title"] = HOSTILE_TITLE
+        if n == 5:
+            fields["nsfw"] = True
         posts.append(submission(post_id, "pics" if n % 2 == 0 else "EarthPorn", archive.url(post_id), **fields))
         archive.pictures[post_id] = picture(1000 + n)
     repost = "wrep"

@@ -185,6 +185,10 @@ def test_browse_filters_and_pages(app, api, reader):
     assert re.findall(r'href="/image/(\d+)"', tagged) == [str(archive.images["w000"])]
     by_author = re.findall(r'href="/image/(\d+)"', reader.get("/browse?author=reposter").text)
     assert by_author == [str(archive.images["wrep"])]
+    nsfw = str(archive.images["w005"])
+    assert re.findall(r'href="/image/(\d+)"', reader.get("/browse?nsfw=true").text) == [nsfw]
+    safe = reader.get("/browse?nsfw=false").text
+    assert nsfw not in re.findall(r'href="/image/(\d+)"', safe) and "nsfw=false" in safe  # kept when paging
     assert reader.get("/browse?cursor=abc").status_code == 422
 
 
