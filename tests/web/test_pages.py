@@ -121,6 +121,7 @@ def test_every_answer_carries_the_security_headers(client, api):
         assert response.headers["Referrer-Policy"] == "same-origin"
     page = client.get("/login").text
     assert "<script>" not in page and "style=" not in page  # no inline script or style
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page  # phones
     assert re.search(r'<script src="/assets/lzbooru.js" defer></script>', page)
     assert client.get("/assets/lzbooru.js").status_code == 200
 
