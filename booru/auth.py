@@ -183,7 +183,7 @@ def check_csrf() -> None:
     try:
         validate_csrf(token)
     except CsrfInvalid as exc:
-        raise Forbidden(f"CSRF check failed: {exc}; reload the page and try again",
+        raise Forbidden(f"refused: {str(exc).rstrip('.')} (a CSRF check); reload the page and try again",
                         {CSRF_FIELD: [str(exc)]}) from None
 
 

@@ -181,7 +181,7 @@ def test_browse_and_page(browser, site, live_booru, api, app, fakenet):
     browser.get(site + "/browse")
     first = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#gallery .card")]
     assert len(first) == 48
-    screenshot(browser, "browse.png", "#gallery img")
+    screenshot(browser, "browse.png", "#gallery img", max_height=900)
     browser.find_element(By.ID, "next-page").click()
     wait_for(browser, "#first-page")
     rest = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#gallery .card")]
