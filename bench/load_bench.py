@@ -14,12 +14,15 @@ threads on loopback, and stops by itself:
 * image listing pages (`GET /api/image?state=encoded&limit=50&cursor=…`),
 * tag queries (`GET /api/image?tags=…`),
 * stats (`GET /api/stats`),
-* similarity by file upload (`POST /api/similarity/file`, an 800×600 JPEG, the default algorithm).
+* similarity by file upload (`POST /api/similarity/file`, an 800×600 JPEG, the default algorithm),
+* the web pages: browse (`GET /browse?cursor=…`, 48 pictures a page), browse by tags
+  (`GET /browse?tags=…`) and search by upload (`POST /search`, the results page).
 
 The phases: `listing` and `similarity` alone, then `mixed` (75 % listing, 15 % tags, 2 % stats,
 8 % similarity: about 10 listings per search, the ratio of the targets, ≥ 200 listing and ≥ 20
-similarity requests/s). Each client thread keeps one HTTP/1.1 connection open (http.client), so the
-client costs little of the machine it shares with the server. Prints per kind sustained
+similarity requests/s), then `pages`: the same mix through the web pages (stats stays the API's).
+Each client thread keeps one HTTP/1.1 connection open (http.client), so the client costs little
+of the machine it shares with the server. Prints per kind sustained
 requests/s, p50/p95/p99 and errors, and the CPU seconds booru, PostgreSQL and the client used.
 """
 from __future__ import annotations
@@ -54,8 +57,9 @@ PHASES = {
     "listing": {"listing": 1},
     "similarity": {"similarity": 1},
     "mixed": {"listing": 75, "tags": 15, "stats": 2, "similarity": 8},
+    "pages": {"listing page": 75, "tags page": 15, "stats": 2, "search page": 8},
 }
-KINDS = ("listing", "tags", "stats", "similarity")
+KINDS = ("listing", "tags", "stats", "similarity", "listing page", "tags page", "search page")
 TAG_QUERIES = ["landscape", "character:lara_croft", "series:tomb_raider -rating:explicit", "rating:general landscape"]
 UPLOADS = 32
 COPIES = 8  # stored copies of each even-numbered upload
@@ -134,8 +138,14 @@ class Requests:
                                                      "tags": random.choice(TAG_QUERIES)}), None, {}
         if kind == "stats":
             return "GET", "/api/stats", None, {}
-        return ("POST", "/api/similarity/file?q=10", random.choice(self.bodies),  # the default algorithm
-                {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+        if kind == "listing page":
+            return "GET", "/browse?" + urlencode({"cursor": random.randint(49, self.rows)}), None, {}
+        if kind == "tags page":
+            return "GET", "/browse?" + urlencode({"tags": random.choice(TAG_QUERIES)}), None, {}
+        multipart_body = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+        if kind == "search page":
+            return "POST", "/search?q=10", random.choice(self.bodies), multipart_body
+        return "POST", "/api/similarity/file?q=10", random.choice(self.bodies), multipart_body  # the default algorithm
 
 
 @dataclass
@@ -220,7 +230,7 @@ def run_phase(port: int, requests: Requests, mix: dict[str, int], args) -> tuple
 
 
 def report(results: Results, seconds: float, cpu: dict[str, float]) -> None:
-    print(f"{'kind':<11}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'errors':>8}")
+    print(f"{'kind':<13}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'errors':>8}")
     total = 0
     for kind in KINDS:
         samples = np.array(results.latencies[kind]) * 1000
@@ -228,12 +238,12 @@ def report(results: Results, seconds: float, cpu: dict[str, float]) -> None:
         if not len(samples):
             continue
         p50, p95, p99 = np.percentile(samples, [50, 95, 99])
-        print(f"{kind:<11}{len(samples):>9}{len(samples) / seconds:>8.1f}{p50:>8.0f}{p95:>8.0f}{p99:>8.0f}"
+        print(f"{kind:<13}{len(samples):>9}{len(samples) / seconds:>8.1f}{p50:>8.0f}{p95:>8.0f}{p99:>8.0f}"
               f"{len(results.errors[kind]):>8}")
     every = np.array([s for samples in results.latencies.values() for s in samples]) * 1000
     p50, p95, p99 = np.percentile(every, [50, 95, 99]) if len(every) else (0, 0, 0)
     errors = sum(len(e) for e in results.errors.values())
-    print(f"{'all':<11}{total:>9}{total / seconds:>8.1f}{p50:>8.0f}{p95:>8.0f}{p99:>8.0f}{errors:>8}")
+    print(f"{'all':<13}{total:>9}{total / seconds:>8.1f}{p50:>8.0f}{p95:>8.0f}{p99:>8.0f}{errors:>8}")
     print("CPU seconds: " + ", ".join(f"{name} {used:.1f} ({used / max(total, 1) * 1000:.2f} ms/request)"
                                       for name, used in cpu.items() if name != "others")
           + f"; other programs {cpu['others']:.1f} of the machine's {psutil.cpu_count() * seconds:.0f}"

@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from booru.errors import register_error_handlers
     from booru.extensions import db, migrate, ping_after_idle
     from booru.metrics import init_metrics
+    from booru.web import init_web
 
     settings = load_settings()
     app = Flask(__name__)
@@ -44,5 +45,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_metrics(app)  # first, so its timer starts before any other before_request hook
     register_error_handlers(app)
     init_api(app)
+    init_web(app)
     cli.init_cli(app)
     return app

@@ -20,6 +20,11 @@ def _float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return value in ("1", "true", "yes", "on") if value else default
+
+
 def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip() or default
 
@@ -57,6 +62,9 @@ class Settings:
     max_image_pixels: int
     fetch_timeout: float
     fetch_deadline: float
+    # web pages
+    public_access: bool
+    secret_key: str
 
     @property
     def embedded(self) -> bool:
@@ -104,4 +112,6 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_image_pixels=_int("MAX_IMAGE_PIXELS", 64_000_000),
         fetch_timeout=_float("FETCH_TIMEOUT", 10.0),
         fetch_deadline=_float("FETCH_DEADLINE", 60.0),
+        public_access=_bool("PUBLIC_ACCESS"),
+        secret_key=_str("SECRET_KEY"),
     )

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask_restful import Resource
 
 from booru.api.base import responds
-from booru.auth import HEADER, requires
+from booru.auth import HEADER, public
 from booru.models import LINK_TYPES
 from booru.schemas import POST_ID, SUBREDDIT_NAME, ErrorSchema
 
@@ -94,11 +94,16 @@ def build_spec(app: Flask) -> dict:
     return spec.to_dict()
 
 
+def document() -> dict:
+    """The app's OpenAPI document, built once per process."""
+    if "OPENAPI" not in current_app.extensions:
+        current_app.extensions["OPENAPI"] = build_spec(current_app)
+    return current_app.extensions["OPENAPI"]
+
+
 class OpenApi(Resource):
-    @requires("reader", "greg", "parsa", "coco")
+    @public
     @responds(None, 200, "this document")
     def get(self):
-        """The OpenAPI 3 document of this API."""
-        if "OPENAPI" not in current_app.extensions:
-            current_app.extensions["OPENAPI"] = build_spec(current_app)
-        return current_app.extensions["OPENAPI"], 200
+        """The OpenAPI 3 document of this API (open to everyone; also readable at /api/docs)."""
+        return document(), 200

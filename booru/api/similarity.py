@@ -1,4 +1,5 @@
-"""Reverse image search: POST /api/similarity/url and /api/similarity/file (DESIGN.md §9).
+"""Reverse image search: POST /api/similarity/url and /api/similarity/file (DESIGN.md §9), and
+GET /api/similarity/url?url= for links.
 
 As the seed's clients call them (form field `url`, multipart field `image`, `?algorithm=&q=`),
 plus JSON bodies and `max_distance`. Parameters may come in the query string or the body;
@@ -67,6 +68,14 @@ def _answer(found, params: dict):
 
 
 class SimilarityUrl(Resource):
+    @requires(*EVERYONE)
+    @query(SimilarityUrlSchema)
+    @responds(SimilaritySchema, description="images like the one at `url`, nearest first")
+    def get(self, args):
+        """Search by image URL given as `?url=` (for links, bookmarklets, a browser's "search image with")."""
+        data = search.fetch_image(args["url"].strip())
+        return _answer(search.fingerprint_query(data, "url"), args)
+
     @requires(*EVERYONE)
     @query(SimilarityQuery)
     @responds(SimilaritySchema, description="images like the one at `url`, nearest first")

@@ -1,4 +1,4 @@
-"""Every route needs a key (but health), and a reader key cannot write anything."""
+"""Every route needs a key (but health and the OpenAPI document), and a reader key cannot write anything."""
 from __future__ import annotations
 
 import re
@@ -11,6 +11,7 @@ from booru import auth
 from booru.api import ROUTES
 
 READ_ONLY_POSTS = {"/api/similarity/url", "/api/similarity/file"}  # queries sent as POST
+PUBLIC = {"/api/health", "/api/openapi.json"}
 
 
 def _concrete(rule: str) -> str:
@@ -34,10 +35,10 @@ def test_every_resource_is_routed(app):
     assert len(_endpoints(app)) >= 25
 
 
-def test_no_route_answers_without_a_key_but_health(app, api):
+def test_no_route_answers_without_a_key_but_health_and_the_document(app, api):
     for method, rule in _endpoints(app):
         response = api.request(method, _concrete(rule), role=None, json={})
-        if rule == "/api/health":
+        if rule in PUBLIC:
             assert response.status_code == 200
         else:
             assert response.status_code == 401, (method, rule, response.json)
