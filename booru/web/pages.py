@@ -9,7 +9,8 @@ from werkzeug.datastructures import MultiDict
 from booru.api.base import instance
 from booru.auth import requires
 from booru.errors import ApiError, Unusable
-from booru.func import gallery, images, search, stats, subreddits
+from booru.func import gallery, images, stats, subreddits
+from booru.func import similarity as search
 from booru.schemas import ALGORITHMS, ImageListQuery, SimilarityQuery
 from booru.web.blueprint import web
 from booru.web.results import grouped_tags, http_url, human_bytes, pictures, when
