@@ -39,7 +39,7 @@ def test_pages_ask_to_sign_in_unless_public(app, client, archive):
         response = client.get(path)
         assert response.status_code == 401 and 'action="/login"' in response.text, path
     assert client.get("/api/image").status_code == 401  # the API still answers JSON
-    assert client.get("/api/image").json["message"] == "missing X-API-Key header"
+    assert "X-API-Key" in client.get("/api/image").json["message"]
 
     set_public(app, True)
     assert client.get("/").status_code == 200
