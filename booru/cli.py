@@ -37,7 +37,7 @@ class DatabaseAwareGroup(AppGroup):
 
 
 keys = DatabaseAwareGroup("keys", help="Create, list and revoke API keys.")
-subreddit = DatabaseAwareGroup("subreddit", help="Register subreddits.")
+subreddit = DatabaseAwareGroup("subreddit", help="Register, list and remove subreddits.")
 
 
 @keys.command("create")
@@ -77,6 +77,32 @@ def add_subreddit(name: str, source: str | None) -> None:
     except ApiError as exc:
         _fail(exc)
     click.echo(f"registered r/{row.name} (created {row.created:%Y-%m-%d})")
+
+
+@subreddit.command("list")
+def list_subreddits() -> None:
+    """The registered subreddits with their source and progress."""
+    for row in subreddits.list_subreddits():
+        click.echo(_subreddit_line(row))
+
+
+@subreddit.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def remove_subreddit(name: str, yes: bool) -> None:
+    """Unregister a subreddit and delete its submissions, links and images."""
+    try:
+        row = subreddits.get_subreddit(name)
+        counts = subreddits.contents(row.name)
+        click.echo(f"r/{row.name}: {counts['submissions']} submissions, {counts['links']} links and "
+                   f"{counts['images']} images (with their fingerprints) will be deleted.")
+        if not yes:
+            click.confirm(f"Delete r/{row.name} and all of it?", abort=True)
+        removed = subreddits.delete_subreddit(row.name, confirm=row.name)
+    except ApiError as exc:
+        _fail(exc)
+    click.echo(f"removed r/{row.name}: {removed['submissions']} submissions, {removed['links']} links, "
+               f"{removed['images']} images")
 
 
 def _when(moment) -> str:
@@ -159,7 +185,10 @@ def setup(wait: float) -> None:
         click.echo(f"created database {make_url(uri).database}")
     upgrade()
     if settings.api_key:
-        auth.ensure_key(settings.api_key, "admin", "daemons (API_KEY in .env)")
+        try:
+            auth.ensure_key(settings.api_key, "admin", "daemons (API_KEY in .env)")
+        except ApiError as exc:
+            _fail(exc)
         click.echo("the API_KEY from .env is installed (role admin)")
     click.echo("database ready")
 

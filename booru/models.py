@@ -143,7 +143,8 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     namespace: Mapped[str] = mapped_column(String(32), server_default="")
     name: Mapped[str] = mapped_column(String(255))
-    __table_args__ = (UniqueConstraint("namespace", "name"),)
+    # a bare term in a tag query (`lara_croft`) matches the name in any namespace
+    __table_args__ = (UniqueConstraint("namespace", "name"), Index("ix_tag_name", "name"))
 
 
 class ImageTag(db.Model):

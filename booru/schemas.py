@@ -45,6 +45,17 @@ class SubredditCreateSchema(Base):
     source = fields.String(allow_none=True, validate=validate.Length(max=32))
 
 
+class SubredditDeleteQuery(Base):
+    confirm = fields.String(metadata={"description": "the subreddit's name again; without it nothing is deleted "
+                                                     "and the 409 answer says what would be"})
+
+
+class SubredditRemovedSchema(Base):
+    submissions = fields.Integer(required=True)
+    links = fields.Integer(required=True)
+    images = fields.Integer(required=True)
+
+
 class SubredditUpdateSchema(Base):
     updated = fields.DateTime(allow_none=True)
     backfilled_until = fields.DateTime(allow_none=True)
@@ -234,7 +245,8 @@ class ImageListQuery(Base):
     subreddit = fields.String(validate=SUBREDDIT_NAME)
     author = fields.String(validate=validate.Length(max=20))
     nsfw = fields.Boolean()
-    state = fields.String(load_default="pending", validate=validate.OneOf(IMAGE_STATES + ("any",)))
+    state = fields.String(load_default="encoded", validate=validate.OneOf(IMAGE_STATES + ("any",)), metadata={
+        "description": "default `encoded`: the archive; `pending`, `claimed` or `failed` for the work queue, `any`"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(validate=validate.Regexp(r"^[0-9]{1,19}$", error="a cursor from a previous page"))
 

@@ -39,18 +39,31 @@ def tag_images(image_tags: dict[int, list[str]]) -> None:
                        [{"image_id": image_id, "tag_id": ids[(ns, name[:255])]} for image_id, (ns, name) in pairs])
 
 
+def _term(term: str) -> tuple[str | None, str]:
+    """A query term's namespace and name: a bare `lara_croft` has no namespace (None: any
+    namespace matches), `:lara_croft` asks for the unnamespaced tag only."""
+    if ":" not in term:
+        return None, split_tag(term)[1]
+    return split_tag(term)
+
+
 def tag_filter(query: str) -> tuple[list[str], dict[str, str]]:
     """SQL conditions on image `i` for a tag query, and their parameters: every plain term
-    required, every `-term` excluded. Each tag's id is looked up once (an InitPlan), so the
-    planner can walk the (tag_id, image_id) index newest first."""
+    required, every `-term` excluded; a term without a namespace matches the name in any
+    namespace. Each tag's ids are looked up once (an InitPlan), so the planner can walk the
+    (tag_id, image_id) index newest first."""
     conditions, params = [], {}
     for n, term in enumerate(query.split()):
         negate = term.startswith("-")
-        namespace, name = split_tag(term.lstrip("-"))
+        namespace, name = _term(term.lstrip("-"))
         if not name:
             raise Unusable(f"empty tag in {query!r}", {"tags": ["empty tag"]})
-        params[f"tag_namespace_{n}"], params[f"tag_name_{n}"] = namespace, name
-        tag_id = f"(SELECT id FROM tag WHERE namespace = :tag_namespace_{n} AND name = :tag_name_{n})"
-        has_tag = f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id = {tag_id})"
+        params[f"tag_name_{n}"] = name
+        if namespace is None:
+            tag_ids = f"SELECT id FROM tag WHERE name = :tag_name_{n}"
+        else:
+            params[f"tag_namespace_{n}"] = namespace
+            tag_ids = f"SELECT id FROM tag WHERE namespace = :tag_namespace_{n} AND name = :tag_name_{n}"
+        has_tag = f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id = ANY(ARRAY({tag_ids})))"
         conditions.append(f"NOT {has_tag}" if negate else has_tag)
     return conditions, params
