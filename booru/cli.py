@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 import psycopg2
@@ -11,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from booru import auth
+from booru import auth, embedded_db, sqlalchemy_uri
 from booru.errors import ApiError
 from booru.func import stats as stats_func
 from booru.func import subreddits
@@ -143,8 +144,10 @@ def _maintenance_dsn(uri: str) -> str:
     return url.render_as_string(hide_password=False).replace("+psycopg2", "")
 
 
-def wait_for_server(uri: str, seconds: float) -> None:
-    """Wait until the PostgreSQL server answers (on its maintenance database)."""
+def wait_for_server(uri: str, seconds: float, embedded_port: int | None = None) -> None:
+    """Wait until the PostgreSQL server answers (on its maintenance database). On the embedded
+    database's port, a program that is not PostgreSQL, or a PostgreSQL that refuses the
+    password, ends the wait at once: the embedded server could not start there."""
     url = make_url(uri)
     deadline = time.monotonic() + seconds
     while True:
@@ -152,9 +155,39 @@ def wait_for_server(uri: str, seconds: float) -> None:
             psycopg2.connect(_maintenance_dsn(uri), connect_timeout=3).close()
             return
         except psycopg2.OperationalError as exc:
+            if embedded_port is not None:
+                _refuse_foreign(embedded_port, str(exc))
             if time.monotonic() > deadline:
-                raise click.ClickException(f"the database at {url.host}:{url.port} did not answer: {exc}")
+                hint = "; see var/log/database.log" if embedded_port is not None else ""
+                raise click.ClickException(f"the database at {url.host}:{url.port} did not answer: "
+                                           f"{str(exc).strip()}{hint}")
             time.sleep(0.5)
+
+
+def _refuse_foreign(port: int, error: str) -> None:
+    """Fail with a clear line when the embedded database's port is held by someone else."""
+    state = embedded_db.probe(port)
+    if state == "other":
+        raise click.ClickException(f"port {port} is in use by another program, so the embedded PostgreSQL "
+                                   f"cannot listen there; free it or set EMBEDDED_DB_PORT in .env")
+    if state == "postgres" and "password authentication failed" in error:
+        raise click.ClickException(f"another PostgreSQL already listens on 127.0.0.1:{port} (it refused the "
+                                   f"password in var/pgpassword); stop it or set EMBEDDED_DB_PORT in .env")
+
+
+def ensure_ours(uri: str, pgdata: Path) -> None:
+    """Refuse to touch a server on the embedded database's port whose data is not ours."""
+    connection = psycopg2.connect(_maintenance_dsn(uri), connect_timeout=3)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            (theirs,) = cursor.fetchone()
+    finally:
+        connection.close()
+    if Path(theirs).resolve() != pgdata.resolve():
+        url = make_url(uri)
+        raise click.ClickException(f"another PostgreSQL (data in {theirs}) already listens on {url.host}:{url.port}; "
+                                   f"nothing was created in it. Stop it or set EMBEDDED_DB_PORT in .env")
 
 
 def create_database(uri: str) -> bool:
@@ -180,7 +213,11 @@ def setup(wait: float) -> None:
     """Wait for the database, create it (embedded), apply migrations, install the daemons' key."""
     settings = current_app.config["SETTINGS"]
     uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    wait_for_server(uri, wait)
+    # the embedded server's address, not a database given to this app in its config (tests)
+    embedded = settings.embedded and make_url(uri) == make_url(sqlalchemy_uri(settings.database_uri))
+    wait_for_server(uri, wait, settings.embedded_db_port if embedded else None)
+    if embedded:
+        ensure_ours(uri, settings.var_dir / "pgdata")
     if settings.embedded and create_database(uri):
         click.echo(f"created database {make_url(uri).database}")
     upgrade()
