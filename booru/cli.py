@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from booru import auth, embedded_db, sqlalchemy_uri
 from booru.errors import ApiError
+from booru.func import links as links_func
 from booru.func import stats as stats_func
 from booru.func import subreddits
 
@@ -39,6 +40,15 @@ class DatabaseAwareGroup(AppGroup):
 
 keys = DatabaseAwareGroup("keys", help="Create, list and revoke API keys.")
 subreddit = DatabaseAwareGroup("subreddit", help="Register, list and remove subreddits.")
+links = DatabaseAwareGroup("links", help="Maintain the link queue.")
+
+
+@links.command("reclassify")
+def reclassify() -> None:
+    """Queue again the unsupported links that a resolver now handles."""
+    counts = links_func.reclassify_links()
+    click.echo(f"examined {counts['examined']} unsupported links; {counts['requeued']} now have a resolver "
+               f"and are pending again")
 
 
 @keys.command("create")
@@ -210,7 +220,8 @@ def create_database(uri: str) -> bool:
 @click.option("--wait", default=60.0, help="seconds to wait for the database server")
 @with_appcontext
 def setup(wait: float) -> None:
-    """Wait for the database, create it (embedded), apply migrations, install the daemons' key."""
+    """Wait for the database, create it (embedded), apply migrations, queue again the unsupported
+    links a resolver now handles, install the daemons' key."""
     settings = current_app.config["SETTINGS"]
     uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
     # the embedded server's address, not a database given to this app in its config (tests)
@@ -221,6 +232,9 @@ def setup(wait: float) -> None:
     if settings.embedded and create_database(uri):
         click.echo(f"created database {make_url(uri).database}")
     upgrade()
+    counts = links_func.reclassify_links()
+    if counts["requeued"]:
+        click.echo(f"{counts['requeued']} unsupported links now have a resolver and are pending again")
     if settings.api_key:
         try:
             auth.ensure_key(settings.api_key, "admin", "daemons (API_KEY in .env)")
@@ -231,5 +245,5 @@ def setup(wait: float) -> None:
 
 
 def init_cli(app: Flask) -> None:
-    for command in (keys, subreddit, print_stats, setup):
+    for command in (keys, subreddit, links, print_stats, setup):
         app.cli.add_command(command)

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 from booru.extensions import db
+from common.links import LINK_TYPES
 
-LINK_TYPES = ("reddit", "imgur", "booru", "generic")
 LINK_STATES = ("pending", "claimed", "done", "failed", "dead", "unsupported")
 IMAGE_STATES = ("pending", "claimed", "encoded", "failed")
 ROLES = ("admin", "greg", "parsa", "coco", "reader")

@@ -7,6 +7,9 @@ from sqlalchemy import func, select
 from booru.errors import NotFound
 from booru.extensions import db
 from booru.models import Submission, Subreddit
+from common.links import classify
+
+UNSUPPORTED = "no resolver handles this URL"
 
 UPDATABLE = ("title", "flair", "nsfw", "removed", "crosspost_parent")
 
@@ -23,8 +26,10 @@ def _canonical_subreddits(names: set[str]) -> dict[str, str]:
 
 
 def link_row(submission_id: str, url: str, link_type: str | None) -> dict:
+    """A new link's row; a link posted without a type is classified here."""
+    link_type = link_type or classify(url)
     state = "pending" if link_type else "unsupported"
-    error = None if link_type else "no resolver handles this URL"
+    error = None if link_type else UNSUPPORTED
     return {"id": submission_id, "url": url, "type": link_type, "state": state, "error": error}
 
 
@@ -33,7 +38,10 @@ UPSERT_SUBMISSIONS = (
     f"INSERT INTO submission ({', '.join(SUBMISSION_COLUMNS)}) VALUES %s "
     f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in UPDATABLE)} "
     f"RETURNING xmax = 0")
-INSERT_LINKS = "INSERT INTO link (id, url, type, state, error) VALUES %s ON CONFLICT (id) DO NOTHING"
+# A known link stays as it is, except one no resolver handled (type NULL) that now has a type.
+REEXAMINE = ("DO UPDATE SET type = excluded.type, state = 'pending', error = NULL, tries = 0, available_at = now() "
+             "WHERE link.type IS NULL AND excluded.type IS NOT NULL")
+INSERT_LINKS = f"INSERT INTO link (id, url, type, state, error) VALUES %s ON CONFLICT (id) {REEXAMINE}"
 
 
 def upsert_submissions(submissions: list[dict]) -> dict[str, int]:

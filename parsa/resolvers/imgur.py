@@ -5,7 +5,6 @@ API calls carry `Authorization: Client-ID <IMGUR_CLIENT_ID>` and are paced by th
 """
 from __future__ import annotations
 
-import re
 import threading
 from datetime import datetime, timezone
 from typing import Any
@@ -13,36 +12,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from common import links
 from parsa.resolvers.base import (Context, Gone, ResolvedImage, ResolveError, Transient,
                                   Unsupported, http_error, retry_after_seconds)
 
-type = "imgur"
 API = "https://api.imgur.com/3"
-_ID = r"[a-zA-Z0-9]{5}(?:[a-zA-Z0-9]{2})?"
-
-
-def _slug(group: str) -> str:
-    """An id, optionally after a title slug (`some-title-<id>`)."""
-    return rf"(?:[\w-]*-)?(?P<{group}>{_ID})"
-
-
-_RESERVED = (r"(?!(?:about|gallery|topic|upload|signin|register|search|privacy|removed|rules|apps"
-             r"|emerald|hot|new|top|random|user|account|blog|jobs|help|tos|memegen|vidgif|stats|ads)\b)")
-pattern = re.compile(
-    r"^https://(?:"
-    rf"(?:i\.)?imgur\.com/(?!removed\.)(?P<file>{_ID}[sbtmlh]?)\.(?P<ext>jpe?g|png|gif|gifv|webp|mp4|webm)"
-    rf"|imgur\.com/a/{_slug('album')}"
-    rf"|imgur\.com/(?:gallery|t/[\w-]+)/{_slug('gallery')}"
-    rf"|imgur\.com/{_RESERVED}(?P<image>{_ID})"
-    r")/?(?:[?#].*)?$")
-examples = [
-    "https://i.imgur.com/zVpyzhWh.gif",
-    "https://i.imgur.com/zVpyzhW.gifv",
-    "https://imgur.com/a/5F5Cy",
-    "https://imgur.com/gallery/25-films-on-netflix-id-like-to-recommend-dO484",
-    "https://imgur.com/t/funny/rNdMhHm",
-    "https://imgur.com/PdvlRWc",
-]
+LINKS = links.BY_NAME["imgur"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 THUMBNAIL_SUFFIXES = "sbtmlh"
 MAX_ATTEMPTS = 3
 CLIENT_QUOTA_PAUSE = 3600.0

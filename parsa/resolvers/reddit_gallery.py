@@ -11,21 +11,14 @@ import re
 import threading
 from typing import Any
 
+from common import links
 from parsa.resolvers import reddit_direct
 from parsa.resolvers.base import (Context, Gone, ResolvedImage, Transient, Unsupported,
                                   http_error, retry_after_seconds, strip_query)
 
-type = "reddit"
-pattern = re.compile(
-    r"^https://(?:www\.reddit\.com/(?:gallery/(?P<gallery>[a-z0-9]+)"
-    r"|(?:(?:r|u|user)/[^/?#]+/)?comments/(?P<comments>[a-z0-9]+))"
-    r"|redd\.it/(?P<short>[a-z0-9]+))/?(?:[/?#].*)?$", re.I)
+LINKS = links.BY_NAME["reddit_gallery"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 PERMANENT_403_REASONS = {"private", "quarantined", "gold_only", "banned", "gated"}
-examples = [
-    "https://www.reddit.com/gallery/huw6vs",
-    "https://www.reddit.com/r/test/comments/huw6vs/test_gallery/",
-    "https://redd.it/huw6vs",
-]
 
 
 def post_id(url: str) -> str | None:
