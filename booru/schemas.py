@@ -64,9 +64,13 @@ class SubredditUpdateSchema(Base):
 
 
 # submissions and links
+LINK_TYPE_DOC = ("left out: booru classifies the URL (common.links); null: unsupported, as the poster says "
+                 "(self posts)")
+
+
 class LinkInSchema(Base):
     url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
-    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
+    type = fields.String(allow_none=True, validate=validate.OneOf(LINK_TYPES), metadata={"description": LINK_TYPE_DOC})
 
 
 class SubmissionInSchema(Base):
@@ -143,7 +147,7 @@ class LinkListQuery(Base):
 class LinkPostSchema(Base):
     id = fields.String(required=True, validate=POST_ID)
     url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
-    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
+    type = fields.String(allow_none=True, validate=validate.OneOf(LINK_TYPES), metadata={"description": LINK_TYPE_DOC})
 
 
 class LinkPostBatchSchema(Base):

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from booru.extensions import db
 from booru.func import leases
 from booru.errors import NotFound
-from booru.func.submissions import link_row
+from booru.func.submissions import link_row, posted_type
 from booru.models import Link, Submission
 from common.links import classify
 
@@ -43,7 +43,7 @@ def add_links(links: list[dict]) -> int:
     known = set(db.session.scalars(select(Submission.id).where(Submission.id.in_(ids))))
     if ids - known:
         raise NotFound("no such submissions: " + ", ".join(sorted(ids - known)))
-    rows = [link_row(link["id"], link["url"], link["type"]) for link in {l["id"]: l for l in links}.values()]
+    rows = [link_row(link["id"], link["url"], posted_type(link)) for link in {l["id"]: l for l in links}.values()]
     table = Link.__table__
     statement = insert(table)
     statement = statement.on_conflict_do_update(

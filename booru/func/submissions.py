@@ -25,9 +25,13 @@ def _canonical_subreddits(names: set[str]) -> dict[str, str]:
     return known
 
 
+def posted_type(link: dict) -> str | None:
+    """The type a posted link gives (None: unsupported, e.g. a self post), or the classifier's
+    when it gives none."""
+    return link["type"] if "type" in link else classify(link["url"])
+
+
 def link_row(submission_id: str, url: str, link_type: str | None) -> dict:
-    """A new link's row; a link posted without a type is classified here."""
-    link_type = link_type or classify(url)
     state = "pending" if link_type else "unsupported"
     error = None if link_type else UNSUPPORTED
     return {"id": submission_id, "url": url, "type": link_type, "state": state, "error": error}
@@ -56,7 +60,7 @@ def upsert_submissions(submissions: list[dict]) -> dict[str, int]:
         rows.append((s["id"], s["title"], s["author"], names[s["subreddit"].lower()], s["created"], s["flair"],
                      s["nsfw"], s["removed"], s["crosspost_parent"]))
         for link in s["links"][:1]:
-            row = link_row(s["id"], link["url"], link["type"])
+            row = link_row(s["id"], link["url"], posted_type(link))
             links.append((row["id"], row["url"], row["type"], row["state"], row["error"]))
     cursor = db.session.connection().connection.cursor()
     inserted = execute_values(cursor, UPSERT_SUBMISSIONS, rows, page_size=len(rows), fetch=True)

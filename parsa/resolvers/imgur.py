@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from common import links
+from common import http_failures, links
 from parsa.resolvers.base import (Context, Gone, ResolvedImage, ResolveError, Transient,
-                                  Unsupported, http_error, retry_after_seconds)
+                                  Unsupported, http_error)
 
 API = "https://api.imgur.com/3"
 LINKS = links.BY_NAME["imgur"]  # shared with the classifier
@@ -140,7 +140,7 @@ def check_file(url: str, ctx: Context) -> None:
     if response.is_redirect and "removed" in urlsplit(location).path:
         raise Gone(f"{url}: removed from Imgur")
     if response.status_code in (404, 410) or response.status_code == 429 or response.status_code >= 500:
-        raise http_error(response.status_code, url, retry_after_seconds(response.headers.get("Retry-After")))
+        raise http_error(response.status_code, url, http_failures.retry_after(response))
 
 
 class RateLimiter:
@@ -177,7 +177,7 @@ class RateLimiter:
 
     def after_429(self, headers: Any, attempt: int) -> None:
         self.update(headers)
-        delay = retry_after_seconds(headers.get("Retry-After"))
+        delay = http_failures.retry_after(headers)
         if delay is None and self.user_reset:
             delay = self.user_reset - self.clock()
         self.pause(delay if delay is not None else 2.0 ** attempt, "Imgur rate limit (429)")
@@ -241,6 +241,6 @@ def _api_error(status: int, path: str, body: dict, headers: Any) -> ResolveError
     what = f"Imgur {path}" + (f" ({message})" if message else "")
     if status in (401, 403):
         return Transient(f"{what}: HTTP {status}, check IMGUR_CLIENT_ID")
-    return http_error(status, what, retry_after_seconds(headers.get("Retry-After")))
+    return http_error(status, what, http_failures.retry_after(headers))
 
 

@@ -50,12 +50,15 @@ def _link(api, link_id: str) -> dict:
 
 def test_links_without_a_type_are_classified_on_arrival(app, api):
     add_subreddit(app)
-    posts = [submission("a1", url="https://imgur.com/a/5F5Cy", link_type=None),
-             submission("a2", url="https://v.redd.it/abcdef", link_type=None)]
+    posts = [submission("a1", links=[{"url": "https://imgur.com/a/5F5Cy"}]),
+             submission("a2", links=[{"url": "https://v.redd.it/abcdef"}]),
+             # an explicit null is the poster's word: greg sends it for self posts
+             submission("a4", url="https://www.reddit.com/r/pics/comments/a4/some_text/", link_type=None)]
     assert api.post("/api/submission", json={"submissions": posts}).status_code == 200
     assert (_link(api, "a1")["type"], _link(api, "a1")["state"]) == ("imgur", "pending")
     assert (_link(api, "a2")["type"], _link(api, "a2")["state"]) == (None, "unsupported")
-    api.post("/api/submission", json={"submissions": [submission("a3", link_type=None, links=[])]})
+    assert (_link(api, "a4")["type"], _link(api, "a4")["state"]) == (None, "unsupported")
+    api.post("/api/submission", json={"submissions": [submission("a3", links=[])]})
     response = api.post("/api/link", json={"links": [{"id": "a3", "url": "https://danbooru.donmai.us/posts/1"}]},
                         role="greg")
     assert response.status_code == 200, response.json
