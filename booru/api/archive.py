@@ -7,8 +7,8 @@ from booru.api.base import body, dump, instance, query, responds
 from booru.auth import public, requires
 from booru.func import stats, submissions, subreddits
 from booru.schemas import (HealthSchema, StatsSchema, SubmissionBatchSchema, SubmissionListQuery, SubmissionListSchema,
-                           SubmissionSchema, SubredditCreateSchema, SubredditDeleteQuery, SubredditListSchema, SubredditRemovedSchema, SubredditSchema,
-                           SubredditUpdateSchema, UpsertResultSchema)
+                           SubmissionSchema, SubredditCreateSchema, SubredditDeleteQuery, SubredditListSchema,
+                           SubredditRemovedSchema, SubredditSchema, SubredditUpdateSchema, UpsertResultSchema)
 
 EVERYONE = ("reader", "greg", "parsa", "coco")
 

@@ -41,12 +41,12 @@ def test_the_browse_example_answers(app, api):
     (url,) = [u for u in _curl_urls() if "/api/image?" in u]
     add_subreddit(app, "EarthPorn")
     api.post("/api/submission", json={"submissions": [submission("b1", "EarthPorn"), submission("b2", "EarthPorn")]})
-    images = [{"submission_id": "b1", "url": "https://x.org/1.jpg", "tags": ["character:lara_croft", "rating:general"]},
-              {"submission_id": "b2", "url": "https://x.org/2.jpg", "tags": ["character:lara_croft", "rating:explicit"]}]
+    images = [{"submission_id": f"b{n}", "url": f"https://x.org/{n}.jpg", "tags": ["character:lara_croft", rating]}
+              for n, rating in ((1, "rating:general"), (2, "rating:explicit"))]
     api.post("/api/image", json={"images": images}, role="parsa")
     for item in api.post("/api/image/claim", json={"limit": 10}, role="coco").json["items"]:
-        api.post("/api/image/fingerprints", json={"items": [fingerprint_payload(item["id"], item["lease"], item["id"])]},
-                 role="coco")
+        fingerprint = fingerprint_payload(item["id"], item["lease"], item["id"])
+        api.post("/api/image/fingerprints", json={"items": [fingerprint]}, role="coco")
     parts = urlsplit(url)
     response = api.get(f"{parts.path}?{parts.query}", role="reader")
     assert response.status_code == 200, response.json
