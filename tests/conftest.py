@@ -3,6 +3,7 @@ a live booru under gunicorn, and the daemons as real processes. Only the outside
 (tests/fakenet)."""
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
@@ -18,6 +19,7 @@ os.environ["ENV_FILE"] = os.devnull  # never read a developer's .env in tests
 for _name in ("DATABASE_URI", "API_KEY", "URL"):
     os.environ.pop(_name, None)
 os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="lzb-test-var-")  # never the checkout's var/
+atexit.register(shutil.rmtree, os.environ["VAR_DIR"], True)
 
 from booru import create_app  # noqa: E402
 from booru import auth  # noqa: E402

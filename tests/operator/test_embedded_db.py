@@ -35,6 +35,33 @@ def test_every_client_needs_the_password(postgres_server):
             psycopg2.connect(host=url.host, port=url.port, user="postgres", password=password, dbname="postgres")
 
 
+def test_a_cluster_that_let_everyone_in_gets_the_password_at_its_next_start():
+    """A cluster made before passwords (pg_hba `trust`) is closed at its next start."""
+    tmp_path = Path(tempfile.mkdtemp(prefix="lzb-trust-"))  # not pytest's: as root, PostgreSQL's
+    tmp_path.chmod(0o755)                                    # own user must reach the data directory
+    port = free_port()
+    args = ["-m", "booru.embedded_db", "--data", str(tmp_path / "data"), "--port", str(port)]
+    env = base_env(DATABASE_URI="", VAR_DIR=str(tmp_path))
+    password = embedded_password(tmp_path)
+    server = start_python("postgres-trust", args, env)
+    try:
+        wait_until(lambda: psycopg2.connect(host="127.0.0.1", port=port, user="postgres", password=password,
+                                            dbname="postgres").close() or True, timeout=60, message="PostgreSQL")
+        assert server.stop() == 0
+        (tmp_path / "data" / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
+        (tmp_path / "data" / "lzbooru_password.sha256").unlink()
+        (tmp_path / "pgpassword").write_text("a new one, with a quote'\n")
+        server = start_python("postgres-trust", args, env)
+        wait_until(lambda: psycopg2.connect(host="127.0.0.1", port=port, user="postgres",
+                                            password="a new one, with a quote'", dbname="postgres").close() or True,
+                   timeout=60, message="PostgreSQL with the new password")
+        with pytest.raises(psycopg2.OperationalError, match="password"):
+            psycopg2.connect(host="127.0.0.1", port=port, user="postgres", password=password, dbname="postgres")
+    finally:
+        server.stop()
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
 @pytest.fixture
 def squatter():
     """A program that is not PostgreSQL listening on a port."""
