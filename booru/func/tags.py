@@ -59,11 +59,11 @@ def tag_filter(query: str) -> tuple[list[str], dict[str, str]]:
         if not name:
             raise Unusable(f"empty tag in {query!r}", {"tags": ["empty tag"]})
         params[f"tag_name_{n}"] = name
-        if namespace is None:
-            tag_ids = f"SELECT id FROM tag WHERE name = :tag_name_{n}"
+        if namespace is None:  # the name in every namespace: a few tag ids
+            matches = f"= ANY(ARRAY(SELECT id FROM tag WHERE name = :tag_name_{n}))"
         else:
             params[f"tag_namespace_{n}"] = namespace
-            tag_ids = f"SELECT id FROM tag WHERE namespace = :tag_namespace_{n} AND name = :tag_name_{n}"
-        has_tag = f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id = ANY(ARRAY({tag_ids})))"
+            matches = f"= (SELECT id FROM tag WHERE namespace = :tag_namespace_{n} AND name = :tag_name_{n})"
+        has_tag = f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id {matches})"
         conditions.append(f"NOT {has_tag}" if negate else has_tag)
     return conditions, params
