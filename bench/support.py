@@ -19,6 +19,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from common.config import embedded_password  # noqa: E402
 
 PIXELS = 512 * 512  # every channel histogram of a 512×512 image sums to this
 
@@ -76,7 +77,7 @@ def free_port() -> int:
 @dataclass
 class Postgres:
     process: subprocess.Popen
-    server: str  # postgresql://postgres@127.0.0.1:PORT
+    server: str  # postgresql://postgres:PASSWORD@127.0.0.1:PORT
 
     def uri(self, database: str) -> str:
         return f"{self.server}/{database}"
@@ -93,13 +94,15 @@ class Postgres:
 def start_postgres(data: Path, *settings: str) -> Postgres:
     """`python -m booru.embedded_db` in the background, as tests/conftest.py does."""
     port = free_port()
+    data.parent.chmod(0o755)  # the benchmark's own folder: as root, PostgreSQL's user must reach it
     args = [sys.executable, "-m", "booru.embedded_db", "--data", str(data), "--port", str(port)]
     for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off", *settings):
         args += ["-c", setting]
-    env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": "", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": "", "PYTHONPATH": str(ROOT),
+           "VAR_DIR": str(data.parent)}
     log = open(data.parent / "postgres.log", "ab")
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = f"postgresql://postgres@127.0.0.1:{port}"
+    server = f"postgresql://postgres:{embedded_password(data.parent)}@127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
         try:

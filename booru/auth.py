@@ -30,7 +30,7 @@ from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
 from wtforms import ValidationError as CsrfInvalid
 
-from booru.errors import Forbidden, NotFound, Unauthorized, Unusable
+from booru.errors import Conflict, Forbidden, NotFound, Unauthorized, Unusable
 from booru.extensions import db
 from booru.models import ROLES, ApiKey
 
@@ -75,12 +75,17 @@ def create_key(role: str, name: str = "", key: str | None = None) -> tuple[ApiKe
 
 
 def ensure_key(key: str, role: str, name: str) -> ApiKey:
-    """Make sure `key` exists, unrevoked, with `role` (the daemons' key from .env)."""
+    """Make sure `key` exists with `role` (the daemons' key from .env); a revoked key stays revoked."""
     row = db.session.scalar(select(ApiKey).where(ApiKey.digest == digest(key)))
     if row is None:
         row, _ = create_key(role, name, key)
-    elif row.revoked is not None or row.role != role:
-        row.revoked, row.role = None, role
+    elif row.revoked is not None:
+        raise Conflict(f"the API_KEY in .env is key {row.id} ({row.name}), revoked on "
+                       f"{row.revoked:%Y-%m-%d %H:%M}, and is not revived: create a new one "
+                       f"(.venv/bin/flask --app booru keys create --role admin --name daemons), put it in .env "
+                       f"as API_KEY and run scripts/start again")
+    elif row.role != role:
+        row.role = role
         db.session.commit()
         _verified().pop(row.digest, None)
     return row

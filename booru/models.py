@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 from booru.extensions import db
+from common.links import LINK_TYPES
 
-LINK_TYPES = ("reddit", "imgur", "booru", "generic")
 LINK_STATES = ("pending", "claimed", "done", "failed", "dead", "unsupported")
 IMAGE_STATES = ("pending", "claimed", "encoded", "failed")
 ROLES = ("admin", "greg", "parsa", "coco", "reader")
@@ -143,7 +143,8 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     namespace: Mapped[str] = mapped_column(String(32), server_default="")
     name: Mapped[str] = mapped_column(String(255))
-    __table_args__ = (UniqueConstraint("namespace", "name"),)
+    # a bare term in a tag query (`lara_croft`) matches the name in any namespace
+    __table_args__ = (UniqueConstraint("namespace", "name"), Index("ix_tag_name", "name"))
 
 
 class ImageTag(db.Model):

@@ -45,6 +45,17 @@ class SubredditCreateSchema(Base):
     source = fields.String(allow_none=True, validate=validate.Length(max=32))
 
 
+class SubredditDeleteQuery(Base):
+    confirm = fields.String(metadata={"description": "the subreddit's name again; without it nothing is deleted "
+                                                     "and the 409 answer says what would be"})
+
+
+class SubredditRemovedSchema(Base):
+    submissions = fields.Integer(required=True)
+    links = fields.Integer(required=True)
+    images = fields.Integer(required=True)
+
+
 class SubredditUpdateSchema(Base):
     updated = fields.DateTime(allow_none=True)
     backfilled_until = fields.DateTime(allow_none=True)
@@ -53,9 +64,13 @@ class SubredditUpdateSchema(Base):
 
 
 # submissions and links
+LINK_TYPE_DOC = ("left out: booru classifies the URL (common.links); null: unsupported, as the poster says "
+                 "(self posts)")
+
+
 class LinkInSchema(Base):
     url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
-    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
+    type = fields.String(allow_none=True, validate=validate.OneOf(LINK_TYPES), metadata={"description": LINK_TYPE_DOC})
 
 
 class SubmissionInSchema(Base):
@@ -132,7 +147,7 @@ class LinkListQuery(Base):
 class LinkPostSchema(Base):
     id = fields.String(required=True, validate=POST_ID)
     url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
-    type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LINK_TYPES))
+    type = fields.String(allow_none=True, validate=validate.OneOf(LINK_TYPES), metadata={"description": LINK_TYPE_DOC})
 
 
 class LinkPostBatchSchema(Base):
@@ -234,7 +249,8 @@ class ImageListQuery(Base):
     subreddit = fields.String(validate=SUBREDDIT_NAME)
     author = fields.String(validate=validate.Length(max=20))
     nsfw = fields.Boolean()
-    state = fields.String(load_default="pending", validate=validate.OneOf(IMAGE_STATES + ("any",)))
+    state = fields.String(load_default="encoded", validate=validate.OneOf(IMAGE_STATES + ("any",)), metadata={
+        "description": "default `encoded`: the archive; `pending`, `claimed` or `failed` for the work queue, `any`"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(validate=validate.Regexp(r"^[0-9]{1,19}$", error="a cursor from a previous page"))
 

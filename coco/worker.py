@@ -21,7 +21,7 @@ from multiprocessing import get_context
 from typing import Callable
 from urllib.parse import urlsplit
 
-from common import fetch
+from common import fetch, http_failures
 from common.client import BooruClient, BooruError
 from common.config import Settings
 from common.daemon import Chapter, Daemon, give_back
@@ -29,7 +29,6 @@ from common.fingerprint import Fingerprint, ImageError, fingerprint
 
 log = logging.getLogger(__name__)
 REPORT_CHUNK = 500
-MAX_RETRY_AFTER = 30 * 86400
 # Known "this file is gone" answers that come back as 200 with an image.
 REMOVED_PLACEHOLDERS = {
     ("imgur.com", "/removed.png"),
@@ -92,7 +91,8 @@ def as_failure(error: BaseException) -> Failure:
         return Failure(error.reason, error.permanent)
     if isinstance(error, BrokenProcessPool):
         return Failure("fingerprinting process died (memory?)", permanent=False)
-    return Failure(f"unexpected error: {error.__class__.__name__}: {error}", permanent=False)
+    return Failure(f"unexpected error: {error.__class__.__name__}: {error}",
+                   permanent=http_failures.classify(error) == http_failures.PERMANENT)
 
 
 def _ignore_signals() -> None:
@@ -286,7 +286,7 @@ def failure_report(item: dict, error: Failure) -> dict:
     """`{id, lease, error, permanent}` plus `retry_after` (whole seconds) when the host gave one."""
     body = {"id": item["id"], "lease": item["lease"], "error": error.reason[:2000], "permanent": error.permanent}
     if error.retry_after is not None and not error.permanent:
-        body["retry_after"] = int(min(max(error.retry_after, 0), MAX_RETRY_AFTER))
+        body["retry_after"] = int(min(max(error.retry_after, 0), http_failures.MAX_RETRY_AFTER))
     return body
 
 

@@ -3,7 +3,8 @@
 Payload shapes (all datetimes are ISO 8601 UTC strings):
 
 * submission: {id, title, author, subreddit, created, flair, nsfw, removed, crosspost_parent,
-  links: [{url, type}]}   (type: reddit | imgur | booru | generic | null = unsupported)
+  links: [{url, type?}]}   (type: reddit | imgur | booru | generic | null = unsupported;
+  left out: booru classifies the URL)
 * claimed link: {id, url, type, tries, lease}
 * image to post: {submission_id, url, md5?, source_url?, posted?, tags?: ["ns:name" | "name"]}
 * claimed image: {id, url, md5, lease}
@@ -19,6 +20,8 @@ from typing import Any
 
 import requests
 
+from common import http_failures
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +36,12 @@ class BooruError(Exception):
 
 
 class BooruUnavailable(Exception):
-    """booru or its database is away (connection refused, timeout, 5xx): try again later."""
+    """booru or its database is away (connection refused, timeout, 5xx) or asks us to slow down
+    (429): try again later, after `retry_after` seconds when booru said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BooruClient:
@@ -51,8 +59,9 @@ class BooruClient:
             response = self.session.request(method, self.url + path, timeout=timeout or self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise BooruUnavailable(f"booru at {self.url} unreachable: {exc.__class__.__name__}") from exc
-        if response.status_code >= 500:
-            raise BooruUnavailable(f"booru answered {response.status_code}: {_message(response)}")
+        if response.status_code >= 400 and http_failures.classify(response.status_code) == http_failures.TRANSIENT:
+            raise BooruUnavailable(f"booru answered {response.status_code}: {_message(response)}",
+                                   http_failures.retry_after(response))
         if response.status_code >= 400:
             raise BooruError(response.status_code, _message(response), _json(response))
         return _json(response)
@@ -61,16 +70,16 @@ class BooruClient:
         """Send finished work, retrying while booru is away for up to `report_patience` seconds:
         the worker still holds its leases, and dropping the results would mean doing it again."""
         deadline = time.monotonic() + self.report_patience
-        wait = 1.0
+        backoff = http_failures.Backoff(base=1.0, cap=15.0)
         while True:
             try:
                 return self.request(method, path, json=body)
             except BooruUnavailable as exc:
+                wait = backoff.fail(retry_after=exc.retry_after)
                 if time.monotonic() + wait > deadline:
                     raise
                 log.warning("%s; sending the results again in %.0fs", exc, wait)
                 time.sleep(wait)
-                wait = min(wait * 2, 15.0)
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from common import http_failures
 from common.client import BooruError, BooruUnavailable
 
 log = logging.getLogger(__name__)
@@ -134,20 +135,18 @@ class Daemon:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        backoff = 0.0
+        backoff = http_failures.Backoff(base=1.0, cap=self.max_backoff)
         while not self.stopping:
             try:
                 self.run_once()
-                backoff = 0.0
+                backoff.ok()
                 wait = self.interval
             except BooruUnavailable as exc:
-                backoff = min(self.max_backoff, max(1.0, backoff * 2))
-                log.warning("%s: %s; retrying in %.0fs", self.name, exc, backoff)
-                wait = backoff
+                wait = backoff.fail(retry_after=exc.retry_after)
+                log.warning("%s: %s; retrying in %.0fs", self.name, exc, wait)
             except Exception:  # a bug or an upstream surprise must not crash-loop the daemon
-                backoff = min(self.max_backoff, max(1.0, backoff * 2))
-                log.exception("%s: chapter failed; retrying in %.0fs", self.name, backoff)
-                wait = backoff
+                wait = backoff.fail()
+                log.exception("%s: chapter failed; retrying in %.0fs", self.name, wait)
             self.stop_event.wait(wait)
         log.info("%s stopped", self.name)
         return 0

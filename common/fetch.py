@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -35,11 +34,12 @@ from requests.utils import select_proxy
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from common import http_failures
+
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 32 * MiB
 CHUNK = 64 * 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-TRANSIENT_4XX = frozenset({408, 425, 429})
 USER_AGENT = "lzbooru/1.0 (+https://github.com/lzbooru)"
 # Content types under which servers and CDNs deliver images; the bytes are sniffed later.
 IMAGE_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
@@ -439,22 +439,8 @@ def _check_status(response: requests.Response, url: str) -> None:
     status = response.status_code
     if status < 400 and status not in REDIRECTS:
         return
-    transient = status >= 500 or status in TRANSIENT_4XX
-    raise FetchError(f"HTTP {status}", permanent=not transient, status=status,
-                     retry_after=_retry_after(response.headers.get("Retry-After")), url=url)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    raise FetchError(f"HTTP {status}", permanent=http_failures.classify(status) == http_failures.PERMANENT,
+                     status=status, retry_after=http_failures.retry_after(response), url=url)
 
 
 def _media_type(header: str) -> str:

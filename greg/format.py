@@ -13,7 +13,7 @@ import html
 from datetime import datetime, timezone
 from typing import Any
 
-from parsa.resolvers import classify
+from common.links import classify
 
 REDDIT = "https://www.reddit.com"
 TITLE_MAX, AUTHOR_MAX, FLAIR_MAX = 300, 20, 64

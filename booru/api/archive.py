@@ -7,8 +7,8 @@ from booru.api.base import body, dump, instance, query, responds
 from booru.auth import public, requires
 from booru.func import stats, submissions, subreddits
 from booru.schemas import (HealthSchema, StatsSchema, SubmissionBatchSchema, SubmissionListQuery, SubmissionListSchema,
-                           SubmissionSchema, SubredditCreateSchema, SubredditListSchema, SubredditSchema,
-                           SubredditUpdateSchema, UpsertResultSchema)
+                           SubmissionSchema, SubredditCreateSchema, SubredditDeleteQuery, SubredditListSchema,
+                           SubredditRemovedSchema, SubredditSchema, SubredditUpdateSchema, UpsertResultSchema)
 
 EVERYONE = ("reader", "greg", "parsa", "coco")
 
@@ -58,10 +58,11 @@ class SubredditItem(Resource):
         return dump(SubredditSchema, subreddits.update_subreddit(name, body))
 
     @requires("admin")
-    @responds(None, 204, "unregistered with its submissions, links and images")
-    def delete(self, name):
-        subreddits.delete_subreddit(name)
-        return None, 204
+    @query(SubredditDeleteQuery)
+    @responds(SubredditRemovedSchema, description="unregistered with its submissions, links and images (counted)")
+    @responds(None, 409, "not confirmed: the message and `errors` say what would be removed")
+    def delete(self, name, args):
+        return dump(SubredditRemovedSchema, subreddits.delete_subreddit(name, args.get("confirm")))
 
 
 def _submission_view(row) -> dict:

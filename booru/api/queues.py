@@ -81,7 +81,7 @@ class LinkRelease(Resource):
 class ImageList(Resource):
     @requires(*EVERYONE)
     @query(ImageListQuery)
-    @responds(ImageListSchema, description="newest first; without `state`, the images not yet encoded")
+    @responds(ImageListSchema, description="newest first; without `state`, the archive (encoded images)")
     def get(self, args):
         items, cursor = images.list_images(args)
         return {"items": items, "cursor": cursor}, 200  # already in ImageListSchema's shape: the hot path

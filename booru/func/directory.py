@@ -10,15 +10,22 @@ import requests
 
 from booru.errors import NotFound, Unavailable
 from common.config import Settings
+from common.sources import plan
 
 log = logging.getLogger(__name__)
 TIMEOUT = 15
 
 
-def lookup_subreddit(name: str, settings: Settings) -> tuple[str, datetime]:
-    """Return the subreddit's canonical name and creation time, or raise NotFound / Unavailable."""
-    sources = [s.strip() for s in settings.greg_source.split(",")]
-    if "reddit" not in sources and "arctic_shift" in sources:
+def lookup_subreddit(name: str, settings: Settings, source: str | None = None) -> tuple[str, datetime]:
+    """Return the subreddit's canonical name and creation time, or raise NotFound / Unavailable.
+
+    Asked of the subreddit's own source (else GREG_SOURCE): Arctic Shift when it is the only
+    source that can answer (no `reddit` in it), Reddit otherwise (Pushshift has no such lookup)."""
+    try:
+        chosen = plan(source or settings.greg_source)
+    except ValueError as exc:  # a bad subreddit source is refused before; this is GREG_SOURCE
+        raise Unavailable(f"GREG_SOURCE is misconfigured: {exc}") from None
+    if "reddit" not in (chosen.live, chosen.archive) and "arctic_shift" in (chosen.live, chosen.archive):
         return _arctic_shift(name, settings)
     if settings.reddit_client_id and settings.reddit_client_secret:
         return _praw(name, settings)

@@ -7,6 +7,9 @@ from sqlalchemy import func, select
 from booru.errors import NotFound
 from booru.extensions import db
 from booru.models import Submission, Subreddit
+from common.links import classify
+
+UNSUPPORTED = "no resolver handles this URL"
 
 UPDATABLE = ("title", "flair", "nsfw", "removed", "crosspost_parent")
 
@@ -22,9 +25,15 @@ def _canonical_subreddits(names: set[str]) -> dict[str, str]:
     return known
 
 
+def posted_type(link: dict) -> str | None:
+    """The type a posted link gives (None: unsupported, e.g. a self post), or the classifier's
+    when it gives none."""
+    return link["type"] if "type" in link else classify(link["url"])
+
+
 def link_row(submission_id: str, url: str, link_type: str | None) -> dict:
     state = "pending" if link_type else "unsupported"
-    error = None if link_type else "no resolver handles this URL"
+    error = None if link_type else UNSUPPORTED
     return {"id": submission_id, "url": url, "type": link_type, "state": state, "error": error}
 
 
@@ -33,7 +42,10 @@ UPSERT_SUBMISSIONS = (
     f"INSERT INTO submission ({', '.join(SUBMISSION_COLUMNS)}) VALUES %s "
     f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in UPDATABLE)} "
     f"RETURNING xmax = 0")
-INSERT_LINKS = "INSERT INTO link (id, url, type, state, error) VALUES %s ON CONFLICT (id) DO NOTHING"
+# A known link stays as it is, except one no resolver handled (type NULL) that now has a type.
+REEXAMINE = ("DO UPDATE SET type = excluded.type, state = 'pending', error = NULL, tries = 0, available_at = now() "
+             "WHERE link.type IS NULL AND excluded.type IS NOT NULL")
+INSERT_LINKS = f"INSERT INTO link (id, url, type, state, error) VALUES %s ON CONFLICT (id) {REEXAMINE}"
 
 
 def upsert_submissions(submissions: list[dict]) -> dict[str, int]:
@@ -48,7 +60,7 @@ def upsert_submissions(submissions: list[dict]) -> dict[str, int]:
         rows.append((s["id"], s["title"], s["author"], names[s["subreddit"].lower()], s["created"], s["flair"],
                      s["nsfw"], s["removed"], s["crosspost_parent"]))
         for link in s["links"][:1]:
-            row = link_row(s["id"], link["url"], link["type"])
+            row = link_row(s["id"], link["url"], posted_type(link))
             links.append((row["id"], row["url"], row["type"], row["state"], row["error"]))
     cursor = db.session.connection().connection.cursor()
     inserted = execute_values(cursor, UPSERT_SUBMISSIONS, rows, page_size=len(rows), fetch=True)

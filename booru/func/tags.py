@@ -39,29 +39,41 @@ def tag_images(image_tags: dict[int, list[str]]) -> None:
                        [{"image_id": image_id, "tag_id": ids[(ns, name[:255])]} for image_id, (ns, name) in pairs])
 
 
-def has_tag(key: str, namespaces: tuple[str, ...], name: str) -> tuple[str, dict[str, object]]:
-    """SQL condition: image `i` carries tag `name` in one of `namespaces`; and its parameters,
-    named after `key`. The tag ids are looked up once (an InitPlan), so the planner can walk the
-    (tag_id, image_id) index newest first."""
-    if len(namespaces) == 1:
-        params = {f"{key}_namespace": namespaces[0], f"{key}_name": name}
+def has_tag(key: str, namespaces: tuple[str, ...] | None, name: str) -> tuple[str, dict[str, object]]:
+    """SQL condition: image `i` carries tag `name` in one of `namespaces` (None: in any namespace);
+    and its parameters, named after `key`. The tag ids are looked up once (an InitPlan), so the
+    planner can walk the (tag_id, image_id) index newest first."""
+    params: dict[str, object] = {f"{key}_name": name}
+    if namespaces is None:
+        tag_id = f"= ANY(ARRAY(SELECT id FROM tag WHERE name = :{key}_name))"
+    elif len(namespaces) == 1:
+        params[f"{key}_namespace"] = namespaces[0]
         tag_id = f"= (SELECT id FROM tag WHERE namespace = :{key}_namespace AND name = :{key}_name)"
     else:
-        params = {f"{key}_namespaces": list(namespaces), f"{key}_name": name}
+        params[f"{key}_namespaces"] = list(namespaces)
         tag_id = f"= ANY(ARRAY(SELECT id FROM tag WHERE namespace = ANY(:{key}_namespaces) AND name = :{key}_name))"
     return f"EXISTS (SELECT 1 FROM image_tag WHERE image_id = i.id AND tag_id {tag_id})", params
 
 
+def _term(term: str) -> tuple[str | None, str]:
+    """A query term's namespace and name: a bare `lara_croft` has no namespace (None: any
+    namespace matches), `:lara_croft` asks for the unnamespaced tag only."""
+    if ":" not in term:
+        return None, split_tag(term)[1]
+    return split_tag(term)
+
+
 def tag_filter(query: str) -> tuple[list[str], dict[str, object]]:
     """SQL conditions on image `i` for a tag query, and their parameters: every plain term
-    required, every `-term` excluded."""
+    required, every `-term` excluded; a term without a namespace matches the name in any
+    namespace."""
     conditions, params = [], {}
     for n, term in enumerate(query.split()):
         negate = term.startswith("-")
-        namespace, name = split_tag(term.lstrip("-"))
+        namespace, name = _term(term.lstrip("-"))
         if not name:
             raise Unusable(f"empty tag in {query!r}", {"tags": ["empty tag"]})
-        condition, term_params = has_tag(f"tag_{n}", (namespace,), name)
+        condition, term_params = has_tag(f"tag_{n}", None if namespace is None else (namespace,), name)
         conditions.append(f"NOT {condition}" if negate else condition)
         params.update(term_params)
     return conditions, params

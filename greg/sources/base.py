@@ -17,7 +17,6 @@ source walks newest first and checkpoints only on its last page.
 """
 from __future__ import annotations
 
-import email.utils
 import logging
 import threading
 import time
@@ -28,9 +27,12 @@ from typing import Any, Iterator, Protocol
 import requests
 import urllib3
 
+from common import http_failures
+
 log = logging.getLogger("greg.sources")
 
 MAX_BODY = 64 * 1024 * 1024     # an archive page is ~1 MB; anything near this is not one
+BACKOFF = http_failures.Backoff(base=1.0, cap=60.0)  # between the retries of one request
 
 
 @dataclass
@@ -99,20 +101,6 @@ class Trouble:
 trouble = Trouble()
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` as seconds (a number or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
 def reset_seconds(value: str | None) -> float | None:
     """X-RateLimit-Reset as seconds from now: epoch seconds or a delta, whichever it looks like."""
     if not value:
@@ -145,7 +133,7 @@ class JsonGetter:
             try:
                 response = self.fetch(url, params)
             except (requests.RequestException, urllib3.exceptions.HTTPError, TimeoutError) as exc:
-                reason, wait = describe(url, exc, self.timeout), backoff(attempt)
+                reason, wait = describe(url, exc, self.timeout), BACKOFF.delay(attempt)
             else:
                 self.respect_rate_limit(response)
                 reason, wait = self.judge(response, attempt)
@@ -177,11 +165,12 @@ class JsonGetter:
         """('', 0) for a usable answer, else (reason, seconds to wait before retrying)."""
         status = response.status_code
         if status == 429:
-            asked = retry_after_seconds(response.headers.get("Retry-After"))
+            asked = http_failures.retry_after(response)
             return (f"rate limited (429) by {response.url}",
-                    asked if asked is not None else backoff(attempt + 2))
-        if status >= 500:
-            return f"{response.url} answered {status}", backoff(attempt)
+                    asked if asked is not None else BACKOFF.delay(attempt + 2))
+        if status >= 400 and http_failures.classify(status) == http_failures.TRANSIENT:
+            asked = http_failures.retry_after(response)
+            return f"{response.url} answered {status}", asked if asked is not None else BACKOFF.delay(attempt)
         if status in (401, 403):
             raise UpstreamError(f"{response.url} refused the credentials ({status}); "
                                 f"check the token in the configuration")
@@ -190,7 +179,7 @@ class JsonGetter:
         try:
             response.json()
         except ValueError:
-            return f"{response.url} answered with bad JSON", backoff(attempt)
+            return f"{response.url} answered with bad JSON", BACKOFF.delay(attempt)
         return "", 0.0
 
     def respect_rate_limit(self, response: requests.Response) -> None:
@@ -216,7 +205,3 @@ def describe(url: str, exc: BaseException, timeout: float) -> str:
     if isinstance(exc, (requests.Timeout, TimeoutError)) or "timed out" in text.lower():
         return f"{url} timed out (timeout {timeout:.0f}s)"
     return f"{url} unreachable ({exc.__class__.__name__})"
-
-
-def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
-    return min(cap, base * 2 ** attempt)

@@ -15,9 +15,10 @@ from typing import Any, Iterator
 import praw
 import prawcore
 
+from common import http_failures
 from common.config import Settings
 from greg.format import BadPost, created_at
-from greg.sources.base import Interrupted, Page, UpstreamError, log, retry_after_seconds
+from greg.sources.base import Interrupted, Page, UpstreamError, log
 
 PAGE_SIZE = 100
 CREDENTIALS = "REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET"
@@ -104,7 +105,7 @@ def translate(exc: Exception, subreddit: str) -> UpstreamError:
         return UpstreamError(f"reddit refused the credentials ({exc}); check {CREDENTIALS}")
     if isinstance(exc, exceptions.TooManyRequests):
         return UpstreamError("reddit rate limited us (429)",
-                             retry_after=retry_after_seconds(exc.response.headers.get("retry-after")))
+                             retry_after=http_failures.retry_after(exc.response))
     if isinstance(exc, (exceptions.InvalidToken, exceptions.InsufficientScope)):
         return UpstreamError(f"reddit refused the token ({exc}); check {CREDENTIALS}")
     if isinstance(exc, exceptions.ServerError):

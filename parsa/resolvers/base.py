@@ -1,7 +1,6 @@
 """What every resolver shares: the result type, the three failure kinds and the context."""
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -10,6 +9,8 @@ from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+
+from common import http_failures
 
 
 @dataclass
@@ -151,7 +152,7 @@ def fetch_failure(exc: Exception, what: str) -> ResolveError:
     """The resolver failure for a safe-fetcher error (anything else is a transient hiccup)."""
     reason = f"{what}: {getattr(exc, 'reason', None) or exc.__class__.__name__}"
     error: ResolveError
-    if getattr(exc, "permanent", False):
+    if http_failures.classify(exc) == http_failures.PERMANENT:
         error = Gone(reason)
     else:
         error = Transient(reason, getattr(exc, "retry_after", None))
@@ -161,9 +162,7 @@ def fetch_failure(exc: Exception, what: str) -> ResolveError:
 
 def http_error(status: int, what: str, retry_after: float | None = None) -> ResolveError:
     """The failure an HTTP status means for a resolver."""
-    if status in (404, 410):
-        return Gone(f"{what}: HTTP {status}")
-    if status == 429 or status >= 500 or status == 408:
+    if http_failures.classify(status) == http_failures.TRANSIENT:
         return Transient(f"{what}: HTTP {status}", retry_after)
     if status in (401, 403, 451):
         return Gone(f"{what}: HTTP {status} (private, removed or blocked)")
@@ -173,11 +172,3 @@ def http_error(status: int, what: str, retry_after: float | None = None) -> Reso
 def strip_query(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header's delay (seconds form; HTTP dates are rare on APIs)."""
-    if not value:
-        return None
-    match = re.match(r"\s*(\d+(?:\.\d+)?)\s*$", value)
-    return float(match.group(1)) if match else None

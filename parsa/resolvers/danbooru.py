@@ -2,20 +2,15 @@
 rating), the post's HTML page as the fallback."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
+from common import links
 from parsa.resolvers.base import Context, Gone, ResolvedImage, Transient, Unsupported
 from parsa.resolvers.booru_page import BooruPage, md5_of
 
-type = "booru"
-pattern = re.compile(r"^https?://(?P<host>(?:[\w-]+\.)*(?:danbooru\.donmai\.us|safebooru\.donmai\.us))"
-                     r"/posts/(?P<id>\d+)(?:\.json)?/?(?:[?#].*)?$")
-examples = [
-    "https://danbooru.donmai.us/posts/4018221",
-    "https://safebooru.donmai.us/posts/4018204?q=arknights",
-]
+LINKS = links.BY_NAME["danbooru"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 
 # JSON categories and the HTML `tag-type-N` numbers -> Hydrus namespaces ("" = unnamespaced)
 CATEGORY_NAMESPACES = {"artist": "creator", "character": "character", "copyright": "series",

@@ -3,19 +3,12 @@ file URL from og:image, else the "Original image" link; `tag-type-*` list; md5 f
 name; `Posted:` time; the `#source` input."""
 from __future__ import annotations
 
-import re
-
+from common import links
 from parsa.resolvers.base import Context, Gone, ResolvedImage, Unsupported
 from parsa.resolvers.booru_page import BooruPage, md5_of
 
-type = "booru"
-pattern = re.compile(r"^https?://(?P<host>[\w.-]+(?::\d+)?)(?P<path>/(?:[\w.-]+/)*)index\.php\?"
-                     r"(?=(?:[^#]*&)?page=post(?:&|#|$))(?=(?:[^#]*&)?s=view(?:&|#|$))"
-                     r"(?=(?:[^#]*&)?id=(?P<id>\d+)(?:&|#|$))[^#]*(?:#.*)?$")
-examples = [
-    "https://gelbooru.com/index.php?page=post&s=view&id=3837615",
-    "https://safebooru.org/index.php?id=3837615&page=post&s=view",
-]
+LINKS = links.BY_NAME["gelbooru"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 NAMESPACES = {"artist": "creator", "copyright": "series", "metadata": "meta", "general": "",
               "character": "character", "meta": "meta"}
 # Gelbooru's "Safe" is what it (and Danbooru) have called "General" since 2022.

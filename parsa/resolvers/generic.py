@@ -1,19 +1,11 @@
 """Any other direct link to an image file, kept only if the server says it is an image."""
 from __future__ import annotations
 
-import re
-
+from common import links
 from parsa.resolvers.base import Context, Gone, ResolvedImage
 
-type = "generic"
-# Hosts with their own resolver are excluded so every URL has exactly one resolver.
-pattern = re.compile(
-    r"^https?://(?!(?:[^/?#@]*\.)?(?:redd\.it|reddit\.com|imgur\.com|donmai\.us)(?:[:/?#]|$))"
-    r"[^/?#]+/[^?#]*\.(?:jpe?g|png|gif|webp)(?:[?#].*)?$", re.I)
-examples = [
-    "https://upload.wikimedia.org/wikipedia/commons/a/a9/Example.jpg",
-    "http://cdn.example.net/pics/cat.PNG?size=orig",
-]
+LINKS = links.BY_NAME["generic"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 # What the fetcher and Coco treat as images (Coco sniffs the bytes before decoding).
 IMAGE_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
 PROBE_BYTES = 256 * 1024

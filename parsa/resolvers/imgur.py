@@ -5,7 +5,6 @@ API calls carry `Authorization: Client-ID <IMGUR_CLIENT_ID>` and are paced by th
 """
 from __future__ import annotations
 
-import re
 import threading
 from datetime import datetime, timezone
 from typing import Any
@@ -13,36 +12,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from common import http_failures, links
 from parsa.resolvers.base import (Context, Gone, ResolvedImage, ResolveError, Transient,
-                                  Unsupported, http_error, retry_after_seconds)
+                                  Unsupported, http_error)
 
-type = "imgur"
 API = "https://api.imgur.com/3"
-_ID = r"[a-zA-Z0-9]{5}(?:[a-zA-Z0-9]{2})?"
-
-
-def _slug(group: str) -> str:
-    """An id, optionally after a title slug (`some-title-<id>`)."""
-    return rf"(?:[\w-]*-)?(?P<{group}>{_ID})"
-
-
-_RESERVED = (r"(?!(?:about|gallery|topic|upload|signin|register|search|privacy|removed|rules|apps"
-             r"|emerald|hot|new|top|random|user|account|blog|jobs|help|tos|memegen|vidgif|stats|ads)\b)")
-pattern = re.compile(
-    r"^https://(?:"
-    rf"(?:i\.)?imgur\.com/(?!removed\.)(?P<file>{_ID}[sbtmlh]?)\.(?P<ext>jpe?g|png|gif|gifv|webp|mp4|webm)"
-    rf"|imgur\.com/a/{_slug('album')}"
-    rf"|imgur\.com/(?:gallery|t/[\w-]+)/{_slug('gallery')}"
-    rf"|imgur\.com/{_RESERVED}(?P<image>{_ID})"
-    r")/?(?:[?#].*)?$")
-examples = [
-    "https://i.imgur.com/zVpyzhWh.gif",
-    "https://i.imgur.com/zVpyzhW.gifv",
-    "https://imgur.com/a/5F5Cy",
-    "https://imgur.com/gallery/25-films-on-netflix-id-like-to-recommend-dO484",
-    "https://imgur.com/t/funny/rNdMhHm",
-    "https://imgur.com/PdvlRWc",
-]
+LINKS = links.BY_NAME["imgur"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 THUMBNAIL_SUFFIXES = "sbtmlh"
 MAX_ATTEMPTS = 3
 CLIENT_QUOTA_PAUSE = 3600.0
@@ -164,7 +140,7 @@ def check_file(url: str, ctx: Context) -> None:
     if response.is_redirect and "removed" in urlsplit(location).path:
         raise Gone(f"{url}: removed from Imgur")
     if response.status_code in (404, 410) or response.status_code == 429 or response.status_code >= 500:
-        raise http_error(response.status_code, url, retry_after_seconds(response.headers.get("Retry-After")))
+        raise http_error(response.status_code, url, http_failures.retry_after(response))
 
 
 class RateLimiter:
@@ -201,7 +177,7 @@ class RateLimiter:
 
     def after_429(self, headers: Any, attempt: int) -> None:
         self.update(headers)
-        delay = retry_after_seconds(headers.get("Retry-After"))
+        delay = http_failures.retry_after(headers)
         if delay is None and self.user_reset:
             delay = self.user_reset - self.clock()
         self.pause(delay if delay is not None else 2.0 ** attempt, "Imgur rate limit (429)")
@@ -265,6 +241,6 @@ def _api_error(status: int, path: str, body: dict, headers: Any) -> ResolveError
     what = f"Imgur {path}" + (f" ({message})" if message else "")
     if status in (401, 403):
         return Transient(f"{what}: HTTP {status}, check IMGUR_CLIENT_ID")
-    return http_error(status, what, retry_after_seconds(headers.get("Retry-After")))
+    return http_error(status, what, http_failures.retry_after(headers))
 
 

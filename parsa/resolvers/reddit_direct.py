@@ -1,17 +1,11 @@
 """Reddit-hosted files: i.redd.it, and preview.redd.it folded onto i.redd.it without the query."""
 from __future__ import annotations
 
-import re
-
+from common import links
 from parsa.resolvers.base import Context, ResolvedImage
 
-type = "reddit"
-pattern = re.compile(r"^https://(?P<host>i|preview)\.redd\.it/(?P<name>[\w.-]+\.(?:jpe?g|png|gif|webp))"
-                     r"(?:[?#].*)?$", re.I)
-examples = [
-    "https://i.redd.it/pb7qsvi6i3c51.png",
-    "https://preview.redd.it/14wmudl6i3c51.jpg?width=128&format=pjpg&auto=webp&s=978f65bc49a7bc65ed5b0cb7",
-]
+LINKS = links.BY_NAME["reddit_direct"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 
 
 def direct_url(url: str) -> str | None:

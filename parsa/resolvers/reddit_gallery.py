@@ -7,25 +7,17 @@ which Reddit throttles hard for anonymous clients, so it is only the fallback.
 """
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
+from common import http_failures, links
 from parsa.resolvers import reddit_direct
 from parsa.resolvers.base import (Context, Gone, ResolvedImage, Transient, Unsupported,
-                                  http_error, retry_after_seconds, strip_query)
+                                  http_error, strip_query)
 
-type = "reddit"
-pattern = re.compile(
-    r"^https://(?:www\.reddit\.com/(?:gallery/(?P<gallery>[a-z0-9]+)"
-    r"|(?:(?:r|u|user)/[^/?#]+/)?comments/(?P<comments>[a-z0-9]+))"
-    r"|redd\.it/(?P<short>[a-z0-9]+))/?(?:[/?#].*)?$", re.I)
+LINKS = links.BY_NAME["reddit_gallery"]  # shared with the classifier
+type, pattern, examples = LINKS.type, LINKS.regex, list(LINKS.examples)
 PERMANENT_403_REASONS = {"private", "quarantined", "gold_only", "banned", "gated"}
-examples = [
-    "https://www.reddit.com/gallery/huw6vs",
-    "https://www.reddit.com/r/test/comments/huw6vs/test_gallery/",
-    "https://redd.it/huw6vs",
-]
 
 
 def post_id(url: str) -> str | None:
@@ -131,7 +123,7 @@ def _fetch_public(ident: str, ctx: Context) -> Any:
         raise Transient(f"post {ident}: Reddit refused anonymous access (HTTP 403); set REDDIT_CLIENT_ID")
     if response.status_code != 200:
         raise http_error(response.status_code, f"post {ident}",
-                         retry_after_seconds(response.headers.get("Retry-After")))
+                         http_failures.retry_after(response))
     try:
         return response.json()
     except ValueError:
@@ -179,7 +171,7 @@ def _fetch_oauth(ident: str, ctx: Context) -> Any:
         raise Gone(f"post {ident}: forbidden (private, quarantined or banned)") from exc
     except prawcore.TooManyRequests as exc:
         raise Transient(f"post {ident}: rate limited",
-                        retry_after_seconds(exc.response.headers.get("Retry-After"))) from exc
+                        http_failures.retry_after(exc.response)) from exc
     except prawcore.BadRequest as exc:
         raise Gone(f"post {ident}: bad request") from exc
     except prawcore.PrawcoreException as exc:

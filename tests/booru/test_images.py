@@ -44,9 +44,9 @@ def test_filters_by_tag_subreddit_author_nsfw_and_state(app, api):
     assert _urls(api, "nsfw=true") == {"a.jpg"}
     assert _urls(api, "nsfw=false&subreddit=ART") == {"b.png"}
     assert _urls(api, "state=encoded") == set()
-    default = api.get("/api/image", role="reader").json["items"]  # the seed's coco: not yet encoded
-    assert len(default) == 3
-    item = api.get("/api/image?tags=series:tomb_raider").json["items"][0]
+    assert api.get("/api/image", role="reader").json["items"] == []  # the archive: nothing encoded yet
+    assert len(api.get("/api/image?state=pending", role="reader").json["items"]) == 3  # the work queue
+    item = api.get("/api/image?state=any&tags=series:tomb_raider").json["items"][0]
     assert set(item["tags"]) == {"character:lara_croft", "series:tomb_raider", "rating:explicit", "creator:someone"}
     assert item["subreddit"] == "art" and item["author"] == "bob"
 
@@ -123,7 +123,7 @@ def test_seed_encoding_endpoints(app, api):
     add_subreddit(app)
     api.post("/api/submission", json={"submissions": [submission("h1")]})
     _post_images(api, [{"submission_id": "h1", "url": "https://i.redd.it/h1.jpg"}])
-    image_id = api.get("/api/image").json["items"][0]["id"]
+    image_id = api.get("/api/image?state=pending").json["items"][0]["id"]
     histogram = {"id": image_id, "red": [1, 2, 3, 4], "green": [4, 3, 2, 1], "blue": [0, 0, 5, 5]}
     assert api.post("/api/histogram", json={"items": [histogram]}, role="coco").status_code == 200
     assert api.get(f"/api/image/{image_id}").json["state"] == "pending"

@@ -64,7 +64,8 @@ def test_updated_moves_only_forward_and_delete_unregisters(app, api, fakenet):
     body = api.put("/api/subreddit/pics", json=earlier, role="greg").json
     assert body["updated"].startswith("2024-06-01") and body["last_polled"].startswith("2024-06-02")
     assert api.put("/api/subreddit/nothere", json=later, role="greg").status_code == 404
-    assert api.delete("/api/subreddit/pics").status_code == 204
+    assert api.delete("/api/subreddit/pics").status_code == 409  # unconfirmed
+    assert api.delete("/api/subreddit/pics?confirm=pics").status_code == 200
     assert api.get("/api/subreddit/pics").status_code == 404
 
 

@@ -244,6 +244,13 @@ def test_registry_sources_carry_name_example_and_kind():
     assert [n for n, c in SOURCES.items() if c.live] == ["reddit"]
 
 
+def test_the_shared_source_list_is_greg_s():
+    """booru validates a subreddit's source with common.sources: it names greg's sources exactly."""
+    from common.sources import LIVE
+    from greg.sources import SOURCES
+    assert {name: cls.live for name, cls in SOURCES.items()} == LIVE
+
+
 def test_arctic_shift_timeout_is_retried(fakenet, stop, caplog):
     posts = [payloads.reddit_post(f"to{n:03d}", "art", f"https://i.redd.it/to{n}.png", 1700000000 + n)
              for n in range(20)]

@@ -1,0 +1,19 @@
+"""Tags are found by name alone: a bare query term matches the tag in any namespace
+
+Revision ID: 0005
+Revises: 0002
+"""
+from alembic import op
+
+revision = '0005'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_tag_name', 'tag', ['name'])
+
+
+def downgrade():
+    op.drop_index('ix_tag_name', table_name='tag')
