@@ -37,7 +37,7 @@ from support import (SEED_QUERIES, fingerprints, load, migrated_app, near_querie
 from booru.func import similarity as search  # noqa: E402
 from booru.func.similarity.index import Hits  # noqa: E402
 from booru.func.similarity.planner import DEFAULT_RADIUS  # noqa: E402
-from booru.func.similarity.results import describe_hits  # noqa: E402
+from booru.func.similarity.results import PostFilter, describe_pictures  # noqa: E402
 from common.fingerprint import CHANNELS, Fingerprint  # noqa: E402
 
 ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
@@ -89,7 +89,7 @@ def time_seed(app, uri: str, queries: list[Fingerprint], words: np.ndarray, coun
                 rows = cursor.fetchall()
                 hits = Hits(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
                             np.zeros(len(rows), dtype=bool))
-                describe_hits(hits, algorithm)
+                describe_pictures(hits, algorithm, PostFilter(), 20)
                 samples.append(time.perf_counter() - began)
     finally:
         connection.close()

@@ -9,7 +9,7 @@ from booru.api.chapters import ChapterReport
 from booru.api.openapi import OpenApi
 from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, ImageRelease,
                               LinkClaim, LinkList, LinkRelease, LinksOfType)
-from booru.api.similarity import SimilarityFile, SimilarityUrl
+from booru.api.similarity import SimilarityFile, SimilarityPosts, SimilarityUrl
 
 ROUTES = [
     (Health, "/api/health"),
@@ -33,6 +33,7 @@ ROUTES = [
     (OpenApi, "/api/openapi.json"),
     (SimilarityUrl, "/api/similarity/url"),
     (SimilarityFile, "/api/similarity/file"),
+    (SimilarityPosts, "/api/similarity/posts"),
 ]
 
 

@@ -24,6 +24,10 @@ COMBINED_WEIGHT = 3.0
 INDEXES = {"combined": ("dhash", "histogram"), "dhash_xor_norm": ("dhash",), "abs_norm": ("histogram",),
            "eucl_norm": ("histogram",)}
 NORM_P = {"abs_norm": 1, "eucl_norm": 2}
+# Beyond the largest distance each algorithm can give (192 bits; L1 and L2 of three channels each
+# summing to 1: 6 and √6), so that a search at this radius reaches every image.
+MAX_DISTANCE = {"combined": 192.0 + COMBINED_WEIGHT * 6.0 + 1.0, "dhash_xor_norm": 193.0, "abs_norm": 6.5,
+                "eucl_norm": 2.5}
 
 
 def search_indexes(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint, algorithm: str,
