@@ -264,6 +264,16 @@ DhashChannels = Base.from_dict({c: fields.String(required=True, validate=HEX16) 
                                  name="DhashChannels")
 
 
+MAX_THUMBNAIL_BASE64 = 700_000  # about 512 KiB of JPEG
+
+
+class ThumbnailInSchema(Base):
+    width = fields.Integer(required=True, validate=validate.Range(min=1, max=4096))
+    height = fields.Integer(required=True, validate=validate.Range(min=1, max=4096))
+    data = fields.String(required=True, validate=validate.Length(min=1, max=MAX_THUMBNAIL_BASE64),
+                         metadata={"description": "the JPEG, base64"})
+
+
 class FingerprintSchema(Base):
     id = fields.Integer(required=True, validate=IMAGE_ID)
     lease = fields.UUID(required=True)
@@ -275,10 +285,44 @@ class FingerprintSchema(Base):
     mime = fields.String(required=True, validate=validate.Length(max=32))
     histogram = fields.Nested(HistogramChannels, required=True)
     dhash = fields.Nested(DhashChannels, required=True)
+    version = fields.Integer(load_default=1, validate=validate.Range(min=1, max=32767),
+                             metadata={"description": "how the fingerprints were computed"})
+    thumbnail = fields.Nested(ThumbnailInSchema, allow_none=True, load_default=None)
 
 
 class FingerprintBatchSchema(Base):
     items = fields.List(fields.Nested(FingerprintSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
+
+
+# re-fingerprinting images stored with an older fingerprint version
+class UpgradeClaimSchema(Base):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=32767),
+                             metadata={"description": "the claimer's version: images below it are claimed"})
+
+
+class ClaimedUpgradeSchema(Base):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    lease = fields.String(required=True)
+    thumbnail = fields.Boolean(required=True, metadata={"description": "GET /api/image/<id>/thumbnail has one"})
+
+
+class ClaimedUpgradeListSchema(Base):
+    items = fields.List(fields.Nested(ClaimedUpgradeSchema), required=True)
+
+
+class UpgradeSchema(Base):
+    id = fields.Integer(required=True, validate=IMAGE_ID)
+    lease = fields.UUID(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=32767))
+    histogram = fields.Nested(HistogramChannels, required=True)
+    dhash = fields.Nested(DhashChannels, required=True)
+    thumbnail = fields.Nested(ThumbnailInSchema, allow_none=True, load_default=None)
+
+
+class UpgradeBatchSchema(Base):
+    items = fields.List(fields.Nested(UpgradeSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
 
 
 class HistogramInSchema(Base):

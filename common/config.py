@@ -57,6 +57,7 @@ class Settings:
     max_image_pixels: int
     fetch_timeout: float
     fetch_deadline: float
+    thumbnail_size: int = 320  # longest side of the stored thumbnail; 0 = none
 
     @property
     def embedded(self) -> bool:
@@ -104,4 +105,5 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_image_pixels=_int("MAX_IMAGE_PIXELS", 64_000_000),
         fetch_timeout=_float("FETCH_TIMEOUT", 10.0),
         fetch_deadline=_float("FETCH_DEADLINE", 60.0),
+        thumbnail_size=_int("THUMBNAIL_SIZE", 320),
     )

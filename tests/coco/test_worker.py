@@ -53,6 +53,9 @@ class FakeBooru:
         self.released += items
         return {"updated": len(items)}
 
+    def claim_upgrades(self, limit: int, version: int) -> list[dict]:
+        return []
+
     def by_id(self) -> dict[int, dict]:
         return {**{f["id"]: f for f in self.fingerprints}, **{f["id"]: f for f in self.failures}}
 
@@ -99,8 +102,8 @@ def test_good_images_are_fingerprinted_and_failures_reported_with_reasons(fakene
 
     results = booru.by_id()
     assert sorted(results) == list(range(1, len(urls) + 1))
-    assert results[1] == fingerprint(jpeg).to_payload(id=1, lease="lease-1")
-    assert results[2] == fingerprint(png).to_payload(id=2, lease="lease-2")
+    assert results[1] == fingerprint(jpeg, thumbnail_size=settings.thumbnail_size).to_payload(id=1, lease="lease-1")
+    assert results[2] == fingerprint(png, thumbnail_size=settings.thumbnail_size).to_payload(id=2, lease="lease-2")
     expected = {  # id: (permanent, words in the reason)
         3: (True, "404"), 4: (True, "410"), 5: (False, "429"), 6: (False, "503"),
         7: (True, "not an image"), 8: (True, "content type"), 9: (True, "removed"),
