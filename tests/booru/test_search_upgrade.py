@@ -19,6 +19,7 @@ from common.client import BooruClient
 from common.config import load_settings
 from common.fingerprint import fingerprint
 from tests.booru.helpers import seed_images
+from tests.booru.test_metrics import scrape, value
 from tests.booru.test_search import _claim, _encode, _picture
 from tests.support import wait_until
 
@@ -47,6 +48,15 @@ def test_thumbnails_are_stored_served_and_shared_by_twins(app, api):
     bad["thumbnail"] = {"width": 10, "height": 10, "data": "bm90IGEganBlZw=="}
     refused = api.post("/api/image/fingerprints", role="coco", json={"items": [bad]})
     assert refused.status_code == 422 and "thumbnail" in refused.json["errors"]
+
+
+def test_upgrade_progress_in_stats_and_metrics(app, api):
+    seed_images(api, app, 3)
+    assert _post(api, _claim(api, 3), [_encode(_picture(n), "PNG") for n in (1, 2, 3)]).status_code == 200
+    assert "upgrade: 3 of 3 images at version 1" in app.test_cli_runner().invoke(args=["stats"]).output
+    assert value(scrape(api), "lzbooru_images_fingerprint_version", version="1") == 3
+    with mock.patch("booru.func.stats.FINGERPRINT_VERSION", 2):
+        assert "upgrade: 0 of 3 images at version 2" in app.test_cli_runner().invoke(args=["stats"]).output
 
 
 def _versions(uri: str) -> dict[int, int]:
