@@ -402,7 +402,7 @@ class HitSchema(Base):
     created = fields.DateTime()
     nsfw = fields.Boolean()
     tags = fields.List(fields.String())
-    sha256 = fields.String(metadata={"description": "the picture: every image with this sha256"})
+    sha256 = fields.String(allow_none=True, metadata={"description": "the picture: every image with this sha256"})
     distance = fields.Float()
     score = fields.Float(metadata={"description": "0-100, 100 = identical"})
     confidence = fields.String(validate=validate.OneOf(CONFIDENCES),

@@ -340,3 +340,18 @@ def test_hits_carry_their_tags(api, archive):
     tagged = {"submission_id": hit["submission_id"], "url": hit["url"], "tags": ["landscape", "character:lara_croft"]}
     assert api.post("/api/image", role="parsa", json={"images": [tagged]}).status_code == 200
     assert _ok(_search_file(api, query))[0]["tags"] == ["landscape", "character:lara_croft"]
+
+
+def test_images_encoded_through_the_seeds_bulk_endpoints_are_pictures_of_their_own(app, api):
+    """No sha256 is known for them: each image is its own picture, found like any other."""
+    ids = seed_images(api, app, 2)
+    data = _encode(_picture(31), "PNG")
+    found = fingerprint(data)
+    for kind in ("dhash", "histogram"):
+        items = [{"id": i, **getattr(found, kind)} for i in ids]
+        assert api.post(f"/api/{kind}", json={"items": items}).status_code == 200
+    hits = _ok(_search_file(api, data, "?q=2"))
+    assert [h["id"] for h in hits] == ids and [h["sha256"] for h in hits] == [None, None]
+    assert [h["posts_total"] for h in hits] == [1, 1] and hits[0]["confidence"] == "match"
+    page = api.get(f"/api/similarity/posts?image={ids[1]}", role="reader").json
+    assert [p["image_id"] for p in page["posts"]] == [ids[1]] and page["total"] == 1

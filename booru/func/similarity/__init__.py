@@ -24,8 +24,8 @@ Distances: `combined` (the default), then the seed's three:
   count (so each channel sums to 1), 0..6.
 * `eucl_norm`: L2 distance between the same normalised histograms, 0..√6.
 """
-from booru.func.similarity.follow import followers, warm_up
+from booru.func.similarity.follow import followers, preload, warm_up
 from booru.func.similarity.query import fetch_image, fingerprint_query
 from booru.func.similarity.search import search_fingerprint
 
-__all__ = ["fetch_image", "fingerprint_query", "followers", "search_fingerprint", "warm_up"]
+__all__ = ["fetch_image", "fingerprint_query", "followers", "preload", "search_fingerprint", "warm_up"]

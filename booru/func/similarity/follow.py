@@ -124,6 +124,19 @@ def followers() -> dict[str, Follower]:
         "dhash": Follower("dhash"), "histogram": Follower("histogram")})
 
 
+def preload(app) -> None:
+    """Load this process's indexes now (gunicorn's master, before it forks the workers)."""
+    started = time.monotonic()
+    try:
+        with app.app_context():
+            for follower in followers().values():
+                follower.current()
+    except Exception as exc:  # e.g. the database is not up yet: each worker loads its own
+        log.warning("search indexes not preloaded in the master (%s); each worker loads its own", exc)
+        return
+    log.info("search indexes preloaded for the workers in %.1f s", time.monotonic() - started)
+
+
 def warm_up(app) -> threading.Thread:
     """Load this process's indexes in the background (e.g. from gunicorn's post_worker_init),
     so the first search does not wait for them."""

@@ -1,7 +1,8 @@
 """Describing hits as pictures, each with every post it appeared in.
 
 A *picture* is one file: the images with the same sha256 (a file posted again, or linked from
-several posts, is one picture). Its posts are those of all its images, oldest first (then by
+several posts, is one picture); an image without a sha256 (fingerprinted through the seed's
+bulk endpoints) is a picture of its own. Its posts are those of all its images, oldest first (then by
 image id), so the first poster comes first; the filters (subreddit, author, nsfw, date range)
 apply to posts, and a picture none of whose posts pass is not a result. A picture's distance
 is that of its nearest image among the hits.
@@ -55,7 +56,8 @@ class PostFilter:
         return " AND ".join(clauses) or "TRUE", params
 
 
-SHA_OF = text("SELECT id, sha256 FROM image WHERE id = ANY(:ids)")
+SHA_OF = text("SELECT id, coalesce(sha256, 'id:' || id) AS key FROM image WHERE id = ANY(:ids)")
+PICTURE_KEY = "coalesce(i.sha256, 'id:' || i.id)"
 POST_COLUMNS = ("i.id AS image_id, i.url, i.sha256, s.id AS submission_id, s.title, s.subreddit, s.author, "
                 "s.created, s.nsfw")
 
@@ -78,20 +80,22 @@ def describe_post(row) -> dict:
             "author": row.author, "created": row.created, "nsfw": row.nsfw}
 
 
-def posts_by_picture(shas: list[str], posts: PostFilter, limit: int) -> dict[str, tuple[list, int]]:
-    """sha256 -> (its first `limit` posts passing the filter, how many pass), for pictures with any."""
+def posts_by_picture(keys: list[str], posts: PostFilter, limit: int) -> dict[str, tuple[list, int]]:
+    """picture key -> (its first `limit` posts passing the filter, how many pass), for pictures with any."""
     condition, params = posts.where()
+    shas = [k for k in keys if not k.startswith("id:")]
+    lone = [int(k[3:]) for k in keys if k.startswith("id:")]
     rows = db.session.execute(text(f"""
         SELECT * FROM (
-            SELECT {POST_COLUMNS},
-                   row_number() OVER (PARTITION BY i.sha256 ORDER BY s.created, i.id) AS n,
-                   count(*) OVER (PARTITION BY i.sha256) AS total
+            SELECT {POST_COLUMNS}, {PICTURE_KEY} AS key,
+                   row_number() OVER (PARTITION BY {PICTURE_KEY} ORDER BY s.created, i.id) AS n,
+                   count(*) OVER (PARTITION BY {PICTURE_KEY}) AS total
             FROM image i JOIN submission s ON s.id = i.submission_id
-            WHERE i.sha256 = ANY(:shas) AND {condition}) ranked
-        WHERE n <= :limit ORDER BY sha256, n"""), {"shas": shas, "limit": limit, **params})
+            WHERE (i.sha256 = ANY(:shas) OR (i.id = ANY(:lone) AND i.sha256 IS NULL)) AND {condition}) ranked
+        WHERE n <= :limit ORDER BY key, n"""), {"shas": shas, "lone": lone, "limit": limit, **params})
     found: dict[str, tuple[list, int]] = {}
     for row in rows:
-        found.setdefault(row.sha256, ([], row.total))[0].append(row)
+        found.setdefault(row.key, ([], row.total))[0].append(row)
     return found
 
 
@@ -108,7 +112,7 @@ def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit
     ids = [int(i) for i in hits.ids]
     if not ids:
         return [], []
-    sha_of = {row.id: row.sha256 for row in db.session.execute(SHA_OF, {"ids": ids})}
+    sha_of = {row.id: row.key for row in db.session.execute(SHA_OF, {"ids": ids})}
     gone = [i for i in ids if i not in sha_of]
     nearest: dict[str, tuple[float, bool]] = {}
     for image_id, distance, mirrored in zip(ids, hits.distances.tolist(), hits.mirrored.tolist()):
@@ -124,7 +128,8 @@ def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit
         rows, total = found[sha]
         first = describe_post(rows[0])
         pictures.append({
-            **first, "id": first["image_id"], "tags": tags.get(first["image_id"], []), "sha256": sha,
+            **first, "id": first["image_id"], "tags": tags.get(first["image_id"], []),
+            "sha256": None if sha.startswith("id:") else sha,
             "distance": distance, "score": score(distance, algorithm), "confidence": confidence(distance, algorithm),
             "mirrored": mirrored, "posts": [describe_post(row) for row in rows], "posts_total": total,
             "posts_next": encode_cursor(rows[-1].created, rows[-1].image_id) if total > len(rows) else None})
