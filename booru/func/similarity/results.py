@@ -81,28 +81,25 @@ def describe_post(row) -> dict:
 
 
 def posts_by_picture(keys: list[str], posts: PostFilter, limit: int) -> dict[str, tuple[list, int]]:
-    """picture key -> (its first `limit` posts passing the filter, how many pass), for pictures with any."""
+    """picture key -> (its first `limit` posts passing the filter, how many pass), for pictures
+    with any; the first post's row carries its image's tags."""
     condition, params = posts.where()
     shas = [k for k in keys if not k.startswith("id:")]
     lone = [int(k[3:]) for k in keys if k.startswith("id:")]
     rows = db.session.execute(text(f"""
-        SELECT * FROM (
+        SELECT ranked.*, CASE WHEN n = 1 THEN {TAGS_OF_IMAGE} END AS tags
+        FROM image i JOIN (
             SELECT {POST_COLUMNS}, {PICTURE_KEY} AS key,
                    row_number() OVER (PARTITION BY {PICTURE_KEY} ORDER BY s.created, i.id) AS n,
                    count(*) OVER (PARTITION BY {PICTURE_KEY}) AS total
             FROM image i JOIN submission s ON s.id = i.submission_id
             WHERE (i.sha256 = ANY(:shas) OR (i.id = ANY(:lone) AND i.sha256 IS NULL)) AND {condition}) ranked
+          ON i.id = ranked.image_id
         WHERE n <= :limit ORDER BY key, n"""), {"shas": shas, "lone": lone, "limit": limit, **params})
     found: dict[str, tuple[list, int]] = {}
     for row in rows:
         found.setdefault(row.key, ([], row.total))[0].append(row)
     return found
-
-
-def tags_of(image_ids: list[int]) -> dict[int, list[str]]:
-    rows = db.session.execute(text(f"SELECT i.id, {TAGS_OF_IMAGE} AS tags FROM image i WHERE i.id = ANY(:ids)"),
-                              {"ids": image_ids})
-    return {row.id: list(row.tags) for row in rows}
 
 
 def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit: int) -> tuple[list[dict], list[int]]:
@@ -120,7 +117,6 @@ def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit
         if sha is not None and sha not in nearest:
             nearest[sha] = (distance, bool(mirrored))
     found = posts_by_picture(list(nearest), posts, posts_limit) if nearest else {}
-    tags = tags_of([found[sha][0][0].image_id for sha in nearest if sha in found])
     pictures = []
     for sha, (distance, mirrored) in nearest.items():
         if sha not in found:
@@ -128,7 +124,7 @@ def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit
         rows, total = found[sha]
         first = describe_post(rows[0])
         pictures.append({
-            **first, "id": first["image_id"], "tags": tags.get(first["image_id"], []),
+            **first, "id": first["image_id"], "tags": list(rows[0].tags or []),
             "sha256": None if sha.startswith("id:") else sha,
             "distance": distance, "score": score(distance, algorithm), "confidence": confidence(distance, algorithm),
             "mirrored": mirrored, "posts": [describe_post(row) for row in rows], "posts_total": total,

@@ -35,10 +35,13 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
     the id of their nearest image)."""
     indexes = indexes_for(algorithm)
     pictures: list[dict] = []
-    for radius in radii(algorithm, max_distance):
+    tried = radii(algorithm, max_distance)
+    for radius in tried:
         wanted, retries = limit, RETRIES
         while True:
             hits = search_indexes(indexes, query, algorithm, radius, wanted)
+            if len(hits) < limit and radius != tried[-1]:
+                break  # fewer images than `limit` within this radius: fewer pictures too
             pictures, gone = describe_pictures(hits, algorithm, posts, posts_limit)
             if gone and retries:
                 retries -= 1
