@@ -47,6 +47,7 @@ from support import (SEED_QUERIES, fingerprints, free_port, load, migrated_app, 
                      novel_queries, percentiles, rss_mib, start_booru, start_postgres)
 
 from booru.func import similarity as search  # noqa: E402
+from booru.func.similarity.follow import load_all  # noqa: E402
 from booru.func.similarity.index import Hits  # noqa: E402
 from booru.func.similarity.planner import DEFAULT_RADIUS  # noqa: E402
 from booru.func.similarity.results import PostFilter, describe_pictures  # noqa: E402
@@ -111,6 +112,7 @@ def time_seed(app, uri: str, queries: list[Fingerprint], words: np.ndarray, coun
 def load_indexes(app) -> tuple[float, float, dict[str, int]]:
     """Seconds and MiB of RSS to load both indexes in a fresh app, and their sizes in bytes."""
     before, began = rss_mib(), time.monotonic()
+    load_all(app)  # as gunicorn's master does
     with app.app_context():
         sizes = {kind: follower.current().nbytes for kind, follower in search.followers().items()}
     return time.monotonic() - began, rss_mib() - before, sizes

@@ -304,3 +304,23 @@ def test_a_hash_at_the_radius_with_its_differences_in_every_chunk_is_found_by_th
         with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")):
             assert index.search([query], 36, 1).ids.tolist() == [7]
             assert index.search([query], 35, 1).ids.tolist() == []
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), limit=st.integers(1, 40),
+       rebuild_at=st.sampled_from([1, 5, 10_000]), clipping=st.sampled_from(CLIPPING))
+def test_the_radius_holding_limit_images_holds_them(seed, n, limit, rebuild_at, clipping):
+    """The kNN radius a search starts from holds at least `limit` images (all when fewer)."""
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(10 * n + 10, size=n, replace=False).astype(np.int64) + 1
+    values = _dhashes(rng, n)
+    mirror = Mirror(DhashIndex(ids, values, rebuild_at=rebuild_at), dict(zip(ids.tolist(), values)))
+    _churn(rng, mirror, _dhashes, n)
+    all_ids, all_values = mirror.arrays(3, np.uint64)
+    query = _flip(rng, all_values[0], int(rng.integers(0, 30))) if len(all_values) else \
+        rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    for queries in _queries(rng, query, clipping):
+        radius = mirror.index.radius_holding(queries, limit)
+        held = oracle.dhash_search(all_ids, all_values, queries, radius, 10**9)
+        assert len(held) >= min(limit, len(all_ids))
+        assert len(mirror.index.search(queries, radius, limit)) == min(limit, len(all_ids))
