@@ -187,25 +187,6 @@ class DhashIndex(Index):
         (plain words are queries whose bits all count)."""
         return best(*self.candidates(queries, radius, limit), limit)
 
-    def radius_holding(self, queries: Sequence[DhashQuery | np.ndarray], limit: int) -> float:
-        """A radius within which at least `limit` images lie (all of them when fewer are held),
-        from one scan of the groups: the kNN radius the searches start from."""
-        snapshot = self.snapshot
-        keys = snapshot.base.groups.keys
-        queries = [DhashQuery.of(q) for q in queries]
-        near = np.full(len(keys), np.inf)
-        delta = np.full(len(snapshot.delta_ids), np.inf)
-        for query in queries:
-            if len(keys):
-                np.minimum(near, query.distance(keys), out=near)
-            if len(delta):
-                np.minimum(delta, query.distance(snapshot.delta_values), out=delta)
-        weights = np.concatenate([snapshot.alive_per_group, np.ones(len(delta), dtype=np.int64)])
-        levels = np.floor(np.concatenate([near, delta])).astype(np.int64)
-        held = np.cumsum(np.bincount(levels, weights=weights, minlength=DHASH_BITS + 1))
-        enough = np.flatnonzero(held >= limit)
-        return float(DHASH_BITS) if not len(enough) else float(enough[0] + 1)
-
     def candidates(self, queries: Sequence[DhashQuery | np.ndarray], radius: float,
                    limit: int = sys.maxsize) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, distances, mirrored), unordered and an image perhaps twice: a superset of the
