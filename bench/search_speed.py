@@ -16,6 +16,12 @@ At each size a fresh booru app loads its indexes (load time and memory reported)
   plus the same description of the hits (`combined` is set against the seed's dhash).
 
 Prints p50/p95 in ms per algorithm and size and the ratio of the p50s.
+
+Then, at the largest size, booru under gunicorn as supervisord runs it (`--workers`, default 3),
+with the indexes loaded once in the master and shared by the forked workers (preload, the
+default) and without (BOORU_PRELOAD=0, each worker loads its own): the cold start (launch to the
+first answered search) and the memory of the whole gunicorn tree as PSS (shared pages counted
+once across the processes), after every worker has answered searches.
 """
 from __future__ import annotations
 
@@ -26,18 +32,25 @@ import tempfile
 import time
 from pathlib import Path
 
+import io
+import os
+import signal
+
 import numpy as np
+import psutil
 import psycopg2
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import (SEED_QUERIES, fingerprints, load, migrated_app, near_queries,  # noqa: E402
-                            novel_queries, percentiles, rss_mib, start_postgres)
+from support import (SEED_QUERIES, fingerprints, free_port, load, migrated_app, near_queries,  # noqa: E402
+                     novel_queries, percentiles, rss_mib, start_booru, start_postgres)
 
 from booru.func import similarity as search  # noqa: E402
+from booru.func.similarity.follow import load_all  # noqa: E402
 from booru.func.similarity.index import Hits  # noqa: E402
 from booru.func.similarity.planner import DEFAULT_RADIUS  # noqa: E402
-from booru.func.similarity.results import describe_hits  # noqa: E402
+from booru.func.similarity.results import PostFilter, describe_pictures  # noqa: E402
 from common.fingerprint import CHANNELS, Fingerprint  # noqa: E402
 
 ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
@@ -89,7 +102,7 @@ def time_seed(app, uri: str, queries: list[Fingerprint], words: np.ndarray, coun
                 rows = cursor.fetchall()
                 hits = Hits(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
                             np.zeros(len(rows), dtype=bool))
-                describe_hits(hits, algorithm)
+                describe_pictures(hits, algorithm, PostFilter(), 20)
                 samples.append(time.perf_counter() - began)
     finally:
         connection.close()
@@ -99,6 +112,7 @@ def time_seed(app, uri: str, queries: list[Fingerprint], words: np.ndarray, coun
 def load_indexes(app) -> tuple[float, float, dict[str, int]]:
     """Seconds and MiB of RSS to load both indexes in a fresh app, and their sizes in bytes."""
     before, began = rss_mib(), time.monotonic()
+    load_all(app)  # as gunicorn's master does
     with app.app_context():
         sizes = {kind: follower.current().nbytes for kind, follower in search.followers().items()}
     return time.monotonic() - began, rss_mib() - before, sizes
@@ -138,12 +152,58 @@ def bench_size(server, uri: str, size: int, words: np.ndarray, counts: np.ndarra
     return lines
 
 
+def tree_pss_mib(pid: int) -> tuple[float, int]:
+    """PSS of a process and its descendants in MiB, and how many processes that is."""
+    root = psutil.Process(pid)
+    processes = [root, *root.children(recursive=True)]
+    return sum(p.memory_full_info().pss for p in processes) / 2**20, len(processes)
+
+
+def bench_workers(uri: str, size: int, workers: int, preload: bool) -> str:
+    """Cold start and PSS of booru under gunicorn with `workers` workers."""
+    from PIL import Image
+
+    from booru import auth, create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        key = auth.create_key("reader", "bench")[1]
+        from booru.extensions import db
+        db.engine.dispose()
+    query = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 30, 200)).save(query, "PNG")
+    port = free_port()
+    began = time.monotonic()
+    process = start_booru(uri, port, workers, env={"BOORU_PRELOAD": "1" if preload else "0"})
+    url, headers = f"http://127.0.0.1:{port}/api/similarity/file", {auth.HEADER: key}
+    try:
+        first = requests.post(url, headers=headers, files={"image": ("q.png", query.getvalue())}, timeout=300)
+        assert first.status_code == 200, first.text
+        cold = time.monotonic() - began
+        session = requests.Session()
+        for _ in range(20 * workers):  # new connections spread over the workers: each loads or follows
+            requests.post(url, headers=headers, files={"image": ("q.png", query.getvalue())}, timeout=300)
+        stable, last, deadline = 0, 0.0, time.monotonic() + 300
+        while stable < 3 and time.monotonic() < deadline:  # until no worker is still loading
+            time.sleep(2)
+            pss, count = tree_pss_mib(process.pid)
+            stable = stable + 1 if abs(pss - last) < 5 else 0
+            last = pss
+        session.close()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    return (f"{size:>9,} gunicorn {workers} workers, {'indexes loaded in the master (preload)' if preload else 'each worker loads its own'}: "
+            f"cold start {cold:.1f} s, PSS {last:.0f} MiB over {count} processes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--queries", type=int, default=200, help="our queries per algorithm and size")
     parser.add_argument("--seed-queries", type=int, default=10, help="the seed's queries per algorithm and size")
     parser.add_argument("--keep", action="store_true", help="keep the database directory")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers for the memory figures (0: skip)")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
     began = time.monotonic()
@@ -161,6 +221,10 @@ def main() -> None:
             print(f"loaded images {loaded + 1:,}..{size:,} with COPY in {seconds:.0f} s", flush=True)
             loaded = size
             lines += bench_size(server, uri, size, words, counts, options)
+        if options.workers:
+            for preload in (True, False):
+                lines.append(bench_workers(uri, sizes[-1], options.workers, preload))
+                print(lines[-1], flush=True)
         print("\nsummary (ms; x = seed p50 / ours near-duplicate p50)")
         print("\n".join(lines))
     finally:

@@ -144,6 +144,7 @@ def print_stats() -> None:
     click.echo(f"fingerprints {data['fingerprints']}")
     click.echo(_queue("links", data["links"]))
     click.echo(_queue("images", data["images"]))
+    click.echo(stats_func.upgrade_progress(data["versions"]))
     click.echo(f"subreddits   {len(data['subreddits'])}")
     for row in data["subreddits"]:
         click.echo("  " + _subreddit_line(row))

@@ -5,6 +5,12 @@ directory of prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, de
 VAR_DIR/prometheus), set before any worker imports prometheus_client, emptied when gunicorn
 starts, with each dead worker marked. One directory per gunicorn: two gunicorns started from the
 same checkout need different PROMETHEUS_MULTIPROC_DIR values.
+
+The search indexes are loaded once, in the master before it forks the workers (preload_app,
+BOORU_PRELOAD=0 turns it off): every worker starts with the same base arrays, which no process
+writes again, so their pages stay shared between the workers (copy-on-write) and a machine holds
+one copy however many workers run. Each worker then follows new fingerprints in its own small
+delta. The master's database connections are closed before the fork.
 """
 import logging
 import os
@@ -35,6 +41,7 @@ loglevel = _settings.log_level.lower()
 # supervisorctl manages booru; gunicorn's control socket would be one path shared by every gunicorn
 # of the user (~/.gunicorn/gunicorn.ctl), so two boorus on one machine would take each other's.
 control_socket_disable = True
+preload_app = os.environ.get("BOORU_PRELOAD", "1") != "0"
 
 
 # Danbooru clients may send the API key in the query string; the access log never shows it.
@@ -71,8 +78,32 @@ def on_starting(server) -> None:
     logging.getLogger("booru").info("metrics of all workers gathered in %s", path)
 
 
+def when_ready(server) -> None:
+    """With preload_app: load the search indexes in the master, then close its connections, so
+    the workers forked next share the indexes' pages and open connections of their own."""
+    if not server.cfg.preload_app:
+        return
+    from booru.extensions import db
+    from booru.func.similarity import preload
+
+    app = server.app.wsgi()
+    preload(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def post_fork(server, worker) -> None:
+    """A forked worker never uses the master's pooled connections (closed without a goodbye)."""
+    if server.cfg.preload_app:
+        from booru.extensions import db
+
+        with worker.app.wsgi().app_context():
+            db.engine.dispose(close=False)
+
+
 def post_worker_init(worker) -> None:
-    """Load the worker's search indexes in the background, so its first search is fast."""
+    """Bring the worker's search indexes up to date in the background (load them, without
+    preload_app), so its first search is fast."""
     from booru.func.similarity import warm_up
 
     warm_up(worker.wsgi)

@@ -107,6 +107,12 @@ class QueueDepths:
         yield up
         if depths is None:
             return
+        versions = GaugeMetricFamily("lzbooru_images_fingerprint_version",
+                                     "Encoded images per fingerprint version (older ones are being upgraded)",
+                                     labels=["version"])
+        for version, n in sorted(depths.pop("versions").items()):
+            versions.add_metric([str(version)], n)
+        yield versions
         for queue, counts in depths.items():
             family = GaugeMetricFamily(f"lzbooru_{queue}", f"{queue.capitalize()} per state", labels=["state"])
             for state, n in counts.items():

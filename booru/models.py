@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer,
-                        SmallInteger, String, Text, UniqueConstraint, func, text)
+                        LargeBinary, SmallInteger, String, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import BIT, UUID
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
@@ -93,6 +93,11 @@ class Image(LeasedMixin, db.Model):
     state: Mapped[str] = mapped_column(String(12), server_default="pending")
     last_error: Mapped[str | None] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # how its fingerprints were computed (common.fingerprint.FINGERPRINT_VERSION; None: not yet),
+    # and the lease of a background re-fingerprinting (migration 0003)
+    fingerprint_version: Mapped[int | None] = mapped_column(SmallInteger)
+    upgrade_lease: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    upgrade_available_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         UniqueConstraint("submission_id", "url"),
         _one_of("state", IMAGE_STATES, "state"),
@@ -101,6 +106,7 @@ class Image(LeasedMixin, db.Model):
         Index("ix_image_md5", "md5"),
         Index("ix_image_sha256", "sha256"),
         Index("ix_image_url", "url"),
+        Index("ix_image_fingerprint_version", "fingerprint_version", "id", postgresql_where=text("state = 'encoded'")),
     )
 
 
@@ -128,6 +134,16 @@ class Histogram(FingerprintMixin, db.Model):
     red: Mapped[list[int]] = mapped_column(ARRAY(Integer))
     green: Mapped[list[int]] = mapped_column(ARRAY(Integer))
     blue: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+
+class Thumbnail(db.Model):
+    """A small JPEG of the image (common.fingerprint.Thumbnail), made by Coco."""
+
+    __tablename__ = "thumbnail"
+    id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"), primary_key=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Dhash(FingerprintMixin, db.Model):

@@ -1,6 +1,8 @@
 """Marshmallow schemas: request validation, response shapes and the OpenAPI document."""
 from __future__ import annotations
 
+from datetime import timezone
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES
@@ -278,6 +280,16 @@ DhashChannels = Base.from_dict({c: fields.String(required=True, validate=HEX16) 
                                  name="DhashChannels")
 
 
+MAX_THUMBNAIL_BASE64 = 700_000  # about 512 KiB of JPEG
+
+
+class ThumbnailInSchema(Base):
+    width = fields.Integer(required=True, validate=validate.Range(min=1, max=4096))
+    height = fields.Integer(required=True, validate=validate.Range(min=1, max=4096))
+    data = fields.String(required=True, validate=validate.Length(min=1, max=MAX_THUMBNAIL_BASE64),
+                         metadata={"description": "the JPEG, base64"})
+
+
 class FingerprintSchema(Base):
     id = fields.Integer(required=True, validate=IMAGE_ID)
     lease = fields.UUID(required=True)
@@ -289,10 +301,44 @@ class FingerprintSchema(Base):
     mime = fields.String(required=True, validate=validate.Length(max=32))
     histogram = fields.Nested(HistogramChannels, required=True)
     dhash = fields.Nested(DhashChannels, required=True)
+    version = fields.Integer(load_default=1, validate=validate.Range(min=1, max=32767),
+                             metadata={"description": "how the fingerprints were computed"})
+    thumbnail = fields.Nested(ThumbnailInSchema, allow_none=True, load_default=None)
 
 
 class FingerprintBatchSchema(Base):
     items = fields.List(fields.Nested(FingerprintSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
+
+
+# re-fingerprinting images stored with an older fingerprint version
+class UpgradeClaimSchema(Base):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=32767),
+                             metadata={"description": "the claimer's version: images below it are claimed"})
+
+
+class ClaimedUpgradeSchema(Base):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    lease = fields.String(required=True)
+    thumbnail = fields.Boolean(required=True, metadata={"description": "GET /api/image/<id>/thumbnail has one"})
+
+
+class ClaimedUpgradeListSchema(Base):
+    items = fields.List(fields.Nested(ClaimedUpgradeSchema), required=True)
+
+
+class UpgradeSchema(Base):
+    id = fields.Integer(required=True, validate=IMAGE_ID)
+    lease = fields.UUID(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=32767))
+    histogram = fields.Nested(HistogramChannels, required=True)
+    dhash = fields.Nested(DhashChannels, required=True)
+    thumbnail = fields.Nested(ThumbnailInSchema, allow_none=True, load_default=None)
+
+
+class UpgradeBatchSchema(Base):
+    items = fields.List(fields.Nested(UpgradeSchema), required=True, validate=validate.Length(min=1, max=MAX_LIMIT))
 
 
 class HistogramInSchema(Base):
@@ -318,20 +364,53 @@ class DhashBatchSchema(Base):
 
 
 # search
-class SimilarityQuery(Base):
+CONFIDENCES = ("match", "likely", "weak")
+
+
+class PostFilterQuery(Base):
+    subreddit = fields.String(load_default=None, validate=SUBREDDIT_NAME,
+                              metadata={"description": "only posts in this subreddit"})
+    author = fields.String(load_default=None, validate=validate.Length(min=1, max=20),
+                           metadata={"description": "only posts by this author"})
+    nsfw = fields.Boolean(load_default=None, metadata={"description": "only NSFW (true) or only SFW (false) posts"})
+    after = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc,
+                                 metadata={"description": "only posts created at or after this time"})
+    before = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc,
+                                  metadata={"description": "only posts created before this time"})
+
+
+class SimilarityQuery(PostFilterQuery):
     algorithm = fields.String(load_default="combined", validate=validate.OneOf(ALGORITHMS))
-    q = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
-    max_distance = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=1e9))
+    q = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100),
+                       metadata={"description": "how many pictures: always the nearest q (fewer only when the "
+                                                "archive holds fewer, or max_distance filters them out)"})
+    max_distance = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=1e9),
+                                metadata={"description": "optional filter: no picture farther than this"})
+    posts_limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_LIMIT),
+                                 metadata={"description": "posts listed per picture; page the rest with "
+                                                          "/api/similarity/posts"})
 
 
 class SimilarityUrlSchema(SimilarityQuery):
     url = fields.String(required=True, validate=validate.Length(min=1, max=4096))
 
 
-class HitSchema(Base):
-    id = fields.Integer(required=True)
-    url = fields.String()
+class PostSchema(Base):
+    image_id = fields.Integer(required=True)
+    url = fields.String(metadata={"description": "the image's URL in that post"})
+    submission_id = fields.String()
     post = fields.String(metadata={"description": "https://redd.it/<id>"})
+    subreddit = fields.String()
+    title = fields.String()
+    author = fields.String(allow_none=True)
+    created = fields.DateTime()
+    nsfw = fields.Boolean()
+
+
+class HitSchema(Base):
+    id = fields.Integer(required=True, metadata={"description": "the image of the picture's oldest post"})
+    url = fields.String()
+    post = fields.String(metadata={"description": "https://redd.it/<id> of the oldest post"})
     submission_id = fields.String()
     title = fields.String()
     subreddit = fields.String()
@@ -339,15 +418,36 @@ class HitSchema(Base):
     created = fields.DateTime()
     nsfw = fields.Boolean()
     tags = fields.List(fields.String())
+    sha256 = fields.String(allow_none=True, metadata={"description": "the picture: every image with this sha256"})
     distance = fields.Float()
     score = fields.Float(metadata={"description": "0-100, 100 = identical"})
+    confidence = fields.String(validate=validate.OneOf(CONFIDENCES),
+                               metadata={"description": "match, likely or weak (thresholds in the README)"})
     mirrored = fields.Boolean()
+    posts = fields.List(fields.Nested(PostSchema), metadata={"description": "oldest first"})
+    posts_total = fields.Integer(metadata={"description": "posts passing the filters"})
+    posts_next = fields.String(allow_none=True, metadata={"description": "cursor for /api/similarity/posts"})
 
 
 class SimilaritySchema(Base):
     algorithm = fields.String()
-    max_distance = fields.Float()
+    max_distance = fields.Float(allow_none=True)
     hits = fields.List(fields.Nested(HitSchema), required=True)
+
+
+class SimilarityPostsQuery(PostFilterQuery):
+    image = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1),
+                           metadata={"description": "any image of the picture"})
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class SimilarityPostsSchema(Base):
+    image = fields.Integer(required=True)
+    sha256 = fields.String(allow_none=True)
+    total = fields.Integer(required=True)
+    posts = fields.List(fields.Nested(PostSchema), required=True)
+    next = fields.String(allow_none=True)
 
 
 # health, stats, keys

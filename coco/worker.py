@@ -2,7 +2,9 @@
 
 One chapter: claim a batch; download each distinct URL once (threads, the safe fetcher);
 fingerprint each distinct content once (sha256) on a process pool, or inline when
-COCO_PROCESSES=1; post the fingerprints in bulk and report the failures with their reasons.
+COCO_PROCESSES=1, with a thumbnail from the same decode (THUMBNAIL_SIZE); post the fingerprints
+in bulk and report the failures with their reasons. When there is nothing new to fingerprint,
+a chapter re-fingerprints images of an older fingerprint version instead (coco.upgrade).
 On SIGTERM, downloads not yet started are cancelled and their images are reported nowhere:
 their lease expires and another Coco takes them.
 """
@@ -26,6 +28,7 @@ from common.client import BooruClient, BooruError
 from common.config import Settings
 from common.daemon import Chapter, Daemon, give_back
 from common.fingerprint import Fingerprint, ImageError, fingerprint
+from coco.upgrade import upgrade_chapter
 
 log = logging.getLogger(__name__)
 REPORT_CHUNK = 500
@@ -109,9 +112,9 @@ def _ignore_signals() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def encode(data: bytes, max_pixels: int) -> Fingerprint:
+def encode(data: bytes, max_pixels: int, thumbnail_size: int = 0) -> Fingerprint:
     """Fingerprint in a pool process; picklable errors only cross back."""
-    return fingerprint(data, max_pixels)
+    return fingerprint(data, max_pixels, thumbnail_size=thumbnail_size)
 
 
 class Coco(Daemon):
@@ -149,6 +152,7 @@ class Coco(Daemon):
         items = self.client.claim_images(self.batch)
         report.add("claimed", len(items))
         if not items:
+            upgrade_chapter(self, report)
             return
         for key in ("encoded", "failed", "skipped"):
             report.add(key, 0)
@@ -221,19 +225,21 @@ class Coco(Daemon):
         by_sha[digest] = job
         encoding[job] = [work]
 
-    def _encode(self, data: bytes) -> Future:
-        """A future fingerprint: on the pool (a new one if the old broke), or computed inline."""
+    def _encode(self, data: bytes, thumbnail: bool = True) -> Future:
+        """A future fingerprint (with a thumbnail unless told not to): on the pool (a new one if
+        the old broke), or computed inline."""
+        arguments = (data, self.settings.max_image_pixels, self.settings.thumbnail_size if thumbnail else 0)
         if self.pool is not None:
             try:
-                return self.pool.submit(encode, data, self.settings.max_image_pixels)
+                return self.pool.submit(encode, *arguments)
             except BrokenProcessPool:
                 log.error("coco: the fingerprinting pool broke (a process died); starting a new one")
                 self.pool.shutdown(wait=False, cancel_futures=True)
                 self.pool = self._new_pool()
-                return self.pool.submit(encode, data, self.settings.max_image_pixels)
+                return self.pool.submit(encode, *arguments)
         inline: Future = Future()
         try:
-            inline.set_result(encode(data, self.settings.max_image_pixels))
+            inline.set_result(encode(*arguments))
         except Exception as exc:  # handed over like a pool's failure
             inline.set_exception(exc)
         return inline

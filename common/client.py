@@ -9,7 +9,10 @@ Payload shapes (all datetimes are ISO 8601 UTC strings):
 * image to post: {submission_id, url, md5?, source_url?, posted?, tags?: ["ns:name" | "name"]}
 * claimed image: {id, url, md5, lease}
 * fingerprint: {id, lease, sha256, md5, width, height, bytes, mime,
-  histogram: {red: [4 ints], green: [...], blue: [...]}, dhash: {red: hex16, green: hex16, blue: hex16}}
+  histogram: {red: [4 ints], green: [...], blue: [...]}, dhash: {red: hex16, green: hex16, blue: hex16},
+  version, thumbnail: {width, height, data: base64 JPEG} | null}
+* claimed upgrade: {id, url, lease, thumbnail: bool}
+* upgrade: {id, lease, version, histogram, dhash, thumbnail?}
 * failure report: {id, lease, error, permanent}
 """
 from __future__ import annotations
@@ -138,6 +141,34 @@ class BooruClient:
     def images_failed(self, reports: list[dict]) -> dict:
         """reports: [{id, lease, error, permanent}]"""
         return self.report("PUT", "/image", {"items": reports})
+
+    # re-fingerprinting images of an older fingerprint version (coco)
+    def claim_upgrades(self, limit: int, version: int) -> list[dict]:
+        return self.post("/image/upgrade/claim", {"limit": limit, "version": version})["items"]
+
+    def thumbnail(self, image_id: int) -> bytes | None:
+        """The image's stored thumbnail (JPEG), None if it has none."""
+        try:
+            response = self.session.get(f"{self.url}/image/{image_id}/thumbnail", timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise BooruUnavailable(f"booru at {self.url} unreachable: {exc.__class__.__name__}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 500:
+            raise BooruUnavailable(f"booru answered {response.status_code}: {_message(response)}")
+        if response.status_code >= 400:
+            raise BooruError(response.status_code, _message(response), _json(response))
+        return response.content
+
+    def post_upgrades(self, upgrades: list[dict]) -> dict:
+        return self.report("POST", "/image/upgrade", {"items": upgrades})
+
+    def upgrades_failed(self, reports: list[dict]) -> dict:
+        """reports: [{id, lease, error, permanent}]"""
+        return self.report("PUT", "/image/upgrade", {"items": reports})
+
+    def release_upgrades(self, leased: list[dict]) -> dict:
+        return self.post("/image/upgrade/release", {"items": leased})
 
     # every daemon
     def report_chapter(self, daemon: str, counts: dict[str, int], elapsed: float) -> None:

@@ -68,6 +68,7 @@ class Settings:
     # web pages
     public_access: bool
     secret_key: str
+    thumbnail_size: int = 320  # longest side of the stored thumbnail; 0 = none
 
     @property
     def embedded(self) -> bool:
@@ -138,4 +139,5 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         fetch_deadline=_float("FETCH_DEADLINE", 60.0),
         public_access=_bool("PUBLIC_ACCESS"),
         secret_key=_str("SECRET_KEY"),
+        thumbnail_size=_int("THUMBNAIL_SIZE", 320),
     )

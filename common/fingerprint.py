@@ -21,6 +21,10 @@ Steps (DESIGN §8):
    the transposed target when the orientation transposes).
 6. A 4-bin-per-channel `cv2.calcHist` histogram and an `imagehash.dhash` per channel of the
    512×512 RGB image; sha256 and md5 of the bytes.
+7. Optionally a thumbnail from the same (reduced) decode: aspect ratio kept, longest side at most
+   `thumbnail_size` (never enlarged), area-averaged, upright, JPEG quality 85. Fingerprints must
+   be computable from it alone (FINGERPRINT_VERSION says which way they were computed), so an
+   archive can be re-fingerprinted without downloading again.
 
 The seed decoded the whole image and resized it with Pillow's bicubic filter. Against that,
 reduced JPEG decoding and the resize above change a median of 0 dhash bits of 192 (p95 4; up
@@ -31,6 +35,7 @@ bench/search_quality.py the recall.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import re
@@ -51,6 +56,9 @@ ORIENTATION = 0x0112
 # dhash comparisons between two cells at or beyond these levels (clipped highlights or shadows)
 CLIPPED_DARK, CLIPPED_LIGHT = 5, 250
 QUERY_ONLY = ("dhash_mirrored", "dhash_clipped", "dhash_mirrored_clipped")
+# Which way fingerprints are computed; booru re-fingerprints images stored with an older one.
+FINGERPRINT_VERSION = 1
+THUMBNAIL_QUALITY = 85
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
@@ -101,6 +109,18 @@ class ImageError(Exception):
 
 
 @dataclass(frozen=True)
+class Thumbnail:
+    """A small upright JPEG of the image."""
+
+    width: int
+    height: int
+    jpeg: bytes
+
+    def to_payload(self) -> dict:
+        return {"width": self.width, "height": self.height, "data": base64.b64encode(self.jpeg).decode()}
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     sha256: str
     md5: str
@@ -114,12 +134,15 @@ class Fingerprint:
     dhash_mirrored: dict[str, str] | None = None
     dhash_clipped: dict[str, str] | None = None
     dhash_mirrored_clipped: dict[str, str] | None = None
+    version: int = FINGERPRINT_VERSION
+    thumbnail: Thumbnail | None = None
 
     def to_payload(self, **extra: Any) -> dict:
         """The fingerprint as booru takes it (client docstring), plus e.g. id and lease."""
         payload = asdict(self)
         for name in QUERY_ONLY:
             del payload[name]
+        payload["thumbnail"] = self.thumbnail.to_payload() if self.thumbnail is not None else None
         return {**extra, **payload}
 
 
@@ -191,12 +214,20 @@ def decode(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *,
 
 def render(image: Image.Image, data: bytes, size: tuple[int, int] | None = SIZE) -> np.ndarray:
     """The upright RGB pixels (height × width × 3) of `data`, opened as `image`, at `size`."""
+    return render_with_thumbnail(image, data, size, 0)[0]
+
+
+def render_with_thumbnail(image: Image.Image, data: bytes, size: tuple[int, int] | None,
+                          thumbnail_size: int) -> tuple[np.ndarray, Thumbnail | None]:
+    """render(), and from the same decode a thumbnail whose longest side is at most
+    `thumbnail_size` (None when 0)."""
     try:
         turn = orientation(image)
         pixels = _compose(*_read(image, data, size))
+        small = _thumbnail(pixels, thumbnail_size, turn) if thumbnail_size > 0 else None
         if size is not None:
             pixels = _resize(pixels, size[::-1] if turn in TRANSPOSING else size)
-        return np.ascontiguousarray(UPRIGHT[turn](pixels)) if turn in UPRIGHT else pixels
+        return (np.ascontiguousarray(UPRIGHT[turn](pixels)) if turn in UPRIGHT else pixels), small
     except ImageError:
         raise
     except Exception as exc:  # truncated data, corrupt streams, decoder limits
@@ -415,6 +446,21 @@ def _resize(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC)
 
 
+def _thumbnail(pixels: np.ndarray, longest: int, turn: int) -> Thumbnail:
+    """The decoded RGB pixels scaled down to `longest` at most, upright, as JPEG."""
+    rows, columns = pixels.shape[:2]
+    scale = min(1.0, longest / max(rows, columns))
+    size = (max(1, round(columns * scale)), max(1, round(rows * scale)))
+    small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else pixels
+    if turn in UPRIGHT:
+        small = np.ascontiguousarray(UPRIGHT[turn](small))
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, THUMBNAIL_QUALITY])
+    if not ok:
+        raise ImageError("cannot encode the thumbnail")
+    return Thumbnail(small.shape[1], small.shape[0], encoded.tobytes())
+
+
 def histogram(image: Image.Image | np.ndarray) -> dict[str, list[int]]:
     """4 bins per channel with cv2.calcHist over the RGB pixels."""
     pixels = np.asarray(image)
@@ -467,12 +513,13 @@ def _hex(bits: np.ndarray) -> dict[str, str]:
     return {name: np.packbits(bits[:, :, index]).tobytes().hex() for index, name in enumerate(CHANNELS)}
 
 
-def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: bool = False) -> Fingerprint:
+def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: bool = False,
+                thumbnail_size: int = 0) -> Fingerprint:
     """Everything booru stores about an image's content, from its bytes; for a search `query`
-    also the mirrored dhash and the clipped bits of both."""
+    also the mirrored dhash and the clipped bits of both; a thumbnail when `thumbnail_size`."""
     image, mime = open_image(data, max_pixels)
     width, height = displayed_size(image)
-    small = render(image, data, SIZE)
+    small, thumbnail = render_with_thumbnail(image, data, SIZE, thumbnail_size)
     grid = _dhash_grid(small)
     return Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
@@ -486,6 +533,7 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: boo
         dhash_mirrored=_dhash_bits(grid[:, ::-1]) if query else None,
         dhash_clipped=dhash_clipped(grid) if query else None,
         dhash_mirrored_clipped=dhash_clipped(grid[:, ::-1]) if query else None,
+        thumbnail=thumbnail,
     )
 
 

@@ -9,8 +9,9 @@ from booru.api.chapters import ChapterReport
 from booru.api.danbooru import DanbooruPost, DanbooruPostCounts, DanbooruPosts, DanbooruTags
 from booru.api.openapi import OpenApi
 from booru.api.queues import (Dhashes, Fingerprints, Histograms, ImageClaim, ImageItem, ImageList, ImageRelease,
-                              LinkClaim, LinkList, LinkRelease, LinksOfType)
-from booru.api.similarity import SimilarityFile, SimilarityUrl
+                              ImageThumbnail, LinkClaim, LinkList, LinkRelease, LinksOfType)
+from booru.api.similarity import SimilarityFile, SimilarityPosts, SimilarityUrl
+from booru.api.upgrade import UpgradeClaim, UpgradeRelease, Upgrades
 
 ROUTES = [
     (Health, "/api/health"),
@@ -28,6 +29,10 @@ ROUTES = [
     (ImageRelease, "/api/image/release"),
     (Fingerprints, "/api/image/fingerprints"),
     (ImageItem, "/api/image/<int:image_id>"),
+    (ImageThumbnail, "/api/image/<int:image_id>/thumbnail"),
+    (Upgrades, "/api/image/upgrade"),
+    (UpgradeClaim, "/api/image/upgrade/claim"),
+    (UpgradeRelease, "/api/image/upgrade/release"),
     (Histograms, "/api/histogram"),
     (Dhashes, "/api/dhash"),
     (ChapterReport, "/api/chapter"),
@@ -38,6 +43,7 @@ ROUTES = [
     (DanbooruPost, "/posts/<int:post_id>.json"),
     (DanbooruTags, "/tags.json"),
     (DanbooruPostCounts, "/counts/posts.json"),
+    (SimilarityPosts, "/api/similarity/posts"),
 ]
 
 

@@ -1,6 +1,7 @@
 """The work queues: links for Parsa, images and fingerprints for Coco."""
 from __future__ import annotations
 
+from flask import Response, request
 from flask_restful import Resource
 
 from booru.api.archive import EVERYONE
@@ -8,6 +9,7 @@ from booru.api.base import body, dump, query, responds
 from booru.auth import requires
 from booru.errors import NotFound
 from booru.func import images, links
+from booru.func.thumbnails import get_thumbnail
 from booru.models import LINK_TYPES
 from booru.schemas import (ClaimedImageListSchema, ClaimedLinkListSchema, ClaimSchema, DhashBatchSchema,
                            FingerprintBatchSchema, HistogramBatchSchema, ImageBatchSchema, ImageClaimSchema,
@@ -112,6 +114,21 @@ class ImageItem(Resource):
     @responds(ImageSchema)
     def get(self, image_id):
         return dump(ImageSchema, images.get_image(image_id))
+
+
+class ImageThumbnail(Resource):
+    @requires(*EVERYONE)
+    @responds(None, 200, "the image's thumbnail (image/jpeg); 304 when If-None-Match has its ETag")
+    def get(self, image_id):
+        """The small JPEG Coco made of the image (or of another image of the same file)."""
+        found = get_thumbnail(image_id)
+        if found is None:
+            raise NotFound(f"no thumbnail of image {image_id}")
+        data, etag = found
+        headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=86400"}
+        if f'"{etag}"' in request.headers.get("If-None-Match", ""):
+            return Response(status=304, headers=headers)
+        return Response(data, status=200, headers=headers, mimetype="image/jpeg")
 
 
 class ImageClaim(Resource):

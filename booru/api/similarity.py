@@ -1,5 +1,6 @@
 """Reverse image search: POST /api/similarity/url and /api/similarity/file (DESIGN.md §9), and
-GET /api/similarity/url?url= for links.
+GET /api/similarity/url?url= for links, and GET /api/similarity/posts to page through every post of
+one picture.
 
 As the seed's clients call them (form field `url`, multipart field `image`, `?algorithm=&q=`),
 plus JSON bodies and `max_distance`. Parameters may come in the query string or the body;
@@ -18,11 +19,14 @@ from marshmallow import Schema
 from booru.api.archive import EVERYONE
 from booru.api.base import api_doc, dump, instance, query, responds
 from booru.auth import requires
-from booru.errors import ApiError, Malformed, Unusable
+from booru.errors import ApiError, Malformed, NotFound, Unusable
 from booru.func.similarity import fetch_image, fingerprint_query, search_fingerprint
-from booru.schemas import ALGORITHMS, SimilarityQuery, SimilaritySchema, SimilarityUrlSchema
+from booru.func.similarity.results import PostFilter, picture_posts
+from booru.schemas import (ALGORITHMS, SimilarityPostsQuery, SimilarityPostsSchema, SimilarityQuery, SimilaritySchema,
+                           SimilarityUrlSchema)
 
-PARAMETERS = ("algorithm", "q", "max_distance")
+FILTERS = ("subreddit", "author", "nsfw", "after", "before")
+PARAMETERS = ("algorithm", "q", "max_distance", "posts_limit", *FILTERS)
 FILE_FORM = {
     "type": "object",
     "required": ["image"],
@@ -31,6 +35,12 @@ FILE_FORM = {
         "algorithm": {"type": "string", "enum": list(ALGORITHMS)},
         "q": {"type": "integer", "minimum": 1, "maximum": 100},
         "max_distance": {"type": "number", "minimum": 0},
+        "posts_limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "subreddit": {"type": "string"},
+        "author": {"type": "string"},
+        "nsfw": {"type": "boolean"},
+        "after": {"type": "string", "format": "date-time"},
+        "before": {"type": "string", "format": "date-time"},
     },
 }
 
@@ -62,9 +72,13 @@ def _parameters(schema: type[Schema], fields: dict) -> dict:
     return instance(schema).load(merged)
 
 
+def _filter(params: dict) -> PostFilter:
+    return PostFilter(**{name: params.get(name) for name in FILTERS})
+
+
 def _answer(found, params: dict):
-    return dump(SimilaritySchema, search_fingerprint(found, params["algorithm"], params["q"],
-                                                     params.get("max_distance")))
+    return dump(SimilaritySchema, search_fingerprint(found, params["algorithm"], params["q"], params.get("max_distance"),
+                                                     _filter(params), params["posts_limit"]))
 
 
 class SimilarityUrl(Resource):
@@ -108,3 +122,15 @@ class SimilarityFile(Resource):
         if not data:
             raise Unusable("the uploaded image is empty", {"image": ["empty file"]})
         return _answer(fingerprint_query(data, "image"), params)
+
+
+class SimilarityPosts(Resource):
+    @requires(*EVERYONE)
+    @query(SimilarityPostsQuery)
+    @responds(SimilarityPostsSchema, description="one page of the picture's posts, oldest first")
+    def get(self, args):
+        """Every post of the picture that image `image` is (same sha256), oldest first, paged by `cursor`."""
+        page = picture_posts(args["image"], _filter(args), args["limit"], args["cursor"])
+        if page is None:
+            raise NotFound(f"no image {args['image']}")
+        return dump(SimilarityPostsSchema, page)

@@ -11,6 +11,7 @@ from booru.errors import NotFound
 from booru.extensions import db
 from booru.func import leases
 from booru.func.tags import TAGS_OF_IMAGE, tag_filter, tag_images
+from booru.func.thumbnails import decode_thumbnail, write_thumbnails
 from booru.models import Dhash, Histogram, Image, Submission
 
 
@@ -55,7 +56,8 @@ def share_fingerprints(pending_filter: str, ids: list[int]) -> int:
     values = [{"target": target, "source": source} for target, source in pairs]
     db.session.execute(text("""
         UPDATE image p SET state = 'encoded', sha256 = e.sha256, md5 = e.md5, width = e.width,
-               height = e.height, bytes = e.bytes, mime = e.mime, lease = NULL, lease_expires = NULL
+               height = e.height, bytes = e.bytes, mime = e.mime, fingerprint_version = e.fingerprint_version,
+               lease = NULL, lease_expires = NULL
         FROM image e WHERE p.id = :target AND e.id = :source"""), values)
     for table in ("histogram", "dhash"):
         db.session.execute(text(f"INSERT INTO {table} SELECT :target, red, green, blue FROM {table} "
@@ -79,11 +81,15 @@ def record_fingerprints(items: list[dict]) -> dict[str, int]:
     """Store Coco's fingerprints for leased images and mark them encoded."""
     unique = list({item["id"]: item for item in items}.values())
     leases.complete(leases.IMAGES, unique)
+    thumbnails = [decode_thumbnail(i["thumbnail"], i["id"]) for i in unique if i.get("thumbnail")]
     db.session.execute(text("""
         UPDATE image SET sha256 = :sha256, md5 = :md5, width = :width, height = :height,
-               bytes = :bytes, mime = :mime WHERE id = :id"""),
-                       [{k: item[k] for k in ("id", "sha256", "md5", "width", "height", "bytes", "mime")}
+               bytes = :bytes, mime = :mime, fingerprint_version = :version,
+               upgrade_lease = NULL, upgrade_available_at = NULL WHERE id = :id"""),
+                       [{k: item.get(k, 1) for k in ("id", "sha256", "md5", "width", "height", "bytes", "mime",
+                                                      "version")}
                         for item in unique])
+    write_thumbnails(thumbnails)
     write_histograms([{"id": i["id"], **i["histogram"]} for i in unique])
     write_dhashes([{"id": i["id"], **i["dhash"]} for i in unique])
     shared = share_fingerprints("(p.url IN (SELECT url FROM image WHERE id IN :ids) "
@@ -115,7 +121,8 @@ def post_encodings(kind: str, rows: list[dict]) -> dict[str, int]:
         raise NotFound("unknown images: " + ", ".join(map(str, sorted(set(ids) - known))))
     (write_histograms if kind == "histogram" else write_dhashes)(rows)
     db.session.execute(text("""
-        UPDATE image SET state = 'encoded', lease = NULL, lease_expires = NULL
+        UPDATE image SET state = 'encoded', lease = NULL, lease_expires = NULL,
+               fingerprint_version = coalesce(fingerprint_version, 1)
         WHERE id IN :ids AND EXISTS (SELECT 1 FROM histogram h WHERE h.id = image.id)
           AND EXISTS (SELECT 1 FROM dhash d WHERE d.id = image.id)""").bindparams(
         bindparam("ids", expanding=True)), {"ids": ids})

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 
 from booru.extensions import db
 from booru.models import IMAGE_STATES, LINK_STATES, Dhash, Image, Link, Submission, Subreddit
+from common.fingerprint import FINGERPRINT_VERSION
 
 
 def database_state() -> str:
@@ -59,13 +60,30 @@ def count_archive() -> dict:
         "submissions": db.session.scalar(select(func.count()).select_from(Submission)),
         "fingerprints": db.session.scalar(select(func.count()).select_from(Dhash)),
         "subreddits": db.session.execute(select(*Subreddit.__table__.c).order_by(Subreddit.name)).all(),
+        "versions": fingerprint_versions(),
     }
 
 
+def fingerprint_versions() -> dict[int, int]:
+    """Encoded images per fingerprint version (the partial index on the version answers)."""
+    rows = db.session.execute(text("SELECT coalesce(fingerprint_version, 1), count(*) FROM image "
+                                   "WHERE state = 'encoded' GROUP BY 1"))
+    return {int(version): int(n) for version, n in rows}
+
+
+def upgrade_progress(versions: dict[int, int]) -> str:
+    """`upgrade: N of M images at version V` (V: the version Coco computes now)."""
+    current = FINGERPRINT_VERSION
+    done = sum(n for version, n in versions.items() if version >= current)
+    return f"upgrade: {done} of {sum(versions.values())} images at version {current}"
+
+
 def queue_depths(timeout_ms: int = 3000) -> dict[str, dict[str, int]]:
-    """Links and images per state only (cheap: the state indexes), bounded in time, for /metrics."""
+    """Links and images per state and encoded images per fingerprint version only (cheap: the
+    state and version indexes), bounded in time, for /metrics."""
     db.session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
     try:
-        return {"links": _counts(Link, LINK_STATES), "images": _counts(Image, IMAGE_STATES)}
+        return {"links": _counts(Link, LINK_STATES), "images": _counts(Image, IMAGE_STATES),
+                "versions": fingerprint_versions()}
     finally:
         db.session.rollback()  # ends the transaction SET LOCAL applies to

@@ -1,12 +1,12 @@
 """Tags are found by name alone: a bare query term matches the tag in any namespace
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 """
 from alembic import op
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from booru.extensions import db
 from booru.func.similarity.follow import POLL_SECONDS
 from booru.func.similarity.planner import DEFAULT_RADIUS
 from common.fingerprint import fingerprint
-from tests.booru.helpers import seed_images
+from tests.booru.helpers import add_subreddit, seed_images, submission
 from tests.fakenet.images import make_image
 
 SEEDS = [11, 22, 33, 44, 55, 66]
@@ -156,18 +156,65 @@ def test_a_brighter_copy_whose_light_background_clipped_is_found(app, api):
         assert [hit["id"] for hit in hits] == [claimed[0]["id"]], algorithm  # within the default radius
 
 
-def test_unrelated_image_finds_nothing_near(api, archive):
-    assert _ok(_search_file(api, _encode(_picture(999), "PNG"))) == []
+def test_unrelated_image_still_gets_the_nearest_q_none_a_match(api, archive):
+    hits = _ok(_search_file(api, _encode(_picture(999), "PNG"), "?q=4"))
+    assert len(hits) == 4 and {h["confidence"] for h in hits} <= {"likely", "weak"}
+    assert [h["distance"] for h in hits] == sorted(h["distance"] for h in hits)
+    assert len(_ok(_search_file(api, _encode(_picture(999), "PNG"), "?q=100"))) == len(archive)
+    assert _ok(_search_file(api, _encode(_picture(999), "PNG"), "?max_distance=10")) == []  # a filter
 
 
-def test_identical_images_found_together(app, api):
-    ids = seed_images(api, app, 8)
+def _posted_seven_times(app, api) -> tuple[list[int], bytes]:
+    """One picture posted seven times (newest first: p0 is the latest post), and one other."""
+    add_subreddit(app, "pics")
+    add_subreddit(app, "art")
+    subs = [submission(f"p{i}", "art" if i % 2 else "pics", created=f"2024-05-{20 - i:02d}T12:00:00+00:00",
+                       author=f"user{i % 3}", nsfw=i == 6) for i in range(8)]
+    assert api.post("/api/submission", json={"submissions": subs}).status_code == 200
+    images = [{"submission_id": s["id"], "url": s["links"][0]["url"]} for s in subs]
+    assert api.post("/api/image", json={"images": images}).status_code == 200
     claimed = _claim(api, 8)
     same, other = _encode(_picture(5), "PNG"), _encode(_picture(6), "PNG")
     _post_fingerprints(api, claimed, [same] * 7 + [other])
+    return [item["id"] for item in claimed], same
+
+
+def test_identical_images_are_one_picture_with_every_post_oldest_first(app, api):
+    ids, same = _posted_seven_times(app, api)
     hits = _ok(_search_file(api, same, "?q=100"))
-    assert [h["id"] for h in hits if h["distance"] == 0] == ids[:7]
-    assert _ok(_search_file(api, same, "?q=3"))[0]["id"] == ids[0]
+    assert len(hits) == 2 and hits[0]["distance"] == 0 and hits[0]["confidence"] == "match"
+    picture = hits[0]
+    assert [post["submission_id"] for post in picture["posts"]] == [f"p{i}" for i in range(6, -1, -1)]
+    assert picture["posts_total"] == 7 and picture["posts_next"] is None
+    assert picture["id"] == ids[6] and picture["submission_id"] == "p6"  # the first poster
+    assert picture["posts"][0]["post"] == "https://redd.it/p6" and picture["posts"][0]["image_id"] == ids[6]
+    assert _ok(_search_file(api, same, "?q=1"))[0]["posts_total"] == 7
+    assert [h["sha256"] for h in _ok(_search_file(api, same, "?q=2"))] == [h["sha256"] for h in hits]
+
+
+def test_posts_are_filtered_and_paged(app, api):
+    ids, same = _posted_seven_times(app, api)
+    art = _ok(_search_file(api, same, "?q=1&subreddit=art"))[0]
+    assert [p["submission_id"] for p in art["posts"]] == ["p5", "p3", "p1"]
+    assert [p["submission_id"] for p in _ok(_search_file(api, same, "?q=1&author=user0&nsfw=false"))[0]["posts"]] \
+        == ["p3", "p0"]
+    dated = _ok(_search_file(api, same, "?q=1&after=2024-05-16T00:00:00Z&before=2024-05-19T00:00:00Z"))[0]
+    assert [p["submission_id"] for p in dated["posts"]] == ["p4", "p3", "p2"]
+    # the other picture has no post in art before May: the nearest q are still given, matching ones only
+    assert all(h["posts_total"] >= 1 for h in _ok(_search_file(api, same, "?q=5&subreddit=art")))
+    first = _ok(_search_file(api, same, "?q=1&posts_limit=3"))[0]
+    assert [p["submission_id"] for p in first["posts"]] == ["p6", "p5", "p4"] and first["posts_total"] == 7
+    seen, cursor = [p["submission_id"] for p in first["posts"]], first["posts_next"]
+    while cursor:
+        page = api.get(f"/api/similarity/posts?image={ids[0]}&limit=2&cursor={cursor}", role="reader")
+        assert page.status_code == 200, page.json
+        assert page.json["total"] == 7 and len(page.json["posts"]) <= 2
+        seen += [p["submission_id"] for p in page.json["posts"]]
+        cursor = page.json["next"]
+    assert seen == [f"p{i}" for i in range(6, -1, -1)]
+    assert api.get("/api/similarity/posts?image=999999", role="reader").status_code == 404
+    bad = api.get(f"/api/similarity/posts?image={ids[0]}&cursor=nonsense", role="reader")
+    assert bad.status_code == 400 and bad.json["errors"] == {"cursor": ["invalid"]}
 
 
 def test_new_image_findable_within_two_seconds(app, api, archive):
@@ -293,3 +340,18 @@ def test_hits_carry_their_tags(api, archive):
     tagged = {"submission_id": hit["submission_id"], "url": hit["url"], "tags": ["landscape", "character:lara_croft"]}
     assert api.post("/api/image", role="parsa", json={"images": [tagged]}).status_code == 200
     assert _ok(_search_file(api, query))[0]["tags"] == ["landscape", "character:lara_croft"]
+
+
+def test_images_encoded_through_the_seeds_bulk_endpoints_are_pictures_of_their_own(app, api):
+    """No sha256 is known for them: each image is its own picture, found like any other."""
+    ids = seed_images(api, app, 2)
+    data = _encode(_picture(31), "PNG")
+    found = fingerprint(data)
+    for kind in ("dhash", "histogram"):
+        items = [{"id": i, **getattr(found, kind)} for i in ids]
+        assert api.post(f"/api/{kind}", json={"items": items}).status_code == 200
+    hits = _ok(_search_file(api, data, "?q=2"))
+    assert [h["id"] for h in hits] == ids and [h["sha256"] for h in hits] == [None, None]
+    assert [h["posts_total"] for h in hits] == [1, 1] and hits[0]["confidence"] == "match"
+    page = api.get(f"/api/similarity/posts?image={ids[1]}", role="reader").json
+    assert [p["image_id"] for p in page["posts"]] == [ids[1]] and page["total"] == 1

@@ -15,6 +15,7 @@ from booru.func.similarity.dhash_index import CHUNKS, MAX_THRESHOLD, DhashBase, 
 from booru.func.similarity.distances import DHASH_BITS, DhashQuery, hamming, normalise_histograms
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.index import Hits
+from booru.func.similarity.nearest import Nearest
 from tests.booru import oracle
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -304,3 +305,35 @@ def test_a_hash_at_the_radius_with_its_differences_in_every_chunk_is_found_by_th
         with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")):
             assert index.search([query], 36, 1).ids.tolist() == [7]
             assert index.search([query], 35, 1).ids.tolist() == []
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), limit=st.integers(1, 40),
+       weight=st.sampled_from([None, 0.0, 3.0, 10.0]), rebuild_at=st.sampled_from([1, 5, 10_000]),
+       clipping=st.sampled_from(CLIPPING))
+def test_nearest_without_a_radius_equals_brute_force(seed, n, limit, weight, rebuild_at, clipping):
+    """The scan's nearest `limit` images (dhash alone, or combined with `weight`) equal the
+    oracle's with no radius at all; images without a histogram are never combined hits."""
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(10 * n + 10, size=n, replace=False).astype(np.int64) + 1
+    dhashes, histograms = _dhashes(rng, n), _histograms(rng, n)
+    with_histogram = rng.random(n) > 0.1
+    dhash_mirror = Mirror(DhashIndex(ids, dhashes, rebuild_at=rebuild_at), dict(zip(ids.tolist(), dhashes)))
+    histogram_mirror = Mirror(HistogramIndex(ids[with_histogram], histograms[with_histogram], rebuild_at=rebuild_at),
+                              dict(zip(ids[with_histogram].tolist(), histograms[with_histogram])))
+    _churn(rng, dhash_mirror, _dhashes, n)
+    _churn(rng, histogram_mirror, _histograms, n)
+    all_ids, all_dhashes = dhash_mirror.arrays(3, np.uint64)
+    query = _flip(rng, all_dhashes[0], int(rng.integers(0, 30))) if len(all_dhashes) else \
+        rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    histogram = _histograms(rng, 1)[0]
+    for queries in _queries(rng, query, clipping):
+        if weight is None:
+            _same(Nearest(dhash_mirror.index, queries)(limit),
+                  oracle.dhash_search(all_ids, all_dhashes, queries, float("inf"), limit))
+            continue
+        both = sorted(set(dhash_mirror.truth) & set(histogram_mirror.truth))
+        _same(Nearest(dhash_mirror.index, queries, histogram_mirror.index, histogram, weight)(limit),
+              oracle.combined_search(np.array(both, dtype=np.int64),
+                                     [dhash_mirror.truth[i] for i in both], [histogram_mirror.truth[i] for i in both],
+                                     queries, histogram, float("inf"), limit, weight))

@@ -53,6 +53,9 @@ class FakeBooru:
         self.released += items
         return {"updated": len(items)}
 
+    def claim_upgrades(self, limit: int, version: int) -> list[dict]:
+        return []
+
     def by_id(self) -> dict[int, dict]:
         return {**{f["id"]: f for f in self.fingerprints}, **{f["id"]: f for f in self.failures}}
 
@@ -99,8 +102,8 @@ def test_good_images_are_fingerprinted_and_failures_reported_with_reasons(fakene
 
     results = booru.by_id()
     assert sorted(results) == list(range(1, len(urls) + 1))
-    assert results[1] == fingerprint(jpeg).to_payload(id=1, lease="lease-1")
-    assert results[2] == fingerprint(png).to_payload(id=2, lease="lease-2")
+    assert results[1] == fingerprint(jpeg, thumbnail_size=settings.thumbnail_size).to_payload(id=1, lease="lease-1")
+    assert results[2] == fingerprint(png, thumbnail_size=settings.thumbnail_size).to_payload(id=2, lease="lease-2")
     expected = {  # id: (permanent, words in the reason)
         3: (True, "404"), 4: (True, "410"), 5: (False, "429"), 6: (False, "503"),
         7: (True, "not an image"), 8: (True, "content type"), 9: (True, "removed"),
@@ -192,3 +195,58 @@ def test_removed_placeholder_detection():
     assert removed_placeholder("https://imgur.com/removed.png", b"")
     assert not removed_placeholder("https://i.imgur.com/abc.png", b"png")
     assert not removed_placeholder("https://example.com/removed.png", b"png")
+
+
+class UpgradingBooru(FakeBooru):
+    """No new images; older-version images to re-fingerprint, some with a stored thumbnail."""
+
+    def __init__(self, upgrades: list[dict], thumbnails: dict[int, bytes]):
+        super().__init__([])
+        self.upgrade_queue, self.thumbnails = upgrades, thumbnails
+        self.upgrades: list[dict] = []
+        self.upgrade_failures: list[dict] = []
+        self.claimed_versions: list[int] = []
+
+    def claim_upgrades(self, limit: int, version: int) -> list[dict]:
+        self.claimed_versions.append(version)
+        batch, self.upgrade_queue = self.upgrade_queue[:limit], self.upgrade_queue[limit:]
+        return batch
+
+    def thumbnail(self, image_id: int) -> bytes | None:
+        return self.thumbnails.get(image_id)
+
+    def post_upgrades(self, items: list[dict]) -> dict:
+        self.upgrades += items
+        return {"updated": len(items)}
+
+    def upgrades_failed(self, items: list[dict]) -> dict:
+        self.upgrade_failures += items
+        return {"updated": len(items)}
+
+    def release_upgrades(self, items: list[dict]) -> dict:
+        self.released += items
+        return {"updated": len(items)}
+
+
+def test_with_no_new_images_coco_refingerprints_older_ones_from_thumbnails_or_downloads(fakenet, settings):
+    from common.fingerprint import FINGERPRINT_VERSION
+
+    original = fakenet.route_image("https://i.redd.it/again.jpg", width=900, height=600, seed=4)
+    small = fingerprint(original, thumbnail_size=200).thumbnail.jpeg
+    upgrades = [{"id": 1, "url": "https://i.redd.it/kept.jpg", "lease": "u1", "thumbnail": True},
+                {"id": 2, "url": "https://i.redd.it/again.jpg", "lease": "u2", "thumbnail": False},
+                {"id": 3, "url": "https://i.redd.it/lost.jpg", "lease": "u3", "thumbnail": False}]
+    fakenet.route("GET", "https://i.redd.it/lost.jpg", status=404, body="gone", content_type="text/plain")
+    booru = UpgradingBooru(upgrades, {1: small})
+    coco = Coco(booru, dataclasses.replace(settings, thumbnail_size=200))
+    try:
+        report = coco.run_once()
+    finally:
+        coco.close()
+    assert booru.claimed_versions == [FINGERPRINT_VERSION] and report["upgraded"] == 2
+    by_id = {item["id"]: item for item in booru.upgrades}
+    assert by_id[1]["dhash"] == fingerprint(small).dhash and "thumbnail" not in by_id[1]  # from the thumbnail
+    assert by_id[2]["dhash"] == fingerprint(original).dhash and by_id[2]["thumbnail"]["width"] == 200
+    assert {item["version"] for item in booru.upgrades} == {FINGERPRINT_VERSION}
+    assert [(f["id"], f["permanent"]) for f in booru.upgrade_failures] == [(3, True)]
+    assert [r.url for r in fakenet.requests if r.method == "GET"].count("https://i.redd.it/kept.jpg") == 0

@@ -5,9 +5,16 @@ Modules, one concern each:
 * distances: the canonical distances (dhash with clipped bits, L1, L2) and fingerprint arrays;
 * groups, index: identical fingerprints grouped; base + delta indexes with immutable snapshots;
 * dhash_index, histogram_index, combined: the index of each kind and the combined measure;
-* follow: loading the tables into this process's indexes and following new rows;
-* planner: what each algorithm reads, default radii, the queries an image turns into;
-* query, results, search: the query image, describing hits, the entry point.
+* nearest: the exact nearest images without a radius, from one scan of the dhash groups;
+* follow: loading the tables into this process's indexes (once, before gunicorn forks) and
+  following new rows;
+* planner: what each algorithm reads, default radii, the queries an image turns into, the
+  searches tried in turn;
+* confidence: `match` / `likely` / `weak` and the 0–100 score of a distance;
+* query, results, search: the query image, hits described as pictures with their posts, the
+  entry point.
+
+The brute-force oracles the indexes are tested against live in tests/booru/oracle.py.
 
 Distances: `combined` (the default), then the seed's three:
 * `combined`: `dhash_xor_norm` + COMBINED_WEIGHT × `abs_norm`, mirror-aware like dhash. The
@@ -24,8 +31,8 @@ Distances: `combined` (the default), then the seed's three:
   count (so each channel sums to 1), 0..6.
 * `eucl_norm`: L2 distance between the same normalised histograms, 0..√6.
 """
-from booru.func.similarity.follow import followers, warm_up
+from booru.func.similarity.follow import followers, preload, warm_up
 from booru.func.similarity.query import fetch_image, fingerprint_query
 from booru.func.similarity.search import search_fingerprint
 
-__all__ = ["fetch_image", "fingerprint_query", "followers", "search_fingerprint", "warm_up"]
+__all__ = ["fetch_image", "fingerprint_query", "followers", "preload", "search_fingerprint", "warm_up"]

@@ -124,15 +124,47 @@ def followers() -> dict[str, Follower]:
         "dhash": Follower("dhash"), "histogram": Follower("histogram")})
 
 
+def load_all(app) -> None:
+    """Load (or bring up to date) this process's indexes, one thread each: the database reads
+    one table while numpy builds the other's index."""
+    with app.app_context():
+        kinds = list(followers().values())
+    failures: list[Exception] = []
+
+    def load(follower: Follower) -> None:
+        try:
+            with app.app_context():
+                follower.current()
+        except Exception as exc:  # handed to the caller
+            failures.append(exc)
+
+    threads = [threading.Thread(target=load, args=(f,), name=f"similarity-load-{f.kind}") for f in kinds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+def preload(app) -> None:
+    """Load this process's indexes now (gunicorn's master, before it forks the workers)."""
+    started = time.monotonic()
+    try:
+        load_all(app)
+    except Exception as exc:  # e.g. the database is not up yet: each worker loads its own
+        log.warning("search indexes not preloaded in the master (%s); each worker loads its own", exc)
+        return
+    log.info("search indexes preloaded for the workers in %.1f s", time.monotonic() - started)
+
+
 def warm_up(app) -> threading.Thread:
     """Load this process's indexes in the background (e.g. from gunicorn's post_worker_init),
     so the first search does not wait for them."""
 
     def load() -> None:
         try:
-            with app.app_context():
-                for follower in followers().values():
-                    follower.current()
+            load_all(app)
         except Exception as exc:  # e.g. the database is not up yet: the first search loads them
             log.warning("search indexes not preloaded (%s); the first search will load them", exc)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
@@ -32,6 +33,14 @@ class Snapshot:
     @property
     def size(self) -> int:
         return int(self.alive.sum()) + len(self.delta_ids)
+
+    @cached_property
+    def alive_per_group(self) -> np.ndarray:
+        """How many alive images each base group holds."""
+        start = self.base.groups.start
+        if len(start) < 2:
+            return np.zeros(0, dtype=np.int64)
+        return np.add.reduceat(self.alive.astype(np.int64), start[:-1]) * (np.diff(start) > 0)
 
     def values_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(held, values): which of these images the snapshot holds, and their fingerprints

@@ -3,6 +3,8 @@ fingerprinted image turns into (its dhash and mirrored dhash with their clipped 
 normalised histogram)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from booru.func.similarity.combined import combined_search
@@ -10,6 +12,7 @@ from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.distances import DhashQuery, dhash_words, normalise_histograms
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.index import Hits
+from booru.func.similarity.nearest import Nearest
 from common.fingerprint import CHANNELS, Fingerprint
 
 # Defaults from bench/search_quality.py: about the p95 distance of a captioned copy of a photo
@@ -24,6 +27,10 @@ COMBINED_WEIGHT = 3.0
 INDEXES = {"combined": ("dhash", "histogram"), "dhash_xor_norm": ("dhash",), "abs_norm": ("histogram",),
            "eucl_norm": ("histogram",)}
 NORM_P = {"abs_norm": 1, "eucl_norm": 2}
+# Beyond the largest distance each algorithm can give (192 bits; L1 and L2 of three channels each
+# summing to 1: 6 and √6), so that a search at this radius reaches every image.
+MAX_DISTANCE = {"combined": 192.0 + COMBINED_WEIGHT * 6.0 + 1.0, "dhash_xor_norm": 193.0, "abs_norm": 6.5,
+                "eucl_norm": 2.5}
 
 
 def search_indexes(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint, algorithm: str,
@@ -52,3 +59,25 @@ def dhash_queries(query: Fingerprint) -> list[DhashQuery]:
 def histogram_query(query: Fingerprint) -> np.ndarray:
     """The query's normalised histogram (12 float64)."""
     return normalise_histograms(np.array([[v for c in CHANNELS for v in query.histogram[c]]]))[0]
+
+
+def searches(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint, algorithm: str,
+             max_distance: float | None) -> list[tuple[Callable[[int], Hits], bool]]:
+    """The searches to try in turn, each as (the nearest `n` images, whether it reaches every
+    image): within `max_distance` when given; else for the histograms within the largest
+    distance (their k-d tree bounds it by the n-th nearest), and for the dhash searches within
+    the default radius first (the multi-index lookups, fast while enough copies lie there), then
+    the exact nearest from one scan (nearest.Nearest)."""
+    def within(radius: float) -> Callable[[int], Hits]:
+        return lambda n: search_indexes(indexes, query, algorithm, radius, n)
+
+    if max_distance is not None:
+        return [(within(float(max_distance)), True)]
+    if algorithm in NORM_P:
+        return [(within(MAX_DISTANCE[algorithm]), True)]
+    if algorithm == "dhash_xor_norm":
+        nearest = Nearest(indexes["dhash"], dhash_queries(query))
+    else:
+        nearest = Nearest(indexes["dhash"], dhash_queries(query), indexes["histogram"], histogram_query(query),
+                          COMBINED_WEIGHT)
+    return [(within(DEFAULT_RADIUS[algorithm]), False), (nearest, True)]

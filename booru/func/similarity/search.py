@@ -1,27 +1,47 @@
-"""Search by a fingerprinted image: plan, search the indexes, describe the hits."""
+"""Search by a fingerprinted image: the nearest `limit` pictures, each with all its posts.
+
+A search always answers with the nearest `limit` pictures whose posts pass the filters (fewer
+only when the archive holds fewer): it searches the default radius first and, while too few
+pictures are found there, asks the index for more images (a picture may be many images) and
+then searches without a radius (planner.searches). Every search is exact, so the nearest `limit`
+pictures among the images it returns are the nearest overall. `max_distance`, when given, is a filter: nothing farther is returned.
+"""
 from __future__ import annotations
 
 from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.follow import followers
 from booru.func.similarity.histogram_index import HistogramIndex
-from booru.func.similarity.planner import DEFAULT_RADIUS, INDEXES, search_indexes
-from booru.func.similarity.results import describe_hits
+from booru.func.similarity.planner import INDEXES, searches
+from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
 from common.fingerprint import Fingerprint
 
+RETRIES = 5  # searches repeated after dropping images deleted since the index saw them
 
-def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_distance: float | None) -> dict:
-    """The hits for a fingerprinted query image, best first (distance, then image id)."""
-    radius = DEFAULT_RADIUS[algorithm] if max_distance is None else float(max_distance)
+
+def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_distance: float | None = None,
+                       posts: PostFilter = PostFilter(), posts_limit: int = POSTS_LIMIT) -> dict:
+    """The nearest `limit` pictures to a fingerprinted query image, best first (distance, then
+    the id of their nearest image)."""
     indexes = indexes_for(algorithm)
-    for _ in range(5):
-        hits = search_indexes(indexes, query, algorithm, radius, limit)
-        described = describe_hits(hits, algorithm)
-        if len(described) == len(hits):
+    pictures: list[dict] = []
+    for search, complete in searches(indexes, query, algorithm, max_distance):
+        wanted, retries = limit, RETRIES
+        while True:
+            hits = search(wanted)
+            if len(hits) < limit and not complete:
+                break  # fewer images than `limit` within its radius: fewer pictures too
+            pictures, gone = describe_pictures(hits, algorithm, posts, posts_limit)
+            if gone and retries:
+                retries -= 1
+                for index in indexes.values():
+                    index.remove(gone)  # deleted with their image since the index saw them
+                continue
+            if len(pictures) >= limit or len(hits) < wanted:
+                break
+            wanted *= 4  # several hits were one picture, or their posts were filtered out
+        if len(pictures) >= limit:
             break
-        gone = sorted(set(hits.ids.tolist()) - {hit["id"] for hit in described})
-        for index in indexes.values():
-            index.remove(gone)  # deleted with their image since the index saw them
-    return {"algorithm": algorithm, "max_distance": radius, "hits": described}
+    return {"algorithm": algorithm, "max_distance": max_distance, "hits": pictures[:limit]}
 
 
 def indexes_for(algorithm: str) -> dict[str, DhashIndex | HistogramIndex]:

@@ -1,0 +1,133 @@
+"""Thumbnails, and an archive fingerprinted the old way upgraded in the background: a database
+at the previous schema (0002) with fingerprinted images is migrated, Coco re-fingerprints every
+image (from its thumbnail where it has one, else downloading it again) while searches keep
+answering, and every image reaches the new version."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import threading
+from unittest import mock
+
+import psycopg2
+import requests
+from PIL import Image
+
+from booru import auth
+from coco.worker import Coco
+from common.client import BooruClient
+from common.config import load_settings
+from common.fingerprint import fingerprint
+from tests.booru.helpers import seed_images
+from tests.booru.test_metrics import scrape, value
+from tests.booru.test_search import _claim, _encode, _picture
+from tests.support import wait_until
+
+
+def _post(api, claimed: list[dict], images: list[bytes], thumbnail_size: int = 0):
+    items = [fingerprint(data, thumbnail_size=thumbnail_size).to_payload(id=item["id"], lease=item["lease"])
+             for item, data in zip(claimed, images)]
+    return api.post("/api/image/fingerprints", role="coco", json={"items": items})
+
+
+def test_thumbnails_are_stored_served_and_shared_by_twins(app, api):
+    ids = seed_images(api, app, 3)
+    claimed = _claim(api, 3)
+    same = _encode(_picture(5), "JPEG", quality=90)
+    assert _post(api, claimed[:2], [same, same], thumbnail_size=64).status_code == 200
+    response = api.get(f"/api/image/{ids[0]}/thumbnail", role="reader")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(response.data)).size == (64, 48)  # 800×600, longest side 64
+    assert "max-age" in response.headers["Cache-Control"]
+    etag = response.headers["ETag"]
+    again = api.get(f"/api/image/{ids[0]}/thumbnail", role="reader", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert api.get(f"/api/image/{ids[2]}/thumbnail", role="reader").status_code == 404
+    assert api.get(f"/api/image/{ids[0]}/thumbnail", role=None).status_code == 401
+    bad = fingerprint(same).to_payload(id=claimed[2]["id"], lease=claimed[2]["lease"])
+    bad["thumbnail"] = {"width": 10, "height": 10, "data": "bm90IGEganBlZw=="}
+    refused = api.post("/api/image/fingerprints", role="coco", json={"items": [bad]})
+    assert refused.status_code == 422 and "thumbnail" in refused.json["errors"]
+
+
+def test_upgrade_progress_in_stats_and_metrics(app, api):
+    seed_images(api, app, 3)
+    assert _post(api, _claim(api, 3), [_encode(_picture(n), "PNG") for n in (1, 2, 3)]).status_code == 200
+    assert "upgrade: 3 of 3 images at version 1" in app.test_cli_runner().invoke(args=["stats"]).output
+    assert value(scrape(api), "lzbooru_images_fingerprint_version", version="1") == 3
+    with mock.patch("booru.func.stats.FINGERPRINT_VERSION", 2):
+        assert "upgrade: 0 of 3 images at version 2" in app.test_cli_runner().invoke(args=["stats"]).output
+
+
+def _versions(uri: str) -> dict[int, int]:
+    with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT fingerprint_version, count(*) FROM image WHERE state = 'encoded' GROUP BY 1")
+        return dict(cursor.fetchall())
+
+
+def _columns(uri: str) -> set[str]:
+    with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'image'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_an_old_archive_is_refingerprinted_while_search_answers(app, api, fakenet, live_booru):
+    count = 12
+    ids = seed_images(api, app, count)
+    claimed = _claim(api, count)
+    pictures = [_encode(_picture(100 + n), "JPEG", quality=90) for n in range(count)]
+    assert _post(api, claimed, pictures).status_code == 200
+    # the archive as it was before: schema 0002, fingerprints without versions or thumbnails
+    live_booru.process.stop()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "downgrade", "0002"]).exit_code == 0
+    assert "fingerprint_version" not in _columns(live_booru.database_uri)
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert _versions(live_booru.database_uri) == {1: count}
+    # half have a thumbnail (their files are gone from the web), half must be downloaded again
+    with psycopg2.connect(live_booru.database_uri) as connection, connection.cursor() as cursor:
+        for n in range(0, count, 2):
+            small = fingerprint(pictures[n], thumbnail_size=200).thumbnail
+            cursor.execute("INSERT INTO thumbnail (id, width, height, data) VALUES (%s, %s, %s, %s)",
+                           (ids[n], small.width, small.height, small.jpeg))
+    for n in range(1, count, 2):
+        fakenet.route("GET", f"https://i.redd.it/p{n}.jpg", body=pictures[n], content_type="image/jpeg")
+    live_booru.start_again()
+
+    answers: list[tuple[int, int | None]] = []
+    stop = threading.Event()
+    reader = auth.HEADER
+
+    def search() -> None:
+        session = requests.Session()
+        session.trust_env = False
+        n = 0
+        while not stop.is_set():
+            response = session.post(f"{live_booru.url}/similarity/file", headers={reader: live_booru.admin_key},
+                                    files={"image": ("q.jpg", pictures[n % count])}, timeout=30)
+            top = response.json()["hits"][0]["id"] if response.status_code == 200 else None
+            answers.append((response.status_code, top == ids[n % count]))
+            n += 1
+
+    searcher = threading.Thread(target=search)
+    settings = dataclasses.replace(load_settings(), coco_batch=3, coco_processes=1, coco_threads=2,
+                                   thumbnail_size=200, fetch_timeout=5.0, fetch_deadline=10.0)
+    coco = Coco(BooruClient(live_booru.url, live_booru.daemon_key), settings)
+    with mock.patch("coco.upgrade.FINGERPRINT_VERSION", 2):
+        searcher.start()
+        try:
+            for _ in range(count):
+                report = coco.run_once()
+                if not report["upgrade_claimed"]:
+                    break
+        finally:
+            stop.set()
+            searcher.join()
+            coco.close()
+    assert _versions(live_booru.database_uri) == {2: count}
+    asked = {r.url for r in fakenet.requests if r.method == "GET"}
+    assert asked == {f"https://i.redd.it/p{n}.jpg" for n in range(1, count, 2)}  # thumbnails where there were
+    assert answers and all(status == 200 and right for status, right in answers), answers
+    with psycopg2.connect(live_booru.database_uri) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM thumbnail")
+        assert cursor.fetchone()[0] == count  # the downloaded ones got a thumbnail too
