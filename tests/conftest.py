@@ -14,6 +14,9 @@ from typing import Callable, Iterator
 import psycopg2
 import pytest
 
+from tests import loopback_guard
+
+loopback_guard.install()  # before anything opens a socket
 os.environ["ENV_FILE"] = os.devnull  # never read a developer's .env in tests
 for _name in ("DATABASE_URI", "API_KEY", "URL"):
     os.environ.pop(_name, None)
@@ -30,6 +33,15 @@ pytest_plugins = ["tests.fakenet.plugin"]
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 TEST_SERVER_SETTINGS = ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300"]
 _database_numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def only_loopback() -> Iterator[None]:
+    """Fail a test that tried to reach a non-loopback address, even if its code caught the refusal."""
+    loopback_guard.refused.clear()
+    yield
+    refused, loopback_guard.refused[:] = list(loopback_guard.refused), []
+    assert not refused, f"connections outside loopback were attempted: {refused}"
 
 
 def _admin_dsn(server: str) -> str:
