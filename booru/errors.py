@@ -64,6 +64,21 @@ def error_response(status: int, message: str, errors: dict | None = None):
     return response
 
 
+MAX_REPORTED_ITEMS = 20  # items of a list whose errors an answer names; the rest are counted
+
+
+def first_errors(messages: object) -> object:
+    """Marshmallow's errors with at most MAX_REPORTED_ITEMS list items named at each level
+    (their keys are the items' indexes), so a bad batch gets a small answer."""
+    if not isinstance(messages, dict):
+        return messages
+    items = sorted(k for k in messages if isinstance(k, int))
+    kept = {k: first_errors(v) for k, v in messages.items() if not isinstance(k, int) or k in items[:MAX_REPORTED_ITEMS]}
+    if len(items) > MAX_REPORTED_ITEMS:
+        kept["_more"] = [f"{len(items) - MAX_REPORTED_ITEMS} more items have errors"]
+    return kept
+
+
 def _database_down(exc: DBAPIError) -> bool:
     return isinstance(exc, (OperationalError, InterfaceError)) or bool(exc.connection_invalidated)
 
@@ -76,7 +91,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
         errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        return error_response(422, "the request is not valid", errors)
+        return error_response(422, "the request is not valid", first_errors(errors))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -92,6 +107,10 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if isinstance(exc, DataError):
             return error_response(422, "a value is out of range or of the wrong kind")
+        if isinstance(exc.orig, psycopg2.errors.QueryCanceled):
+            log.warning("a statement ran past STATEMENT_TIMEOUT on %s %s", request.method, request.path)
+            return error_response(503, "the request took longer than the database allows "
+                                       "(STATEMENT_TIMEOUT); narrow it and try again")
         if isinstance(exc.orig, psycopg2.errors.UndefinedTable):
             log.error("the database schema is missing: run `flask --app booru db upgrade` (scripts/start does)")
             return error_response(503, "the database schema is not installed yet; try again shortly")

@@ -24,6 +24,23 @@ def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip() or default
 
 
+# Per role: requests and searches by upload or URL per minute, or "none" (unlimited).
+QUOTA_DEFAULTS = {"reader": "600,60", "public": "120,12", "admin": "none", "greg": "none", "parsa": "none",
+                  "coco": "none"}
+
+
+def _quota(name: str, default: str) -> tuple[int, int] | None:
+    """`QUOTA_READER=600,60` -> (600, 60); `none` -> None."""
+    value = _str(name, default).lower()
+    if value in ("none", "0"):
+        return None
+    try:
+        requests, searches = (int(part) for part in value.split(","))
+    except ValueError:
+        raise ValueError(f"{name} must be '<requests>,<searches>' per minute or 'none', not {value!r}") from None
+    return requests, searches
+
+
 @dataclass(frozen=True)
 class Settings:
     url: str
@@ -57,6 +74,11 @@ class Settings:
     max_image_pixels: int
     fetch_timeout: float
     fetch_deadline: float
+    # booru's limits (README "Limits")
+    statement_timeout: float
+    max_tag_terms: int
+    max_decode_pixels: int
+    quotas: dict[str, tuple[int, int] | None]  # role -> (requests, searches) per minute; None = unlimited
 
     @property
     def embedded(self) -> bool:
@@ -104,4 +126,8 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         max_image_pixels=_int("MAX_IMAGE_PIXELS", 64_000_000),
         fetch_timeout=_float("FETCH_TIMEOUT", 10.0),
         fetch_deadline=_float("FETCH_DEADLINE", 60.0),
+        statement_timeout=_float("STATEMENT_TIMEOUT", 5.0),
+        max_tag_terms=_int("MAX_TAG_TERMS", 8),
+        max_decode_pixels=_int("MAX_DECODE_PIXELS", 16_000_000),
+        quotas={role: _quota(f"QUOTA_{role.upper()}", default) for role, default in QUOTA_DEFAULTS.items()},
     )

@@ -39,12 +39,21 @@ def tag_images(image_tags: dict[int, list[str]]) -> None:
                        [{"image_id": image_id, "tag_id": ids[(ns, name[:255])]} for image_id, (ns, name) in pairs])
 
 
-def tag_filter(query: str) -> tuple[list[str], dict[str, str]]:
+def tag_terms(query: str, max_terms: int) -> list[str]:
+    """The distinct terms of a tag query, refused (422) beyond `max_terms` before any query runs."""
+    terms = list(dict.fromkeys(query.split()))
+    if len(terms) > max_terms:
+        message = f"at most {max_terms} tags per query, not {len(terms)}"
+        raise Unusable(message, {"tags": [message]})
+    return terms
+
+
+def tag_filter(query: str, max_terms: int) -> tuple[list[str], dict[str, str]]:
     """SQL conditions on image `i` for a tag query, and their parameters: every plain term
     required, every `-term` excluded. Each tag's id is looked up once (an InitPlan), so the
     planner can walk the (tag_id, image_id) index newest first."""
     conditions, params = [], {}
-    for n, term in enumerate(query.split()):
+    for n, term in enumerate(tag_terms(query, max_terms)):
         negate = term.startswith("-")
         namespace, name = split_tag(term.lstrip("-"))
         if not name:
