@@ -25,7 +25,11 @@ setup_logging(_settings.log_level, _settings.log_format)
 bind = os.environ.get("BOORU_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("BOORU_WORKERS", (os.cpu_count() or 1) + 1))
 threads = int(os.environ.get("BOORU_THREADS", 4))
-worker_class = "gthread"
+# booru.serving.Worker reads whole requests on an event loop before a thread runs the app, so slow
+# clients hold no thread (README "Limits"); BOORU_WORKER_CLASS=gthread is gunicorn's threaded worker,
+# kept for comparison (bench/hostile_bench.py).
+worker_class = os.environ.get("BOORU_WORKER_CLASS", "booru.serving.Worker")
+worker_connections = int(os.environ.get("BOORU_CONNECTIONS", 1000))
 timeout = 120
 graceful_timeout = 30
 accesslog = "-"
@@ -63,7 +67,7 @@ def post_worker_init(worker) -> None:
     """Load the worker's search indexes in the background, so its first search is fast."""
     from booru.func.search import warm_up
 
-    warm_up(worker.wsgi)
+    warm_up(getattr(worker, "flask_app", None) or worker.wsgi)
 
 
 def child_exit(server, worker) -> None:
