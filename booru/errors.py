@@ -103,7 +103,8 @@ def first_errors(messages: object) -> object:
     if not isinstance(messages, dict):
         return messages
     items = sorted(k for k in messages if isinstance(k, int))
-    kept = {k: first_errors(v) for k, v in messages.items() if not isinstance(k, int) or k in items[:MAX_REPORTED_ITEMS]}
+    named = set(items[:MAX_REPORTED_ITEMS])
+    kept = {str(k): first_errors(v) for k, v in messages.items() if not isinstance(k, int) or k in named}
     if len(items) > MAX_REPORTED_ITEMS:
         kept["_more"] = [f"{len(items) - MAX_REPORTED_ITEMS} more items have errors"]
     return kept
