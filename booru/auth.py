@@ -18,6 +18,7 @@ from typing import Callable
 from flask import current_app, g, request
 from sqlalchemy import select
 
+from booru import quota
 from booru.errors import Forbidden, NotFound, Unauthorized, Unusable
 from booru.extensions import db
 from booru.models import ROLES, ApiKey
@@ -112,6 +113,7 @@ def requires(*roles: str) -> Callable:
             if key.role not in allowed:
                 raise Forbidden(f"role {key.role!r} may not {request.method} {request.path}")
             g.api_key = key
+            quota.charge(key.role, key.id)
             return method(*args, **kwargs)
 
         checked.roles = allowed
