@@ -6,6 +6,7 @@ VAR_DIR/prometheus), set before any worker imports prometheus_client, emptied wh
 starts, with each dead worker marked. One directory per gunicorn: two gunicorns started from the
 same checkout need different PROMETHEUS_MULTIPROC_DIR values.
 """
+import ctypes
 import logging
 import os
 import sys
@@ -63,8 +64,17 @@ def on_starting(server) -> None:
     logging.getLogger("booru").info("metrics of all workers gathered in %s", path)
 
 
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+
+
 def post_worker_init(worker) -> None:
-    """Load the worker's search indexes in the background, so its first search is fast."""
+    """Give large buffers back to the system as soon as they are freed (a decoded upload's pixels:
+    glibc otherwise raises its mmap threshold up to 32 MiB and keeps them in the heap), and load
+    the worker's search indexes in the background, so its first search is fast."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 1024 * 1024)
+    except (OSError, AttributeError):  # not glibc
+        pass
     from booru.func.search import warm_up
 
     warm_up(getattr(worker, "flask_app", None) or worker.wsgi)

@@ -128,6 +128,6 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         fetch_deadline=_float("FETCH_DEADLINE", 60.0),
         statement_timeout=_float("STATEMENT_TIMEOUT", 5.0),
         max_tag_terms=_int("MAX_TAG_TERMS", 8),
-        max_decode_pixels=_int("MAX_DECODE_PIXELS", 16_000_000),
+        max_decode_pixels=_int("MAX_DECODE_PIXELS", 15_000_000),
         quotas={role: _quota(f"QUOTA_{role.upper()}", default) for role, default in QUOTA_DEFAULTS.items()},
     )

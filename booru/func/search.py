@@ -198,7 +198,8 @@ def fetch_image(url: str) -> bytes:
 
 def fingerprint_query(data: bytes, field_name: str) -> Fingerprint:
     try:
-        return fingerprint(data, current_app.config["SETTINGS"].max_image_pixels, query=True)
+        return fingerprint(data, current_app.config["SETTINGS"].max_image_pixels, query=True,
+                           max_decode_pixels=current_app.config["SETTINGS"].max_decode_pixels)
     except ImageError as exc:
         raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
 
