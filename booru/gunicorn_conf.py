@@ -31,6 +31,10 @@ threads = int(os.environ.get("BOORU_THREADS", 4))
 # kept for comparison (bench/hostile_bench.py).
 worker_class = os.environ.get("BOORU_WORKER_CLASS", "booru.serving.Worker")
 worker_connections = int(os.environ.get("BOORU_CONNECTIONS", 1000))
+# What gunicorn itself refuses (README "Limits"): answered in JSON by booru.serving.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 timeout = 120
 graceful_timeout = 30
 accesslog = "-"
