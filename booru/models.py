@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer,
                         SmallInteger, String, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import BIT, UUID
 from sqlalchemy.dialects.postgresql.base import ischema_names
@@ -163,13 +163,3 @@ class ApiKey(db.Model):
     revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (_one_of("role", ROLES, "role"),)
-
-
-class QuotaBucket(db.Model):
-    """A principal's token bucket (booru/quota.py): UNLOGGED, since losing it in a crash only refills it."""
-    __tablename__ = "quota_bucket"
-    principal: Mapped[str] = mapped_column(String(80), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    tokens: Mapped[float] = mapped_column(Float, nullable=False)
-    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    __table_args__ = {"prefixes": ["UNLOGGED"]}

@@ -18,6 +18,7 @@ from tests import loopback_guard
 
 loopback_guard.install()  # before anything opens a socket
 os.environ["ENV_FILE"] = os.devnull  # never read a developer's .env in tests
+os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="lzb-var-")  # what booru keeps in files (quota buckets)
 for _name in ("DATABASE_URI", "API_KEY", "URL"):
     os.environ.pop(_name, None)
 

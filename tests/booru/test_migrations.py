@@ -10,8 +10,7 @@ from booru import create_app
 from booru.extensions import db
 from tests.conftest import _execute
 
-TABLES = {"subreddit", "submission", "link", "image", "histogram", "dhash", "tag", "image_tag", "api_key",
-          "quota_bucket"}
+TABLES = {"subreddit", "submission", "link", "image", "histogram", "dhash", "tag", "image_tag", "api_key"}
 
 
 @pytest.fixture
