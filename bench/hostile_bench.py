@@ -19,6 +19,7 @@ and prints for each:
    (empty intersections, which scan every image), each the median of three, against one tag;
 4. 429s issued to one reader key posting searches by upload from 4 clients for `--seconds`.
 
+and first, as the baseline of ordinary traffic, load_bench's mixed phase for `--seconds`.
 Every phase stops by itself; booru and PostgreSQL are stopped at the end.
 """
 from __future__ import annotations
@@ -41,7 +42,8 @@ import requests
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_bench import fill, multipart, query_images, warm_cache, BOUNDARY  # noqa: E402
+from load_bench import (BOUNDARY, PHASES, Requests, fill, multipart, query_images, run_phase,  # noqa: E402
+                        warm_cache)
 from support import free_port, migrated_app, start_booru, start_postgres  # noqa: E402
 
 CONFIGS = {
@@ -199,6 +201,19 @@ def quota_run(base: str, key: str, body: bytes, seconds: float) -> str:
             f"; {counts.get(200, 0) / seconds:.1f} accepted/s")
 
 
+def throughput(port: int, key: str, rows: int, body: bytes, seconds: float) -> str:
+    """load_bench's mixed phase from 8 clients: what the worker class costs ordinary traffic."""
+    results, elapsed = run_phase(port, Requests(key, rows, [body]), PHASES["mixed"],
+                                 argparse.Namespace(clients=8, seconds=seconds, max_requests=100_000))
+    parts = []
+    for kind in ("listing", "similarity"):
+        samples = np.array(results.latencies[kind]) * 1000
+        if len(samples):
+            parts.append(f"{kind} {len(samples) / elapsed:.0f}/s p95 {np.percentile(samples, 95):.0f} ms")
+    errors = sum(len(e) for e in results.errors.values())
+    return ", ".join(parts) + f", {errors} errors"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -239,6 +254,8 @@ def main() -> int:
                     requests.post(f"{base}/similarity/file", data=search_body, timeout=600, headers={
                         "X-API-Key": admin, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
                 print(f"\n{name}: booru on {args.rows:,} images, {args.workers} workers, {env or 'defaults'}")
+                print(f"  0. load_bench's mixed load, 8 clients, {args.seconds:.0f} s: "
+                      + throughput(port, admin, args.rows, search_body, args.seconds))
                 print(f"  1. /api/health with {args.slow} slow connections for {args.seconds:.0f} s: "
                       + health_under_slowloris(base, port, args.slow, args.seconds))
                 print("  2. hostile uploads: " + hostile_uploads(base, admin, process))
