@@ -73,7 +73,7 @@ OBJECT_ADDRESS = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
 
 
 def scrubbed(value: object) -> object:
-    """Text of an answer without Python object addresses (`<HTTPSConnection object at 0x…>` -> `<HTTPSConnection>`)."""
+    """An answer's text without Python object addresses: `<a.B object at 0x…>` -> `<B>`."""
     if isinstance(value, str):
         return OBJECT_ADDRESS.sub(lambda m: f"<{m.group(1).rsplit('.', 1)[-1]}>", value)
     if isinstance(value, dict):

@@ -52,8 +52,8 @@ def json_body() -> object:
 
 
 def check_sizes(schema: Schema, data: object) -> None:
-    """Refuse (422, as the schema would) a list or object in the body with more items than `schema` takes, before any
-    item is validated: a 100,000-item batch costs a length check, not 100,000 validations."""
+    """Refuse (422, as the schema would) a list or object in the body longer than `schema` takes,
+    before any item is validated: a 100,000-item batch costs a length check, not 100,000 validations."""
     if not isinstance(data, dict):
         return
     for name, field in schema.load_fields.items():

@@ -161,7 +161,8 @@ def test_answers_carry_no_object_addresses(api, monkeypatch):
     def unreachable(url: str) -> bytes:
         raise Unusable("could not fetch: HTTPSConnectionPool(host='x', port=443): Max retries exceeded "
                        "(Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at "
-                       "0x7f3a2b1c9d50>: Failed to establish a new connection'))", {"url": ["<Foo object at 0xdeadbeef>"]})
+                       "0x7f3a2b1c9d50>: Failed to establish a new connection'))",
+                       {"url": ["<Foo object at 0xdeadbeef>"]})
 
     monkeypatch.setattr(search, "fetch_image", unreachable)
     response = api.post("/api/similarity/url", json={"url": "https://example.com/a.jpg"}, role="reader")
