@@ -169,3 +169,29 @@ def test_answers_carry_no_object_addresses(api, monkeypatch):
     _is_json_error(response, 422)
     assert not re.search(r"0x[0-9a-f]{6,}", response.get_data(as_text=True))
     assert "<HTTPSConnection>" in response.get_json()["message"]
+
+
+def test_migrations_are_not_bound_by_the_statement_timeout(postgres_server, monkeypatch):
+    """STATEMENT_TIMEOUT bounds requests; a migration on a big archive may take longer."""
+    from flask_migrate import upgrade
+
+    from tests.conftest import _execute
+
+    _execute(postgres_server, "CREATE DATABASE lzb_slow_migration")
+    try:
+        monkeypatch.setenv("STATEMENT_TIMEOUT", "0.05")
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"{postgres_server}/lzb_slow_migration"})
+        seen = []
+        from sqlalchemy import event
+
+        with app.app_context():
+            @event.listens_for(db.engine, "before_cursor_execute")
+            def slow_ddl(connection, cursor, statement, *args) -> None:
+                if statement.lstrip().upper().startswith("CREATE TABLE") and not seen:
+                    seen.append(connection.exec_driver_sql("SHOW statement_timeout").scalar())
+
+            upgrade()
+            db.engine.dispose()
+        assert seen == ["0"]
+    finally:
+        _execute(postgres_server, "DROP DATABASE IF EXISTS lzb_slow_migration WITH (FORCE)")
