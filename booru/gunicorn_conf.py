@@ -31,6 +31,9 @@ threads = int(os.environ.get("BOORU_THREADS", 4))
 # kept for comparison (bench/hostile_bench.py).
 worker_class = os.environ.get("BOORU_WORKER_CLASS", "booru.serving.Worker")
 worker_connections = int(os.environ.get("BOORU_CONNECTIONS", 1000))
+# Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections over
+# the workers: on one shared socket, whichever event loop wakes first accepts a whole burst.
+reuse_port = True
 # What gunicorn itself refuses (README "Limits"): answered in JSON by booru.serving.
 limit_request_line = 4094
 limit_request_fields = 100
