@@ -325,7 +325,7 @@ def main() -> int:
         uploads = query_images(UPLOADS)
         plant_copies(uri, uploads, args.rows)
         port = free_port()
-        env = {"BOORU_THREADS": str(args.threads)} if args.threads else {}
+        env = {"QUOTA_READER": "none", **({"BOORU_THREADS": str(args.threads)} if args.threads else {})}
         booru = start_booru(uri, port, args.workers, env)
         requests = Requests(key, args.rows, [multipart(u) for u in uploads])
         print(f"search indexes warm in every worker after {warm(port, requests, args.workers):.0f} s; "

@@ -5,7 +5,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from common.config import PROJECT_ROOT, load_settings
+from common.config import PROJECT_ROOT, Settings, load_settings
 
 
 def sqlalchemy_uri(uri: str) -> str:
@@ -14,6 +14,11 @@ def sqlalchemy_uri(uri: str) -> str:
         if uri.startswith(scheme):
             return "postgresql+psycopg2://" + uri[len(scheme):]
     return uri
+
+
+def statement_timeout(settings: Settings) -> str:
+    """libpq options bounding every statement of booru's sessions (STATEMENT_TIMEOUT seconds, 0 = none)."""
+    return f"-c statement_timeout={int(settings.statement_timeout * 1000)}"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SETTINGS=settings,
         SQLALCHEMY_DATABASE_URI=sqlalchemy_uri(settings.database_uri),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5, "max_overflow": 5,
-                                   "connect_args": {"connect_timeout": 5},
+                                   "connect_args": {"connect_timeout": 5, "options": statement_timeout(settings)},
                                    # bulk writes: pages of rows per round trip, not one per row
                                    "executemany_mode": "values_plus_batch"},
         MAX_CONTENT_LENGTH=settings.max_image_bytes + 1024 * 1024,

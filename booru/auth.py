@@ -30,6 +30,7 @@ from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
 from wtforms import ValidationError as CsrfInvalid
 
+from booru import quota
 from booru.errors import Conflict, Forbidden, NotFound, Unauthorized, Unusable
 from booru.extensions import db
 from booru.models import ROLES, ApiKey
@@ -234,6 +235,7 @@ def requires(*roles: str) -> Callable:
             if key.via == "session" and request.method not in SAFE_METHODS:
                 check_csrf()
             g.api_key = key
+            quota.charge(key.role, key.id)
             return method(*args, **kwargs)
 
         checked.roles = allowed

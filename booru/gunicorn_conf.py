@@ -12,6 +12,7 @@ writes again, so their pages stay shared between the workers (copy-on-write) and
 one copy however many workers run. Each worker then follows new fingerprints in its own small
 delta. The master's database connections are closed before the fork.
 """
+import ctypes
 import logging
 import os
 import re
@@ -32,7 +33,18 @@ setup_logging(_settings.log_level, _settings.log_format)
 bind = os.environ.get("BOORU_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("BOORU_WORKERS", (os.cpu_count() or 1) + 1))
 threads = int(os.environ.get("BOORU_THREADS", 4))
-worker_class = "gthread"
+# booru.serving.Worker reads whole requests on an event loop before a thread runs the app, so slow
+# clients hold no thread (README "Limits"); BOORU_WORKER_CLASS=gthread is gunicorn's threaded worker,
+# kept for comparison (bench/hostile_bench.py).
+worker_class = os.environ.get("BOORU_WORKER_CLASS", "booru.serving.Worker")
+worker_connections = int(os.environ.get("BOORU_CONNECTIONS", 1000))
+# Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new connections over
+# the workers: on one shared socket, whichever event loop wakes first accepts a whole burst.
+reuse_port = True
+# What gunicorn itself refuses (README "Limits"): answered in JSON by booru.serving.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 timeout = 120
 graceful_timeout = 30
 accesslog = "-"
@@ -101,12 +113,21 @@ def post_fork(server, worker) -> None:
             db.engine.dispose(close=False)
 
 
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+
+
 def post_worker_init(worker) -> None:
-    """Bring the worker's search indexes up to date in the background (load them, without
-    preload_app), so its first search is fast."""
+    """Give large buffers back to the system as soon as they are freed (a decoded upload's pixels:
+    glibc otherwise raises its mmap threshold up to 32 MiB and keeps them in the heap), and bring
+    the worker's search indexes up to date in the background (load them, without preload_app), so
+    its first search is fast."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 1024 * 1024)
+    except (OSError, AttributeError):  # not glibc
+        pass
     from booru.func.similarity import warm_up
 
-    warm_up(worker.wsgi)
+    warm_up(getattr(worker, "flask_app", None) or worker.wsgi)
 
 
 def child_exit(server, worker) -> None:

@@ -44,6 +44,13 @@ RECENT_KEY_SECONDS = 15 * 60
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CHAPTER_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 
+# The counts daemons report that get their own `kind` label (lzbooru_daemon_items_total); any
+# other name is added to kind="other". A daemon's new count needs its name here to be seen apart.
+KINDS = frozenset({"claimed", "done", "failed", "skipped",  # every daemon
+                   "fetched", "posted", "subreddits", "errors",  # greg
+                   "images", "resolved", "dead", "unsupported", "stale",  # parsa
+                   "bytes", "downloaded", "encoded", "same_content", "urls"})  # coco
+
 disable_created_metrics()  # no *_created series next to every counter
 
 REQUESTS = Counter("lzbooru_http_requests", "HTTP requests answered, by route rule, method and status",
@@ -88,11 +95,16 @@ def _request_finished(response: Response) -> Response:
     return response
 
 
+def kind_label(kind: str) -> str:
+    """A count's `kind` label: one of KINDS, else `other`, so reports cannot add series at will."""
+    return kind if kind in KINDS else "other"
+
+
 def record_chapter(daemon: str, counts: Mapping[str, int], elapsed: float) -> None:
     """Count one finished chapter of a daemon and its items."""
     CHAPTERS.labels(daemon).inc()
     for kind, n in counts.items():
-        ITEMS.labels(daemon, kind).inc(n)
+        ITEMS.labels(daemon, kind_label(kind)).inc(n)
     CHAPTER_SECONDS.labels(daemon).observe(elapsed)
     LAST_CHAPTER.labels(daemon).set(time.time())
 

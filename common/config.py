@@ -32,6 +32,23 @@ def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip() or default
 
 
+# Per role: requests and searches by upload or URL per minute, or "none" (unlimited).
+QUOTA_DEFAULTS = {"reader": "600,60", "public": "120,12", "admin": "none", "greg": "none", "parsa": "none",
+                  "coco": "none"}
+
+
+def _quota(name: str, default: str) -> tuple[int, int] | None:
+    """`QUOTA_READER=600,60` -> (600, 60); `none` -> None."""
+    value = _str(name, default).lower()
+    if value in ("none", "0"):
+        return None
+    try:
+        requests, searches = (int(part) for part in value.split(","))
+    except ValueError:
+        raise ValueError(f"{name} must be '<requests>,<searches>' per minute or 'none', not {value!r}") from None
+    return requests, searches
+
+
 @dataclass(frozen=True)
 class Settings:
     url: str
@@ -68,6 +85,11 @@ class Settings:
     # web pages
     public_access: bool
     secret_key: str
+    # booru's limits (README "Limits")
+    statement_timeout: float
+    max_tag_terms: int
+    max_decode_pixels: int
+    quotas: dict[str, tuple[int, int] | None]  # role -> (requests, searches) per minute; None = unlimited
     thumbnail_size: int = 320  # longest side of the stored thumbnail; 0 = none
 
     @property
@@ -140,4 +162,8 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         public_access=_bool("PUBLIC_ACCESS"),
         secret_key=_str("SECRET_KEY"),
         thumbnail_size=_int("THUMBNAIL_SIZE", 320),
+        statement_timeout=_float("STATEMENT_TIMEOUT", 5.0),
+        max_tag_terms=_int("MAX_TAG_TERMS", 8),
+        max_decode_pixels=_int("MAX_DECODE_PIXELS", 15_000_000),
+        quotas={role: _quota(f"QUOTA_{role.upper()}", default) for role, default in QUOTA_DEFAULTS.items()},
     )

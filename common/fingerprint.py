@@ -513,11 +513,24 @@ def _hex(bits: np.ndarray) -> dict[str, str]:
     return {name: np.packbits(bits[:, :, index]).tobytes().hex() for index, name in enumerate(CHANNELS)}
 
 
+def decoded_pixels(image: Image.Image) -> int:
+    """How many pixels decoding `image` holds at once: JPEG decodes reduced, the others whole."""
+    width, height = image.size
+    scale = _jpeg_scale(image.size, SIZE) if image.format in ("JPEG", "MPO") else 1
+    return -(-width // scale) * -(-height // scale)
+
+
 def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: bool = False,
-                thumbnail_size: int = 0) -> Fingerprint:
+                thumbnail_size: int = 0, max_decode_pixels: int | None = None) -> Fingerprint:
     """Everything booru stores about an image's content, from its bytes; for a search `query`
-    also the mirrored dhash and the clipped bits of both; a thumbnail when `thumbnail_size`."""
+    also the mirrored dhash and the clipped bits of both; a thumbnail when `thumbnail_size`.
+    `max_decode_pixels` bounds the memory of the decode (about 8 bytes a pixel at its peak): a PNG,
+    GIF or WEBP beyond it is refused."""
     image, mime = open_image(data, max_pixels)
+    if max_decode_pixels is not None and decoded_pixels(image) > max_decode_pixels:
+        width, height = image.size
+        raise ImageError(f"too large to decode: {width}x{height} {image.format} pixels exceed the "
+                         f"decode budget of {max_decode_pixels} (a JPEG of this size is decoded reduced)")
     width, height = displayed_size(image)
     small, thumbnail = render_with_thumbnail(image, data, SIZE, thumbnail_size)
     grid = _dhash_grid(small)

@@ -99,6 +99,7 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")  # booru's STATEMENT_TIMEOUT is for requests
             context.run_migrations()
 
 

@@ -15,10 +15,13 @@ from typing import Callable, Iterator
 import psycopg2
 import pytest
 
+from tests import loopback_guard
+
+loopback_guard.install()  # before anything opens a socket
 os.environ["ENV_FILE"] = os.devnull  # never read a developer's .env in tests
 for _name in ("DATABASE_URI", "API_KEY", "URL"):
     os.environ.pop(_name, None)
-os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="lzb-test-var-")  # never the checkout's var/
+os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="lzb-test-var-")  # never the checkout's var/ (quota buckets, secret key)
 atexit.register(shutil.rmtree, os.environ["VAR_DIR"], True)
 
 from booru import create_app  # noqa: E402
@@ -33,6 +36,15 @@ pytest_plugins = ["tests.fakenet.plugin"]
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 TEST_SERVER_SETTINGS = ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300"]
 _database_numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def only_loopback() -> Iterator[None]:
+    """Fail a test that tried to reach a non-loopback address, even if its code caught the refusal."""
+    loopback_guard.refused.clear()
+    yield
+    refused, loopback_guard.refused[:] = list(loopback_guard.refused), []
+    assert not refused, f"connections outside loopback were attempted: {refused}"
 
 
 def _admin_dsn(server: str) -> str:

@@ -15,6 +15,8 @@ import requests
 
 from common.config import PROJECT_ROOT
 
+GUARD_DIR = PROJECT_ROOT / "tests" / "guard"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -39,9 +41,11 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0, interval:
 
 
 def base_env(**overrides: str) -> dict[str, str]:
-    """The environment of a process under test: no developer .env, quick chapters."""
+    """The environment of a process under test: no developer .env, quick chapters, and the
+    loopback fence (tests/guard/sitecustomize.py) loaded at start-up."""
+    pythonpath = os.pathsep.join([str(PROJECT_ROOT), str(GUARD_DIR)])
     env = {**os.environ, "ENV_FILE": os.devnull, "CHAPTER_INTERVAL": "0.5", "LOG_LEVEL": "INFO",
-           "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+           "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
     env.update(overrides)
     return env
 

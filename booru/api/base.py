@@ -7,9 +7,9 @@ from typing import Callable
 import orjson
 from flask import Response, make_response, request
 from flask_restful import Api
-from marshmallow import Schema
+from marshmallow import Schema, validate
 
-from booru.errors import Malformed
+from booru.errors import Malformed, Unusable
 
 
 class BooruApi(Api):
@@ -22,15 +22,49 @@ class BooruApi(Api):
         raise e
 
 
-def without_nul(value: object) -> object:
-    """PostgreSQL text cannot hold NUL characters; they carry nothing, so they are dropped."""
+MAX_JSON_DEPTH = 16  # the deepest body booru takes is 4 levels
+
+
+def without_nul(value: object, depth: int = 0) -> object:
+    """PostgreSQL text cannot hold NUL characters; they carry nothing, so they are dropped.
+    Nesting deeper than MAX_JSON_DEPTH is refused (400) on the way."""
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
+    if depth >= MAX_JSON_DEPTH and isinstance(value, (dict, list)):
+        raise Malformed(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, dict):
-        return {k: without_nul(v) for k, v in value.items()}
+        return {k: without_nul(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [without_nul(v) for v in value]
+        return [without_nul(v, depth + 1) for v in value]
     return value
+
+
+def json_body() -> object:
+    """The request's JSON body, the one place booru parses JSON: 400 for a body that is not JSON,
+    invalid UTF-8 or a lone UTF-16 surrogate (orjson refuses them), or nests too deep."""
+    if not request.is_json:
+        raise Malformed("the body must be JSON (Content-Type: application/json)")
+    try:
+        data = orjson.loads(request.get_data(cache=True))
+    except orjson.JSONDecodeError as exc:
+        raise Malformed(f"the body is not valid JSON: {exc}") from None
+    return without_nul(data)
+
+
+def check_sizes(schema: Schema, data: object) -> None:
+    """Refuse (422, as the schema would) a list or object in the body longer than `schema` takes,
+    before any item is validated: a 100,000-item batch costs a length check, not 100,000 validations."""
+    if not isinstance(data, dict):
+        return
+    for name, field in schema.load_fields.items():
+        value = data.get(field.data_key or name)
+        if not isinstance(value, (list, dict)):
+            continue
+        validators = field.validators if isinstance(field.validators, list) else [field.validators]
+        for validator in validators:
+            if isinstance(validator, validate.Length) and validator.max is not None and len(value) > validator.max:
+                raise Unusable(f"at most {validator.max} items in `{name}`, not {len(value)}",
+                               {name: [f"at most {validator.max} items"]})
 
 
 def api_doc(method: Callable) -> dict:
@@ -44,13 +78,9 @@ def body(schema: type[Schema], location: str = "json") -> Callable:
     def decorate(method: Callable) -> Callable:
         @wraps(method)
         def parsed(*args, **kwargs):
-            if location == "form":
-                data = request.form.to_dict()
-            else:
-                data = request.get_json(silent=True)
-                if data is None:
-                    raise Malformed("the body must be JSON (Content-Type: application/json)")
-            return method(*args, body=loader.load(without_nul(data)), **kwargs)
+            data = without_nul(request.form.to_dict()) if location == "form" else json_body()
+            check_sizes(loader, data)
+            return method(*args, body=loader.load(data), **kwargs)
 
         api_doc(parsed)["body"] = (schema, location)
         return parsed

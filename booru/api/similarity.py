@@ -17,7 +17,7 @@ from flask_restful import Resource
 from marshmallow import Schema
 
 from booru.api.archive import EVERYONE
-from booru.api.base import api_doc, dump, instance, query, responds
+from booru.api.base import api_doc, dump, instance, json_body, query, responds
 from booru.auth import requires
 from booru.errors import ApiError, Malformed, NotFound, Unusable
 from booru.func.similarity import fetch_image, fingerprint_query, search_fingerprint
@@ -58,7 +58,7 @@ def multipart(schema: dict) -> Callable:
 def _body_fields() -> dict:
     """The JSON object or the form fields sent, whichever the request carries."""
     if request.is_json:
-        data = request.get_json(silent=True)
+        data = json_body()
         if not isinstance(data, dict):
             raise Malformed("the body must be a JSON object")
         return data

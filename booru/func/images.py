@@ -179,7 +179,7 @@ def list_images(filters: dict) -> tuple[list[dict], str | None]:
         conditions.append("s.nsfw = :nsfw")
         params["nsfw"] = filters["nsfw"]
     if filters.get("tags"):
-        tag_conditions, tag_params = tag_filter(filters["tags"])
+        tag_conditions, tag_params = tag_filter(filters["tags"], current_app.config["SETTINGS"].max_tag_terms)
         conditions += tag_conditions
         params.update(tag_params)
     if filters.get("cursor"):

@@ -39,6 +39,15 @@ def tag_images(image_tags: dict[int, list[str]]) -> None:
                        [{"image_id": image_id, "tag_id": ids[(ns, name[:255])]} for image_id, (ns, name) in pairs])
 
 
+def tag_terms(query: str, max_terms: int) -> list[str]:
+    """The distinct terms of a tag query, refused (422) beyond `max_terms` before any query runs."""
+    terms = list(dict.fromkeys(query.split()))
+    if len(terms) > max_terms:
+        message = f"at most {max_terms} tags per query, not {len(terms)}"
+        raise Unusable(message, {"tags": [message]})
+    return terms
+
+
 def has_tag(key: str, namespaces: tuple[str, ...] | None, name: str) -> tuple[str, dict[str, object]]:
     """SQL condition: image `i` carries tag `name` in one of `namespaces` (None: in any namespace);
     and its parameters, named after `key`. The tag ids are looked up once (an InitPlan), so the
@@ -63,12 +72,12 @@ def _term(term: str) -> tuple[str | None, str]:
     return split_tag(term)
 
 
-def tag_filter(query: str) -> tuple[list[str], dict[str, object]]:
+def tag_filter(query: str, max_terms: int) -> tuple[list[str], dict[str, object]]:
     """SQL conditions on image `i` for a tag query, and their parameters: every plain term
     required, every `-term` excluded; a term without a namespace matches the name in any
-    namespace."""
+    namespace. At most `max_terms` distinct terms (422 beyond, before any query runs)."""
     conditions, params = [], {}
-    for n, term in enumerate(query.split()):
+    for n, term in enumerate(tag_terms(query, max_terms)):
         negate = term.startswith("-")
         namespace, name = _term(term.lstrip("-"))
         if not name:

@@ -206,7 +206,7 @@ def test_gunicorn_starts_with_an_empty_metrics_directory_and_marks_dead_workers(
     (tmp_path / "gauge_max_4343.db").write_bytes(b"")
     conf.child_exit(None, SimpleNamespace(pid=4343))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gauge_max_4343.db"]  # a max gauge outlives its worker
-    assert conf.worker_class == "gthread" and conf.logger_class is conf.Logger
+    assert conf.worker_class == "booru.serving.Worker" and conf.logger_class is conf.Logger
 
 
 def test_openmetrics_is_served_when_asked_for(api):

@@ -25,7 +25,7 @@ from supervisor.xmlrpc import SupervisorTransport
 
 from booru.auth import generate_key
 from common.config import PROJECT_ROOT
-from tests.support import free_port, wait_until
+from tests.support import GUARD_DIR, free_port, wait_until
 
 BIN = Path(sys.executable).parent
 PROGRAMS = ("database", "booru", "greg", "parsa", "coco")
@@ -55,7 +55,7 @@ def stack_env(var: Path, booru_port: int, db_port: int, api_key: str, internet: 
         "ENV_FILE": os.devnull, "DATABASE_URI": "", "VAR_DIR": str(var), "EMBEDDED_DB_PORT": str(db_port),
         "BOORU_BIND": f"127.0.0.1:{booru_port}", "URL": f"http://127.0.0.1:{booru_port}/api",
         "API_KEY": api_key, "PROMETHEUS_MULTIPROC_DIR": str(var / "prometheus"), "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(PROJECT_ROOT), "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(GUARD_DIR)]), "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
     })
     return env
 

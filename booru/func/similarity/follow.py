@@ -56,6 +56,7 @@ def read_rows(select_sql: str, columns: int, since: str | None) -> tuple[str, np
     with db.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
+            connection.execute(text("SET LOCAL statement_timeout = '10min'"))  # a whole-table load, not a request
             xmin = connection.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")).scalar_one()
             cursor = connection.connection.dbapi_connection.cursor()
             statement = select_sql if since is None else select_sql + cursor.mogrify(SINCE, (since,)).decode()

@@ -22,7 +22,8 @@ def fetch_image(url: str) -> bytes:
 
 def fingerprint_query(data: bytes, field_name: str) -> Fingerprint:
     try:
-        return fingerprint(data, current_app.config["SETTINGS"].max_image_pixels, query=True)
+        settings = current_app.config["SETTINGS"]
+        return fingerprint(data, settings.max_image_pixels, query=True, max_decode_pixels=settings.max_decode_pixels)
     except ImageError as exc:
         raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
 
