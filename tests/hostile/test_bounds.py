@@ -31,7 +31,7 @@ def test_tag_terms_are_capped_before_any_query(api, monkeypatch):
     def no_query(*args, **kwargs):
         raise AssertionError("a query ran")
 
-    monkeypatch.setattr(images, "_views", no_query)
+    monkeypatch.setattr(images, "views", no_query)
     started = time.monotonic()
     terms = " ".join(f"tag{n}" for n in range(600))
     body = _is_json_error(api.get("/api/image", query_string={"tags": terms}, role="reader"), 422)
@@ -64,7 +64,7 @@ def test_a_statement_past_the_timeout_answers_503_json(app, api, monkeypatch):
         db.session.execute(text("SET LOCAL statement_timeout = '100ms'"))
         db.session.execute(text("SELECT pg_sleep(5)"))
 
-    monkeypatch.setattr(images, "_views", slow)
+    monkeypatch.setattr(images, "views", slow)
     body = _is_json_error(api.get("/api/image", role="reader"), 503)
     assert "STATEMENT_TIMEOUT" in body["message"]
 
@@ -162,8 +162,8 @@ def test_health_with_the_database_down_names_no_address(monkeypatch):
 
 
 def test_answers_carry_no_object_addresses(api, monkeypatch):
+    from booru.api import similarity
     from booru.errors import Unusable
-    from booru.func import search
 
     def unreachable(url: str) -> bytes:
         raise Unusable("could not fetch: HTTPSConnectionPool(host='x', port=443): Max retries exceeded "
@@ -171,7 +171,7 @@ def test_answers_carry_no_object_addresses(api, monkeypatch):
                        "0x7f3a2b1c9d50>: Failed to establish a new connection'))",
                        {"url": ["<Foo object at 0xdeadbeef>"]})
 
-    monkeypatch.setattr(search, "fetch_image", unreachable)
+    monkeypatch.setattr(similarity, "fetch_image", unreachable)
     response = api.post("/api/similarity/url", json={"url": "https://example.com/a.jpg"}, role="reader")
     _is_json_error(response, 422)
     assert not re.search(r"0x[0-9a-f]{6,}", response.get_data(as_text=True))
