@@ -1,0 +1,72 @@
+"""The region index: every archived window's dhash (common.regions) in one exact dhash index,
+keyed image id × len(WINDOWS) + window, searched for the images nearest to any of a query's
+region dhashes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from booru.func.similarity_index import DhashIndex
+from common.regions import WINDOWS
+
+KEYS = len(WINDOWS)
+
+
+@dataclass(frozen=True)
+class RegionHits:
+    """Images best first: their smallest distance to any query region, whether that query was
+    mirrored, and the archived window it met."""
+
+    ids: np.ndarray
+    distances: np.ndarray
+    mirrored: np.ndarray
+    windows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def keys_of(ids: np.ndarray) -> np.ndarray:
+    return (np.asarray(ids, dtype=np.int64)[:, None] * KEYS + np.arange(KEYS)).ravel()
+
+
+class RegionIndex:
+    """Exact: `nearest` returns what measuring every window of every image would (tests hold it
+    to a brute-force oracle)."""
+
+    def __init__(self, ids: np.ndarray | None = None, dhashes: np.ndarray | None = None):
+        ids = np.empty(0, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
+        dhashes = np.empty((0, KEYS, 3), dtype=np.uint64) if dhashes is None else dhashes
+        self.index = DhashIndex(keys_of(ids), np.asarray(dhashes, dtype=np.uint64).reshape(-1, 3))
+
+    def upsert(self, ids: np.ndarray, dhashes: np.ndarray) -> None:
+        self.index.upsert(keys_of(ids), np.asarray(dhashes, dtype=np.uint64).reshape(-1, 3))
+
+    def remove(self, ids: np.ndarray) -> None:
+        self.index.remove(keys_of(ids))
+
+    def __len__(self) -> int:
+        return len(self.index) // KEYS
+
+    @property
+    def nbytes(self) -> int:
+        return self.index.nbytes
+
+    def nearest(self, queries: np.ndarray, mirrored: np.ndarray, limit: int, radius: float = 192.0) -> RegionHits:
+        """The `limit` images nearest to any of `queries` (n × 3 uint64) within `radius`, by
+        (distance, direct before mirrored, id)."""
+        parts = []
+        for words, flag in zip(np.asarray(queries, dtype=np.uint64), mirrored):
+            # the nearest limit × KEYS keys hold at least `limit` images: a superset of the answer
+            keys, distances, _ = self.index.candidates([words], radius, limit * KEYS)
+            parts.append((keys, distances, np.full(len(keys), bool(flag))))
+        if not parts:
+            return RegionHits(*(np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.int64)))
+        keys, distances, flags = (np.concatenate(p) for p in zip(*parts))
+        ids = keys // KEYS
+        order = np.lexsort((keys % KEYS, flags, ids, distances))
+        ids, distances, flags, keys = ids[order], distances[order], flags[order], keys[order]
+        _, first = np.unique(ids, return_index=True)
+        first = np.sort(first)[:limit]
+        return RegionHits(ids[first], distances[first], flags[first], keys[first] % KEYS)

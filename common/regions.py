@@ -1,0 +1,125 @@
+"""Region fingerprints: dhashes of parts of a picture, so a cropped, captioned, letterboxed or
+screenshotted copy still meets its original.
+
+Both sides work on the 512×512 RGB render (common.fingerprint.SIZE, the whole frame squashed to
+a square), so a rectangle here is a share of the picture's height and width:
+
+* the content box (`content_box`): the tallest run of rows that are not uniform, then within it
+  the widest run of columns that are not, then the rows again within those columns. A uniform
+  row or column (spread between its 5th and 95th percentile of brightness below UNIFORM) is a
+  border, a bar, a letterbox, the white of a screenshot around its picture, or the gap between
+  a caption and the picture; what is left is the picture itself, on the query and on the
+  archived image alike.
+* archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
+  the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side);
+* queries (`query_dhashes`): the dhash of the whole frame and of the content box, each also
+  mirrored.
+
+A region's dhash is the seed's 192-bit dhash layout (3 channels × 8 rows × 8 differences)
+of a 9×8 area-averaged reduction of the region (cv2.resize INTER_AREA), so the region index is
+an ordinary dhash index over (image, window) keys. Archived images get theirs from the
+thumbnail Coco stores (an existing archive is upgraded from it), rendered to 512×512 first.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIZE = 512
+UNIFORM = 10.0  # brightness spread (p95 − p5, of 255) below which a row or column is uniform
+MIN_SHARE = 0.25  # a content box thinner than this share of the frame is not trusted
+# (top, bottom, left, right) shares cut from the content box: the archived windows, in key order
+WINDOWS = (
+    (0.0, 0.0, 0.0, 0.0),
+    (0.05, 0.05, 0.05, 0.05),
+    (0.10, 0.10, 0.10, 0.10),
+    (0.15, 0.15, 0.15, 0.15),
+    (0.15, 0.0, 0.0, 0.0),
+    (0.0, 0.15, 0.0, 0.0),
+    (0.0, 0.0, 0.15, 0.0),
+    (0.0, 0.0, 0.0, 0.15),
+)
+Box = tuple[int, int, int, int]  # top, bottom, left, right (bottom and right exclusive)
+
+
+def square(pixels: np.ndarray) -> np.ndarray:
+    """Any RGB image (e.g. a decoded thumbnail) squashed to the SIZE×SIZE render regions use."""
+    if pixels.shape[:2] == (SIZE, SIZE):
+        return pixels
+    return cv2.resize(pixels, (SIZE, SIZE), interpolation=cv2.INTER_AREA if min(pixels.shape[:2]) >= SIZE
+                      else cv2.INTER_CUBIC)
+
+
+def _spread(grey: np.ndarray, axis: int) -> np.ndarray:
+    """p95 − p5 of each row (axis 1) or column (axis 0), by partial sorts."""
+    count = grey.shape[axis]
+    low, high = int(0.05 * (count - 1)), int(0.95 * (count - 1))
+    ordered = np.partition(grey, (low, high), axis=axis)
+    return np.take(ordered, high, axis=axis).astype(np.int16) - np.take(ordered, low, axis=axis)
+
+
+def _longest_run(busy: np.ndarray) -> tuple[int, int]:
+    """[start, end) of the longest run of True (the first of equals); (0, 0) if none."""
+    padded = np.concatenate(([0], busy.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    if len(edges) == 0:
+        return 0, 0
+    starts, ends = edges[0::2], edges[1::2]
+    best = int(np.argmax(ends - starts))
+    return int(starts[best]), int(ends[best])
+
+
+def content_box(pixels: np.ndarray) -> Box:
+    """The picture inside borders, bars and screenshot chrome (module docstring); the whole
+    frame when no trustworthy box is found."""
+    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    height, width = grey.shape
+    top, bottom = _longest_run(_spread(grey, 1) >= UNIFORM)
+    if bottom - top < MIN_SHARE * height:
+        return 0, height, 0, width
+    left, right = _longest_run(_spread(grey[top:bottom], 0) >= UNIFORM)
+    if right - left < MIN_SHARE * width:
+        return 0, height, 0, width
+    again_top, again_bottom = _longest_run(_spread(grey[top:bottom, left:right], 1) >= UNIFORM)
+    if again_bottom - again_top >= MIN_SHARE * height:
+        top, bottom = top + again_top, top + again_bottom
+    return top, bottom, left, right
+
+
+def window(box: Box, cut: tuple[float, float, float, float]) -> Box:
+    top, bottom, left, right = box
+    height, width = bottom - top, right - left
+    return (top + round(cut[0] * height), bottom - round(cut[1] * height),
+            left + round(cut[2] * width), right - round(cut[3] * width))
+
+
+def region_dhash(pixels: np.ndarray, box: Box, mirrored: bool = False) -> np.ndarray:
+    """The 192-bit dhash (3 uint64 words, red green blue) of pixels[box], optionally mirrored."""
+    top, bottom, left, right = box
+    grid = cv2.resize(pixels[top:bottom, left:right], (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
+    if mirrored:
+        grid = grid[:, ::-1]
+    brighter = grid[:, 1:, :] > grid[:, :-1, :]  # 8 × 8 × 3
+    packed = np.ascontiguousarray(np.packbits(brighter.transpose(2, 0, 1).reshape(3, 64), axis=1))
+    return packed.view(">u8").astype(np.uint64).ravel()
+
+
+def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
+    """len(WINDOWS) × 3 uint64: the dhash of each window of an archived image's content box."""
+    pixels = square(pixels)
+    box = content_box(pixels)
+    return np.stack([region_dhash(pixels, window(box, cut)) for cut in WINDOWS])
+
+
+def query_dhashes(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n × 3 uint64 dhashes, n mirrored flags) of a query: the whole frame and its content box
+    (when it differs), each direct and mirrored."""
+    pixels = square(pixels)
+    height, width = pixels.shape[:2]
+    boxes = [(0, height, 0, width)]
+    box = content_box(pixels)
+    if box != boxes[0]:
+        boxes.append(box)
+    words = [region_dhash(pixels, b, mirrored) for mirrored in (False, True) for b in boxes]
+    flags = [mirrored for mirrored in (False, True) for _ in boxes]
+    return np.stack(words), np.array(flags)
