@@ -27,7 +27,9 @@ import numpy as np
 
 SIZE = 512
 UNIFORM = 10.0  # brightness spread (p95 − p5, of 255) below which a row or column is uniform
-MIN_SHARE = 0.25  # a content box thinner than this share of the frame is not trusted
+# A content box thinner than this share of the frame is not trusted: an archived picture is
+# mostly itself, a query may be a phone screenshot whose picture is a fifth of its height.
+ARCHIVE_SHARE, QUERY_SHARE = 0.5, 0.12
 # (top, bottom, left, right) shares cut from the content box: the archived windows, in key order
 WINDOWS = (
     (0.0, 0.0, 0.0, 0.0),
@@ -69,19 +71,19 @@ def _longest_run(busy: np.ndarray) -> tuple[int, int]:
     return int(starts[best]), int(ends[best])
 
 
-def content_box(pixels: np.ndarray) -> Box:
+def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
     """The picture inside borders, bars and screenshot chrome (module docstring); the whole
-    frame when no trustworthy box is found."""
+    frame when the box found is thinner than `least` of the frame."""
     grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
     height, width = grey.shape
     top, bottom = _longest_run(_spread(grey, 1) >= UNIFORM)
-    if bottom - top < MIN_SHARE * height:
+    if bottom - top < least * height:
         return 0, height, 0, width
     left, right = _longest_run(_spread(grey[top:bottom], 0) >= UNIFORM)
-    if right - left < MIN_SHARE * width:
+    if right - left < least * width:
         return 0, height, 0, width
     again_top, again_bottom = _longest_run(_spread(grey[top:bottom, left:right], 1) >= UNIFORM)
-    if again_bottom - again_top >= MIN_SHARE * height:
+    if again_bottom - again_top >= least * height:
         top, bottom = top + again_top, top + again_bottom
     return top, bottom, left, right
 
@@ -107,19 +109,21 @@ def region_dhash(pixels: np.ndarray, box: Box, mirrored: bool = False) -> np.nda
 def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
     """len(WINDOWS) × 3 uint64: the dhash of each window of an archived image's content box."""
     pixels = square(pixels)
-    box = content_box(pixels)
+    box = content_box(pixels, ARCHIVE_SHARE)
     return np.stack([region_dhash(pixels, window(box, cut)) for cut in WINDOWS])
 
 
-def query_dhashes(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n × 3 uint64 dhashes, n mirrored flags) of a query: the whole frame and its content box
-    (when it differs), each direct and mirrored."""
+def query_boxes(pixels: np.ndarray) -> list[Box]:
+    """The regions a query is searched by: the whole frame, and its content box if it differs."""
     pixels = square(pixels)
-    height, width = pixels.shape[:2]
-    boxes = [(0, height, 0, width)]
-    box = content_box(pixels)
-    if box != boxes[0]:
-        boxes.append(box)
-    words = [region_dhash(pixels, b, mirrored) for mirrored in (False, True) for b in boxes]
+    boxes = [(0, SIZE, 0, SIZE)]
+    box = content_box(pixels, QUERY_SHARE)
+    return boxes if box == boxes[0] else boxes + [box]
+
+
+def query_dhashes(pixels: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
+    """(2n × 3 uint64 dhashes, 2n mirrored flags): each of `boxes` direct, then each mirrored."""
+    pixels = square(pixels)
+    words = [region_dhash(pixels, box, mirrored) for mirrored in (False, True) for box in boxes]
     flags = [mirrored for mirrored in (False, True) for _ in boxes]
     return np.stack(words), np.array(flags)

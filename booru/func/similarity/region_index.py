@@ -16,12 +16,13 @@ KEYS = len(WINDOWS)
 @dataclass(frozen=True)
 class RegionHits:
     """Images best first: their smallest distance to any query region, whether that query was
-    mirrored, and the archived window it met."""
+    mirrored, which query it was (its row) and the archived window it met."""
 
     ids: np.ndarray
     distances: np.ndarray
     mirrored: np.ndarray
     windows: np.ndarray
+    queries: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -55,18 +56,19 @@ class RegionIndex:
 
     def nearest(self, queries: np.ndarray, mirrored: np.ndarray, limit: int, radius: float = 192.0) -> RegionHits:
         """The `limit` images nearest to any of `queries` (n × 3 uint64) within `radius`, by
-        (distance, direct before mirrored, id)."""
+        (distance, id); an image's hit is its nearest query and window (direct before mirrored,
+        then the first query row, then the first window)."""
         parts = []
-        for words, flag in zip(np.asarray(queries, dtype=np.uint64), mirrored):
+        for row, (words, flag) in enumerate(zip(np.asarray(queries, dtype=np.uint64), mirrored)):
             # the nearest limit × KEYS keys hold at least `limit` images: a superset of the answer
             keys, distances, _ = self.index.candidates([words], radius, limit * KEYS)
-            parts.append((keys, distances, np.full(len(keys), bool(flag))))
+            parts.append((keys, distances, np.full(len(keys), bool(flag)), np.full(len(keys), row)))
         if not parts:
-            return RegionHits(*(np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.int64)))
-        keys, distances, flags = (np.concatenate(p) for p in zip(*parts))
+            return RegionHits(*(np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.int64, np.int64)))
+        keys, distances, flags, rows = (np.concatenate(p) for p in zip(*parts))
         ids = keys // KEYS
-        order = np.lexsort((keys % KEYS, flags, ids, distances))
-        ids, distances, flags, keys = ids[order], distances[order], flags[order], keys[order]
+        order = np.lexsort((keys % KEYS, rows, flags, ids, distances))
+        ids, distances, flags, keys, rows = ids[order], distances[order], flags[order], keys[order], rows[order]
         _, first = np.unique(ids, return_index=True)
         first = np.sort(first)[:limit]
-        return RegionHits(ids[first], distances[first], flags[first], keys[first] % KEYS)
+        return RegionHits(ids[first], distances[first], flags[first], keys[first] % KEYS, rows[first])

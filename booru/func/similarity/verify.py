@@ -68,3 +68,16 @@ def inliers(query: Features, stored: Features) -> int:
     if transform is None or mask is None:
         return 0
     return int(mask.sum())
+
+
+def to_bytes(found: Features) -> bytes:
+    """Stored form: a count, the points as float16 pairs, the descriptors."""
+    return (len(found).to_bytes(2, "big") + found.points.astype(np.float16).tobytes()
+            + found.descriptors.astype(np.uint8).tobytes())
+
+
+def from_bytes(data: bytes) -> Features:
+    count = int.from_bytes(data[:2], "big")
+    points = np.frombuffer(data, np.float16, 2 * count, 2).reshape(count, 2).astype(np.float32)
+    descriptors = np.frombuffer(data, np.uint8, 32 * count, 2 + 4 * count).reshape(count, 32)
+    return Features(points, descriptors)

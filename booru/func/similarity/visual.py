@@ -1,94 +1,116 @@
 """The `visual` search: region dhashes find candidates, ORB + RANSAC against their archived
 thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the answer is.
 
-1. The query's region dhashes (common.regions.query_dhashes: whole frame and content box, each
-   mirrored too) find the images whose archived windows are nearest (RegionIndex, exact).
-2. The CANDIDATES nearest are verified: the inliers of a RANSAC similarity fit between the
-   query's ORB features and those of the image's thumbnail (verify.py), with the mirrored
-   query's features where a mirrored region met it.
-3. Hits are ranked by inliers (counted from MIN_INLIERS on; fewer is what unrelated pictures
-   reach), then by region distance, then by id; the nearest `limit` always come back.
+1. The query's regions (common.regions.query_boxes: the whole frame and its content box, each
+   also mirrored) find the images whose archived windows are nearest (RegionIndex, exact).
+2. The CANDIDATES nearest are verified: the inliers of a RANSAC similarity fit between the ORB
+   features of the query region that met the image (mirrored if that query was) and those of
+   the image's thumbnail (verify.py).
+3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
+   pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
+   a telling dhash), then by region distance, then by id; the nearest `limit` always come back.
 
 Thresholds (bench/search_quality.py, tuning photos) live in `confidence`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+import cv2
 import numpy as np
 
 from booru.func.similarity.region_index import RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import DEFAULT_MAX_PIXELS, SIZE, displayed_size, open_image, render
-from common.regions import query_dhashes
+from common.regions import SIZE as REGION_SIZE
+from common.regions import Box, query_boxes, query_dhashes
 
 CANDIDATES = 10
+STOP_INLIERS = 100  # a candidate this well verified ends the verification
 MIN_INLIERS = 15
 MATCH_INLIERS, LIKELY_INLIERS = 40, 20
-MATCH_DISTANCE, LIKELY_DISTANCE = 10.0, 24.0
+LIKELY_DISTANCE = 24.0
+# ranking: counted inliers plus DISTANCE_WEIGHT for each bit a hit is nearer than DISTANCE_BONUS
+DISTANCE_BONUS, DISTANCE_WEIGHT = 24.0, 1.0
+UPRIGHT = 512  # the query's longest side for ORB, before verify.features scales it
 
 
-@dataclass(frozen=True)
+@dataclass
 class VisualQuery:
-    dhashes: np.ndarray  # n × 3 uint64
-    mirrored: np.ndarray  # n bools
-    pixels: np.ndarray  # the query upright at its own aspect ratio, RGB, for ORB
+    boxes: list[Box]  # in the 512×512 render
+    dhashes: np.ndarray  # 2 × len(boxes) rows of 3 uint64: each box direct, then each mirrored
+    mirrored: np.ndarray
+    pixels: np.ndarray  # the query upright at its own aspect ratio, RGB
+    _features: dict[int, Features] = field(default_factory=dict)
 
     @classmethod
     def of(cls, small: np.ndarray, width: int, height: int) -> "VisualQuery":
         """From the 512×512 render and the image's displayed size."""
-        import cv2
-        dhashes, mirrored = query_dhashes(small)
-        scale = 512 / max(width, height)
+        boxes = query_boxes(small)
+        dhashes, mirrored = query_dhashes(small, boxes)
+        scale = UPRIGHT / max(width, height)
         upright = cv2.resize(small, (max(1, round(width * scale)), max(1, round(height * scale))),
                              interpolation=cv2.INTER_AREA)
-        return cls(dhashes, mirrored, upright)
+        return cls(boxes, dhashes, mirrored, upright)
+
+    def features(self, row: int) -> Features:
+        """ORB features of the region behind dhash row `row` (cached)."""
+        if row not in self._features:
+            top, bottom, left, right = self.boxes[row % len(self.boxes)]
+            height, width = self.pixels.shape[:2]
+            crop = self.pixels[top * height // REGION_SIZE: -(-bottom * height // REGION_SIZE),
+                               left * width // REGION_SIZE: -(-right * width // REGION_SIZE)]
+            self._features[row] = features(crop, bool(self.mirrored[row]))
+        return self._features[row]
 
 
 @dataclass(frozen=True)
 class VisualHit:
     id: int
     distance: float
-    inliers: int | None  # None: not verified (beyond the CANDIDATES nearest)
+    inliers: int | None  # None: not verified (beyond the CANDIDATES nearest, or no features stored)
     mirrored: bool
     window: int
     confidence: str
 
 
 def confidence(distance: float, found: int | None) -> str:
-    """`match`, `likely` or `weak` from the region distance (bits of 192) and the inliers."""
+    """`match`, `likely` or `weak` from the inliers and the region distance (bits of 192)."""
     found = found or 0
-    if found >= MATCH_INLIERS or distance <= MATCH_DISTANCE:
+    if found >= MATCH_INLIERS:
         return "match"
     if found >= LIKELY_INLIERS or distance <= LIKELY_DISTANCE:
         return "likely"
     return "weak"
 
 
-def visual_search(query: VisualQuery, index: RegionIndex,
-                  thumbnails: Callable[[list[int]], Mapping[int, np.ndarray]], limit: int,
+Stored = Callable[[list[int]], Mapping[int, Features]]
+
+
+def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit: int,
                   candidates: int = CANDIDATES) -> list[VisualHit]:
-    """The `limit` best images for `query`; `thumbnails` gives the RGB thumbnails of image ids
-    (an image without one is ranked by its distance alone)."""
+    """The `limit` best images for `query`; `stored` gives the ORB features of archived
+    images' thumbnails by id (an image without them is ranked by its distance alone)."""
     near = index.nearest(query.dhashes, query.mirrored, max(limit, candidates))
     checked = [int(i) for i in near.ids[:candidates]]
-    stored = thumbnails(checked)
-    direct: dict[bool, Features] = {}
+    theirs = stored(checked)
     found: dict[int, int] = {}
-    for image_id, mirrored in zip(checked, near.mirrored[:candidates].tolist()):
-        if image_id in stored:
-            if mirrored not in direct:
-                direct[mirrored] = features(query.pixels, mirrored)
-            found[image_id] = inliers(direct[mirrored], features(stored[image_id]))
+    for image_id, row in zip(checked, near.queries[:candidates].tolist()):
+        if image_id in theirs:
+            found[image_id] = inliers(query.features(int(row)), theirs[image_id])
+            if found[image_id] >= STOP_INLIERS:
+                break
     hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w), confidence(float(d), found.get(int(i))))
             for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
-    hits.sort(key=lambda h: (-_counted(h.inliers), h.distance, h.id))
+    hits.sort(key=lambda h: (-rank(h.distance, h.inliers), h.distance, h.id))
     return hits[:limit]
 
 
-def _counted(found: int | None) -> int:
-    return found if found is not None and found >= MIN_INLIERS else 0
+def rank(distance: float, found: int | None) -> float:
+    """The ranking score: inliers from MIN_INLIERS on, plus a bonus for a near region dhash."""
+    counted = found if found is not None and found >= MIN_INLIERS else 0
+    return counted + DISTANCE_WEIGHT * max(0.0, DISTANCE_BONUS - distance)
 
 
 def query_of(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> VisualQuery:
@@ -98,7 +120,7 @@ def query_of(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> VisualQuery:
     return VisualQuery.of(render(image, data, SIZE), width, height)
 
 
-def search_upload(data: bytes, index: RegionIndex, thumbnails: Callable[[list[int]], Mapping[int, np.ndarray]],
-                  limit: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[VisualHit]:
+def search_upload(data: bytes, index: RegionIndex, stored: Stored, limit: int,
+                  max_pixels: int = DEFAULT_MAX_PIXELS) -> list[VisualHit]:
     """What the similarity endpoint does with an uploaded file under `visual`."""
-    return visual_search(query_of(data, max_pixels), index, thumbnails, limit)
+    return visual_search(query_of(data, max_pixels), index, stored, limit)
