@@ -15,9 +15,10 @@ a square), so a rectangle here is a share of the picture's height and width:
 * queries (`query_dhashes`): the dhash of the whole frame and of the content box, each also
   mirrored.
 
-A region's dhash is the seed's 192-bit dhash layout (3 channels × 8 rows × 8 differences)
-of a 9×8 area-averaged reduction of the region (cv2.resize INTER_AREA), so the region index is
-an ordinary dhash index over (image, window) keys. Archived images get theirs from the
+A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
+differences between cells and cells against their median), so grey, desaturated and recoloured
+copies keep it; it has the seed dhash's width, so the region index is an ordinary dhash index
+over (image, window) keys. All of an image's regions come from one integral image. Archived images get theirs from the
 thumbnail Coco stores (an existing archive is upgraded from it), rendered to 512×512 first.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import cv2
 import numpy as np
 
 SIZE = 512
+SCAN = 256  # the content box is looked for on a SCAN×SCAN grey reduction (area means)
 UNIFORM = 10.0  # brightness spread (p95 − p5, of 255) below which a row or column is uniform
 # A content box thinner than this share of the frame is not trusted: an archived picture is
 # mostly itself, a query may be a phone screenshot whose picture is a fifth of its height.
@@ -74,18 +76,19 @@ def _longest_run(busy: np.ndarray) -> tuple[int, int]:
 def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
     """The picture inside borders, bars and screenshot chrome (module docstring); the whole
     frame when the box found is thinner than `least` of the frame."""
-    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    grey = cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (SCAN, SCAN), interpolation=cv2.INTER_AREA)
     height, width = grey.shape
     top, bottom = _longest_run(_spread(grey, 1) >= UNIFORM)
     if bottom - top < least * height:
-        return 0, height, 0, width
+        return 0, pixels.shape[0], 0, pixels.shape[1]
     left, right = _longest_run(_spread(grey[top:bottom], 0) >= UNIFORM)
     if right - left < least * width:
-        return 0, height, 0, width
+        return 0, pixels.shape[0], 0, pixels.shape[1]
     again_top, again_bottom = _longest_run(_spread(grey[top:bottom, left:right], 1) >= UNIFORM)
     if again_bottom - again_top >= least * height:
         top, bottom = top + again_top, top + again_bottom
-    return top, bottom, left, right
+    scale = pixels.shape[0] / SCAN
+    return round(top * scale), round(bottom * scale), round(left * scale), round(right * scale)
 
 
 def window(box: Box, cut: tuple[float, float, float, float]) -> Box:
@@ -95,22 +98,45 @@ def window(box: Box, cut: tuple[float, float, float, float]) -> Box:
             left + round(cut[2] * width), right - round(cut[3] * width))
 
 
-def region_dhash(pixels: np.ndarray, box: Box, mirrored: bool = False) -> np.ndarray:
-    """The 192-bit dhash (3 uint64 words, red green blue) of pixels[box], optionally mirrored."""
+def cell_edges(start: int, stop: int, cells: int) -> np.ndarray:
+    """`cells` + 1 integer edges splitting [start, stop) as evenly as rounding allows."""
+    return np.round(np.linspace(start, stop, cells + 1)).astype(np.intp)
+
+
+def _means(integral: np.ndarray, box: Box, rows: int, columns: int) -> np.ndarray:
+    """rows × columns mean brightness of a box's cells (`cell_edges`)."""
     top, bottom, left, right = box
-    grid = cv2.resize(pixels[top:bottom, left:right], (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
+    down, across = cell_edges(top, bottom, rows), cell_edges(left, right, columns)
+    corners = integral[down][:, across]
+    sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
+    return sums / np.maximum(np.diff(down)[:, None] * np.diff(across)[None, :], 1)
+
+
+def region_dhash(integral: np.ndarray, box: Box, mirrored: bool = False) -> np.ndarray:
+    """192 bits (3 uint64 words, most significant bit first) of a box's brightness, from
+    `integral` (cv2.integral of the grey pixels): in 8×9 cells, whether each cell's right
+    neighbour is brighter (word 0, row by row); in 9×8 cells, whether the cell below is
+    brighter (word 1); in 8×8 cells, whether each is brighter than their median (word 2);
+    optionally of the mirrored box."""
+    across = _means(integral, box, 8, 9)
+    down = _means(integral, box, 9, 8)
+    square_cells = _means(integral, box, 8, 8)
     if mirrored:
-        grid = grid[:, ::-1]
-    brighter = grid[:, 1:, :] > grid[:, :-1, :]  # 8 × 8 × 3
-    packed = np.ascontiguousarray(np.packbits(brighter.transpose(2, 0, 1).reshape(3, 64), axis=1))
-    return packed.view(">u8").astype(np.uint64).ravel()
+        across, down, square_cells = across[:, ::-1], down[:, ::-1], square_cells[:, ::-1]
+    bits = np.stack([(across[:, 1:] > across[:, :-1]).ravel(), (down[1:] > down[:-1]).ravel(),
+                     (square_cells > np.median(square_cells)).ravel()])
+    return np.ascontiguousarray(np.packbits(bits, axis=1)).view(">u8").astype(np.uint64).ravel()
+
+
+def _integral(pixels: np.ndarray) -> np.ndarray:
+    return cv2.integral(cv2.cvtColor(square(pixels), cv2.COLOR_RGB2GRAY)).astype(np.int64)
 
 
 def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
     """len(WINDOWS) × 3 uint64: the dhash of each window of an archived image's content box."""
     pixels = square(pixels)
-    box = content_box(pixels, ARCHIVE_SHARE)
-    return np.stack([region_dhash(pixels, window(box, cut)) for cut in WINDOWS])
+    box, integral = content_box(pixels, ARCHIVE_SHARE), _integral(pixels)
+    return np.stack([region_dhash(integral, window(box, cut)) for cut in WINDOWS])
 
 
 def query_boxes(pixels: np.ndarray) -> list[Box]:
@@ -123,7 +149,7 @@ def query_boxes(pixels: np.ndarray) -> list[Box]:
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
     """(2n × 3 uint64 dhashes, 2n mirrored flags): each of `boxes` direct, then each mirrored."""
-    pixels = square(pixels)
-    words = [region_dhash(pixels, box, mirrored) for mirrored in (False, True) for box in boxes]
+    integral = _integral(pixels)
+    words = [region_dhash(integral, box, mirrored) for mirrored in (False, True) for box in boxes]
     flags = [mirrored for mirrored in (False, True) for _ in boxes]
     return np.stack(words), np.array(flags)

@@ -53,18 +53,39 @@ def test_a_picture_without_bars_is_its_own_content_box() -> None:
     assert query_boxes(picture(3)) == [(0, SIZE, 0, SIZE)]
 
 
-def test_region_dhash_layout_is_the_seeds() -> None:
-    """Bit 63 of word 0 compares red cells (0, 0) and (0, 1) of the 9×8 reduction, and so on."""
-    pixels = picture(4)
-    grid = cv2.resize(pixels, (9, 8), interpolation=cv2.INTER_AREA).astype(int)
-    words = region_dhash(pixels, (0, pixels.shape[0], 0, pixels.shape[1]))
-    for channel in range(3):
-        bits = [(int(words[channel]) >> (63 - 8 * row - column)) & 1 for row in range(8) for column in range(8)]
-        assert bits == [int(grid[row, column + 1, channel] > grid[row, column, channel])
-                        for row in range(8) for column in range(8)]
-    mirrored = region_dhash(pixels, (0, pixels.shape[0], 0, pixels.shape[1]), mirrored=True)
-    assert np.array_equal(mirrored, region_dhash(np.ascontiguousarray(pixels[:, ::-1]),
-                                                 (0, pixels.shape[0], 0, pixels.shape[1])))
+def _cell_means(grey: np.ndarray, box: tuple[int, int, int, int], rows: int, columns: int) -> np.ndarray:
+    top, bottom, left, right = box
+    down = [round(top + (bottom - top) * n / rows) for n in range(rows + 1)]
+    across = [round(left + (right - left) * n / columns) for n in range(columns + 1)]
+    return np.array([[grey[down[r]:down[r + 1], across[c]:across[c + 1]].mean() for c in range(columns)]
+                     for r in range(rows)])
+
+
+def _word(bits: list[bool]) -> int:
+    return sum(int(bit) << (63 - n) for n, bit in enumerate(bits))
+
+
+@pytest.mark.parametrize("box", [(0, 512, 0, 512), (37, 401, 113, 490)])
+def test_region_dhash_bits(box: tuple[int, int, int, int]) -> None:
+    """Word 0: in 8×9 cells, the right neighbour brighter, row by row, most significant bit
+    first; word 1: in 9×8 cells, the cell below brighter; word 2: 8×8 cells above their median."""
+    pixels = regions.square(picture(4))
+    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(float)
+    across, down, cells = _cell_means(grey, box, 8, 9), _cell_means(grey, box, 9, 8), _cell_means(grey, box, 8, 8)
+    expected = [_word([across[r, c + 1] > across[r, c] for r in range(8) for c in range(8)]),
+                _word([down[r + 1, c] > down[r, c] for r in range(8) for c in range(8)]),
+                _word([cells[r, c] > np.median(cells) for r in range(8) for c in range(8)])]
+    integral = regions._integral(pixels)
+    assert [int(w) for w in region_dhash(integral, box)] == expected
+    flipped = regions._integral(np.ascontiguousarray(pixels[:, ::-1]))
+    assert np.array_equal(region_dhash(integral, (0, 512, 0, 512), mirrored=True),
+                          region_dhash(flipped, (0, 512, 0, 512)))
+
+
+def test_a_grey_copy_keeps_its_region_dhash() -> None:
+    pixels = picture(7)
+    grey = cv2.cvtColor(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    assert _bits(archive_dhashes(pixels)[0], archive_dhashes(grey)[0]) <= 2
 
 
 def _bits(first: np.ndarray, second: np.ndarray) -> int:
