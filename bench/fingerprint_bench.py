@@ -4,8 +4,9 @@
 
 The seed's pipeline, as it was: PIL open -> convert('RGB') -> resize((512, 512)) ->
 cv2.calcHist 4 bins per channel -> imagehash.dhash per channel. Ours runs twice: like for
-like (the seed's outputs only: histogram and dhash, plus the header's size) and as Coco calls
-it (`fingerprint`: also the sha256 and md5 of the bytes, which the seed did not compute). All
+like (the seed's outputs only: histogram and dhash, plus the header's size), as Coco calls
+it (`fingerprint`: also the sha256 and md5 of the bytes, which the seed did not compute), and
+with the thumbnail and region dhashes of fingerprint version 2 (`ours_with_regions`). All
 three run side by side in this process on the same in-memory files (the order rotating from
 file to file and round to round, each file's best round counted, so that a burst of other
 work on the machine does not land on one pipeline), then the seed and `fingerprint` on all
@@ -38,10 +39,12 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 from common import fingerprint as fp  # noqa: E402
+from common.regions import archive_dhashes  # noqa: E402
 
 warnings.filterwarnings("ignore", category=UserWarning)  # Pillow's advice on palette transparency (seed)
 CORPUS_LIST = Path(__file__).resolve().parent / "corpus" / "images.txt"
 BIG = 2_000_000
+THUMBNAIL = 320
 
 
 def seed_fingerprint(data: bytes) -> tuple[dict, dict]:
@@ -83,7 +86,22 @@ def reference(data: bytes) -> tuple[dict, dict]:
     return seed_steps(image)
 
 
-PIPELINES = {"seed": seed_fingerprint, "like for like": like_for_like, "ours": ours}
+def ours_with_regions(data: bytes) -> tuple[dict, dict]:
+    """`fingerprint` plus what version 2 adds, as an upper bound of its cost: a thumbnail
+    (longest side 320, JPEG q85) from a second reduced decode (Coco's shares the first), and the
+    region dhashes computed from that thumbnail's bytes alone, as an upgrade computes them."""
+    result = fp.fingerprint(data)
+    image, _ = fp.open_image(data)
+    width, height = fp.displayed_size(image)
+    scale = min(1.0, THUMBNAIL / max(width, height))
+    pixels = fp.render(image, data, (max(1, round(width * scale)), max(1, round(height * scale))))
+    _, thumbnail = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    archive_dhashes(cv2.imdecode(thumbnail, cv2.IMREAD_COLOR_RGB))
+    return result.histogram, result.dhash
+
+
+PIPELINES = {"seed": seed_fingerprint, "like for like": like_for_like, "ours": ours,
+             "ours + regions": ours_with_regions}
 
 
 def load(limit: int | None) -> list[tuple[str, bytes, str, int, bool, bool, tuple[int, int]]]:
@@ -115,7 +133,7 @@ def single_core(files: list, rounds: int) -> dict[str, list[float]]:
     for index, (_, data, *_) in enumerate(files):
         best = dict.fromkeys(names, float("inf"))
         for turn in range(index, index + rounds):
-            for name in names[turn % 3:] + names[:turn % 3]:
+            for name in names[turn % len(names):] + names[:turn % len(names)]:
                 started = time.perf_counter()
                 PIPELINES[name](data)
                 best[name] = min(best[name], time.perf_counter() - started)
@@ -198,7 +216,9 @@ def report_subset(label: str, times: dict, mask: list[bool]) -> None:
     print(f"  {label:<24} n={count:<4} seed {rate(count, seconds['seed']):6.2f} img/s"
           f"   like for like {rate(count, seconds['like for like']):6.2f} img/s"
           f" {seconds['seed'] / seconds['like for like']:5.2f}x"
-          f"   with digests {rate(count, seconds['ours']):6.2f} img/s {seconds['seed'] / seconds['ours']:5.2f}x")
+          f"   with digests {rate(count, seconds['ours']):6.2f} img/s {seconds['seed'] / seconds['ours']:5.2f}x"
+          f"   + thumbnail and regions {rate(count, seconds['ours + regions']):6.2f} img/s"
+          f" {seconds['seed'] / seconds['ours + regions']:5.2f}x")
 
 
 def report_drift(label: str, changes: list[tuple[int, float]]) -> None:
@@ -231,7 +251,7 @@ def main() -> int:
     print(f"corpus: {len(files)} images, {total_mb:.0f} MiB, {formats}, {big} of >= 2 MP; cpus={os.cpu_count()}")
 
     times = single_core(files, args.rounds)
-    print(f"single core (same process, the three side by side, each file's best of {args.rounds};"
+    print(f"single core (same process, the four side by side, each file's best of {args.rounds};"
           f" ratios are the seed's time over ours):")
     big_jpeg = [f[2] == "JPEG" and f[3] >= BIG for f in files]
     report_subset("whole corpus", times, [True] * len(files))

@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from booru.func.search import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
 from booru.func.similarity.region_index import RegionIndex  # noqa: E402
 from booru.func.similarity.verify import Features, features, from_bytes, to_bytes  # noqa: E402
+from booru.func.similarity import visual  # noqa: E402
 from booru.func.similarity.visual import search_upload  # noqa: E402
 from booru.func.similarity_index import (DhashIndex, HistogramIndex, combined_search, dhash_words,  # noqa: E402
                                          normalise_histograms)
@@ -370,14 +371,14 @@ def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
         totals = np.zeros(6)
         for name in EDITS:
             mine = [r for r in rows if r["edit"] == name and r["photo"] in inside]
-            absent = [r for r in rows if r["edit"] == name and r["photo"] in outside]
+            strangers = [r for r in rows if r["edit"] == name and r["photo"] in outside]
             first = [r["hits"][0] if r["hits"] else (None, 0, 0, "") for r in mine]
             visual = np.mean([right(items, h[0], r["photo"]) for h, r in zip(first, mine)])
             matched = np.mean([right(items, h[0], r["photo"]) and h[3] == "match" for h, r in zip(first, mine)])
             strict = np.mean([h[0] == r["photo"] for h, r in zip(first, mine)])
             seed = np.mean([right(items, r["seed"], r["photo"]) for r in mine])
             combined = np.mean([right(items, r["combined"], r["photo"]) for r in mine])
-            false = np.mean([bool(r["hits"]) and r["hits"][0][3] == "match" for r in absent]) if absent else 0.0
+            false = np.mean([bool(r["hits"]) and r["hits"][0][3] == "match" for r in strangers]) if strangers else 0.0
             totals += (visual, matched, strict, seed, combined, false)
             print(f"{name:<16} {visual:7.1%} {matched:7.1%} {strict:7.1%} {seed:7.1%} {combined:8.1%}   {false:20.1%}")
         print(f"{'mean':<16} " + " ".join(f"{v:7.1%}" for v in totals[:4] / len(EDITS))
@@ -385,6 +386,38 @@ def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     seconds = np.array([r["seconds"] for r in rows])
     print(f"\nsearch_upload per query: p50 {np.median(seconds) * 1000:.0f} ms, p95 "
           f"{np.percentile(seconds, 95) * 1000:.0f} ms over {len(seconds)} queries (archive of {len(items)})")
+
+
+def calibrate(rows: list[dict], items: list[dict], photos: list[int]) -> None:
+    """The `confidence` thresholds the tuning photos give: the fewest inliers (and the largest
+    region distance) at which at most 1 % (`match`) or 10 % (`likely`) of the first hits of
+    queries of not-archived photos would get that confidence; then what they give."""
+    absent = absent_photos(items)
+    tuning = {n for n in photos if not held_out(items[n]["path"])}
+    strangers = [r["hits"][0] for r in rows if r["photo"] in tuning and not in_archive(items, r["photo"], absent)
+                 and r["hits"]]
+    inliers = np.array([h[2] or 0 for h in strangers])
+    distances = np.array([h[1] for h in strangers])
+
+    def fewest(share: float) -> int:
+        return next(t for t in range(1, 1000) if np.mean(inliers >= t) <= share)
+
+    match, likely = fewest(0.01), fewest(0.10)
+    nearest = max([d for d in range(0, 193) if np.mean(distances <= d) <= 0.10], default=-1)
+    print(f"\ncalibrated on {len(strangers)} queries of not-archived tuning photos: match from {match} inliers, "
+          f"likely from {likely} inliers or a region distance of at most {nearest} bits "
+          f"(in use: {visual.MATCH_INLIERS}, {visual.LIKELY_INLIERS}, {visual.LIKELY_DISTANCE:g})")
+    for title, held in (("tuning", False), ("held-out", True)):
+        chosen = {n for n in photos if held_out(items[n]["path"]) == held}
+        mine = [r for r in rows if r["photo"] in chosen and r["hits"]]
+        for label, inside in (("archived, first hit right", True), ("not archived", False)):
+            part = [r["hits"][0] for r in mine if in_archive(items, r["photo"], absent) == inside
+                    and (not inside or right(items, r["hits"][0][0], r["photo"]))]
+            found = np.array([h[2] or 0 for h in part])
+            near = np.array([h[1] for h in part])
+            if len(part):
+                print(f"  {title:<8} {label:<26} {len(part):5} queries: match {np.mean(found >= match):6.1%}, "
+                      f"likely or match {np.mean((found >= likely) | (near <= nearest)):6.1%}")
 
 
 def main() -> None:
@@ -422,12 +455,14 @@ def main() -> None:
     if options.report:
         rows = pickle.loads((options.work / "rows.pickle").read_bytes())
         report(rows, items, sorted({r["photo"] for r in rows}))
+        calibrate(rows, items, sorted({r["photo"] for r in rows}))
         return
     with ProcessPoolExecutor(options.workers, initializer=_init, initargs=(str(state_file),)) as pool:
         rows = [row for part in pool.map(query_photo, jobs) for row in part]
     (options.work / "rows.pickle").write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} queries in {time.monotonic() - started:.0f} s")
     report(rows, items, [n for n, _ in jobs])
+    calibrate(rows, items, [n for n, _ in jobs])
 
 
 if __name__ == "__main__":

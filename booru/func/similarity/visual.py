@@ -4,8 +4,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 1. The query's regions (common.regions.query_boxes: the whole frame and its content box, each
    also mirrored) find the images whose archived windows are nearest (RegionIndex, exact).
 2. The CANDIDATES nearest are verified: the inliers of a RANSAC similarity fit between the ORB
-   features of the query region that met the image (mirrored if that query was) and those of
-   the image's thumbnail (verify.py).
+   features of the query's content box (mirrored if the query that met the image was) and
+   those of the image's thumbnail (verify.py).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash), then by region distance, then by id; the nearest `limit` always come back.
@@ -42,7 +42,7 @@ class VisualQuery:
     dhashes: np.ndarray  # 2 × len(boxes) rows of 3 uint64: each box direct, then each mirrored
     mirrored: np.ndarray
     pixels: np.ndarray  # the query upright at its own aspect ratio, RGB
-    _features: dict[int, Features] = field(default_factory=dict)
+    _features: dict[bool, Features] = field(default_factory=dict)
 
     @classmethod
     def of(cls, small: np.ndarray, width: int, height: int) -> "VisualQuery":
@@ -55,14 +55,17 @@ class VisualQuery:
         return cls(boxes, dhashes, mirrored, upright)
 
     def features(self, row: int) -> Features:
-        """ORB features of the region behind dhash row `row` (cached)."""
-        if row not in self._features:
-            top, bottom, left, right = self.boxes[row % len(self.boxes)]
+        """ORB features for verifying a hit through dhash row `row` (cached): of the content box
+        whenever the query has one (the picture without the bars, chrome or text around it,
+        which would otherwise match other pictures' text and edges), mirrored as the row is."""
+        mirrored = bool(self.mirrored[row])
+        if mirrored not in self._features:
+            top, bottom, left, right = self.boxes[-1]
             height, width = self.pixels.shape[:2]
             crop = self.pixels[top * height // REGION_SIZE: -(-bottom * height // REGION_SIZE),
                                left * width // REGION_SIZE: -(-right * width // REGION_SIZE)]
-            self._features[row] = features(crop, bool(self.mirrored[row]))
-        return self._features[row]
+            self._features[mirrored] = features(crop, mirrored)
+        return self._features[mirrored]
 
 
 @dataclass(frozen=True)
