@@ -300,6 +300,12 @@ def _init(state_file: str) -> None:
     STATE["histogram"] = HistogramIndex(state["ids"], state["histograms"])
 
 
+def _colours(ids: list[int]) -> dict[int, np.ndarray]:
+    """The archived normalised histograms of these images, as booru's histogram index holds them."""
+    held, values = STATE["histogram"].snapshot.values_of(np.asarray(ids, dtype=np.int64))
+    return {int(i): v for i, v, h in zip(ids, values, held) if h}
+
+
 def _stored(ids: list[int]) -> dict[int, Features]:
     """The archived ORB features of these images, as booru reads them."""
     return {i: from_bytes(STATE["features"][i]) for i in ids if i in STATE["features"]}
@@ -314,7 +320,7 @@ def query_photo(job: tuple[int, str]) -> list[dict]:
     for name in EDITS:
         data = edit(picture, name, Path(path).name)
         started = time.perf_counter()
-        hits = search_upload(data, STATE["regions"], _stored, limit=10)
+        hits = search_upload(data, STATE["regions"], _stored, limit=10, colours=_colours)
         took = time.perf_counter() - started
         seed = fingerprint(data, query=True)
         plain = STATE["dhash"].search([dhash_words(*(seed.dhash[c] for c in CHANNELS))], 192, 1)

@@ -8,7 +8,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    those of the image's thumbnail (verify.py).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
-   a telling dhash), then by region distance, then by id; the nearest `limit` always come back.
+   a telling dhash) less a little for different colours (colour variants of one design share
+   their brightness), then by region distance, then by id; the nearest `limit` always come back.
 
 Thresholds (bench/search_quality.py, tuning photos) live in `confidence`.
 """
@@ -22,7 +23,7 @@ import numpy as np
 
 from booru.func.similarity.region_index import RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
-from common.fingerprint import DEFAULT_MAX_PIXELS, SIZE, displayed_size, open_image, render
+from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
 from common.regions import SIZE as REGION_SIZE
 from common.regions import Box, query_boxes, query_dhashes
 
@@ -31,8 +32,10 @@ STOP_INLIERS = 100  # a candidate this well verified ends the verification
 MIN_INLIERS = 15
 MATCH_INLIERS, LIKELY_INLIERS = 40, 20
 LIKELY_DISTANCE = 24.0
-# ranking: counted inliers plus DISTANCE_WEIGHT for each bit a hit is nearer than DISTANCE_BONUS
+# ranking: counted inliers plus DISTANCE_WEIGHT for each bit a hit is nearer than DISTANCE_BONUS,
+# less COLOUR_WEIGHT per unit of abs_norm between the query's and the hit's colour histograms
 DISTANCE_BONUS, DISTANCE_WEIGHT = 24.0, 1.0
+COLOUR_WEIGHT = 3.0
 UPRIGHT = 512  # the query's longest side for ORB, before verify.features scales it
 
 
@@ -42,6 +45,7 @@ class VisualQuery:
     dhashes: np.ndarray  # 2 × len(boxes) rows of 3 uint64: each box direct, then each mirrored
     mirrored: np.ndarray
     pixels: np.ndarray  # the query upright at its own aspect ratio, RGB
+    histogram: np.ndarray  # the seed's 12 bins, each channel summing to 1
     _features: dict[bool, Features] = field(default_factory=dict)
 
     @classmethod
@@ -52,7 +56,9 @@ class VisualQuery:
         scale = UPRIGHT / max(width, height)
         upright = cv2.resize(small, (max(1, round(width * scale)), max(1, round(height * scale))),
                              interpolation=cv2.INTER_AREA)
-        return cls(boxes, dhashes, mirrored, upright)
+        counts = histogram(small)
+        bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
+        return cls(boxes, dhashes, mirrored, upright, (bins / bins.sum(axis=1, keepdims=True)).ravel())
 
     def features(self, row: int) -> Features:
         """ORB features for verifying a hit through dhash row `row` (cached): of the content box
@@ -89,13 +95,17 @@ def confidence(distance: float, found: int | None) -> str:
 
 
 Stored = Callable[[list[int]], Mapping[int, Features]]
+Colours = Callable[[list[int]], Mapping[int, np.ndarray]]
 
 
 def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit: int,
-                  candidates: int = CANDIDATES) -> list[VisualHit]:
+                  candidates: int = CANDIDATES, colours: Colours | None = None) -> list[VisualHit]:
     """The `limit` best images for `query`; `stored` gives the ORB features of archived
-    images' thumbnails by id (an image without them is ranked by its distance alone)."""
+    images' thumbnails by id (an image without them is ranked by its distance alone),
+    `colours` their normalised seed histograms (booru's histogram index)."""
     near = index.nearest(query.dhashes, query.mirrored, max(limit, candidates))
+    theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
+    apart = {i: float(np.abs(h - query.histogram).sum()) for i, h in theirs_colours.items()}
     checked = [int(i) for i in near.ids[:candidates]]
     theirs = stored(checked)
     found: dict[int, int] = {}
@@ -106,14 +116,15 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
                 break
     hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w), confidence(float(d), found.get(int(i))))
             for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
-    hits.sort(key=lambda h: (-rank(h.distance, h.inliers), h.distance, h.id))
+    hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
     return hits[:limit]
 
 
-def rank(distance: float, found: int | None) -> float:
-    """The ranking score: inliers from MIN_INLIERS on, plus a bonus for a near region dhash."""
+def rank(distance: float, found: int | None, colour: float = 0.0) -> float:
+    """The ranking score: inliers from MIN_INLIERS on, plus a bonus for a near region dhash,
+    less a little for different colours (the region dhash sees brightness alone)."""
     counted = found if found is not None and found >= MIN_INLIERS else 0
-    return counted + DISTANCE_WEIGHT * max(0.0, DISTANCE_BONUS - distance)
+    return counted + DISTANCE_WEIGHT * max(0.0, DISTANCE_BONUS - distance) - COLOUR_WEIGHT * colour
 
 
 def query_of(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> VisualQuery:
@@ -124,6 +135,6 @@ def query_of(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> VisualQuery:
 
 
 def search_upload(data: bytes, index: RegionIndex, stored: Stored, limit: int,
-                  max_pixels: int = DEFAULT_MAX_PIXELS) -> list[VisualHit]:
+                  max_pixels: int = DEFAULT_MAX_PIXELS, colours: Colours | None = None) -> list[VisualHit]:
     """What the similarity endpoint does with an uploaded file under `visual`."""
-    return visual_search(query_of(data, max_pixels), index, stored, limit)
+    return visual_search(query_of(data, max_pixels), index, stored, limit, colours=colours)
