@@ -55,13 +55,15 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from booru.func.search import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
+from booru.func.similarity import visual  # noqa: E402
+from booru.func.similarity.combined import combined_search  # noqa: E402
+from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
+from booru.func.similarity.distances import dhash_words, normalise_histograms  # noqa: E402
+from booru.func.similarity.histogram_index import HistogramIndex  # noqa: E402
+from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
 from booru.func.similarity.region_index import RegionIndex  # noqa: E402
 from booru.func.similarity.verify import Features, features, from_bytes, to_bytes  # noqa: E402
-from booru.func.similarity import visual  # noqa: E402
 from booru.func.similarity.visual import search_upload  # noqa: E402
-from booru.func.similarity_index import (DhashIndex, HistogramIndex, combined_search, dhash_words,  # noqa: E402
-                                         normalise_histograms)
 from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
 from common.regions import archive_dhashes  # noqa: E402
 

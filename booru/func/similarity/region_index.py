@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from booru.func.similarity_index import DhashIndex
+from booru.func.similarity.dhash_index import DhashIndex
 from common.regions import WINDOWS
 
 KEYS = len(WINDOWS)
