@@ -31,7 +31,8 @@ either (the first runs counted them wrong and kept them archived).
 Rules changed after the first figures were read: plasma-workspace-wallpapers ships each
 wallpaper with a `contents/screenshot.*` preview and in several crops, and gnome-backgrounds
 each picture as a light and a dark variant (`-l`, `-d`), which the same-picture rule above did
-not catch. Files of one wallpaper (`siblings`) count as the same picture: a hit on a sibling
+not catch; later also sway-backgrounds, which ships each of its pictures in several sizes and
+crops (`Sway_Wallpaper_<colour>_<size>`). Files of one wallpaper count as the same picture: a hit on a sibling
 is right (column `visual`; `strict` counts the original file only, as first ruled), and the
 siblings of a photo that is not archived are not archived either (before: they were, and
 a query of a not-archived photo that met its own wallpaper's preview counted as a false match).
@@ -345,6 +346,8 @@ def wallpaper(path: str) -> str:
     if "/gnome-backgrounds/" in path:
         stem = Path(path).stem
         return "gnome:" + (stem[:-2] if stem.endswith(("-l", "-d")) else stem)
+    if "/sway-backgrounds/" in path:  # Sway_Wallpaper_<colour>_<size>[_Portrait]
+        return "sway:" + "_".join(Path(path).stem.split("_")[:3])
     return path
 
 
@@ -367,6 +370,15 @@ def in_archive(items: list[dict], n: int, absent: list[int]) -> bool:
     return not any(same_picture(items, n, m) for m in absent)
 
 
+def _first(row: dict) -> tuple:
+    """The first hit (id, distance, inliers, confidence), the confidence by the thresholds in
+    force now (they do not change the ranking)."""
+    if not row["hits"]:
+        return None, 0.0, 0, ""
+    image, distance, found, _ = row["hits"][0]
+    return image, distance, found, visual.confidence(distance, found)
+
+
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     absent = absent_photos(items)
     for title, chosen in (("tuning", [n for n in photos if not held_out(items[n]["path"])]),
@@ -380,13 +392,13 @@ def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
         for name in EDITS:
             mine = [r for r in rows if r["edit"] == name and r["photo"] in inside]
             strangers = [r for r in rows if r["edit"] == name and r["photo"] in outside]
-            first = [r["hits"][0] if r["hits"] else (None, 0, 0, "") for r in mine]
+            first = [_first(r) for r in mine]
             visual = np.mean([right(items, h[0], r["photo"]) for h, r in zip(first, mine)])
             matched = np.mean([right(items, h[0], r["photo"]) and h[3] == "match" for h, r in zip(first, mine)])
             strict = np.mean([h[0] == r["photo"] for h, r in zip(first, mine)])
             seed = np.mean([right(items, r["seed"], r["photo"]) for r in mine])
             combined = np.mean([right(items, r["combined"], r["photo"]) for r in mine])
-            false = np.mean([bool(r["hits"]) and r["hits"][0][3] == "match" for r in strangers]) if strangers else 0.0
+            false = np.mean([_first(r)[3] == "match" for r in strangers]) if strangers else 0.0
             totals += (visual, matched, strict, seed, combined, false)
             print(f"{name:<16} {visual:7.1%} {matched:7.1%} {strict:7.1%} {seed:7.1%} {combined:8.1%}   {false:20.1%}")
         print(f"{'mean':<16} " + " ".join(f"{v:7.1%}" for v in totals[:4] / len(EDITS))

@@ -13,6 +13,9 @@ LONGEST = 320  # both sides are compared at about the archived thumbnail's size
 FEATURES = 500
 RATIO = 0.8  # Lowe's ratio test on the two nearest descriptors
 REPROJECTION = 5.0  # px at LONGEST: a match farther than this from the fitted transform is an outlier
+# A fit that shrinks or grows the query more than this is degenerate (many query points
+# crowding onto a few stored ones), not a copy.
+SCALES = (1 / 6, 6.0)
 _local = threading.local()
 
 
@@ -54,11 +57,17 @@ def features(pixels: np.ndarray, mirrored: bool = False) -> Features:
 
 
 def inliers(query: Features, stored: Features) -> int:
-    """Matches consistent with one similarity transform from query to stored (0 if none fits)."""
+    """Matches (one per stored point, passing the ratio test) consistent with one similarity
+    transform from query to stored of a plausible scale (0 if none fits)."""
     if len(query) < 4 or len(stored) < 4:
         return 0
     pairs = _matcher().knnMatch(query.descriptors, stored.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    nearest: dict[int, cv2.DMatch] = {}
+    for match in good:  # one query point per stored point: the nearest
+        if match.trainIdx not in nearest or match.distance < nearest[match.trainIdx].distance:
+            nearest[match.trainIdx] = match
+    good = list(nearest.values())
     if len(good) < 4:
         return 0
     source = query.points[[m.queryIdx for m in good]]
@@ -66,6 +75,9 @@ def inliers(query: Features, stored: Features) -> int:
     transform, mask = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC,
                                                   ransacReprojThreshold=REPROJECTION, maxIters=500)
     if transform is None or mask is None:
+        return 0
+    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
+    if not SCALES[0] <= scale <= SCALES[1]:
         return 0
     return int(mask.sum())
 
