@@ -11,7 +11,13 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    a telling dhash) less a little for different colours (colour variants of one design share
    their brightness), then by region distance, then by id; the nearest `limit` always come back.
 
-Thresholds (bench/search_quality.py, tuning photos) live in `confidence`.
+`confidence`: `match` from MATCH_INLIERS verified inliers, `likely` from LIKELY_INLIERS or a
+region distance of at most LIKELY_DISTANCE bits, else `weak`. Measured on the tuning photos
+of bench/search_quality.py (its `calibrate` prints the thresholds they give and what they do
+on the held-out photos): once degenerate fits are refused (verify.py) the first hit of a query
+of a picture not in the archive has at most 3 inliers in 99 % of queries; MATCH_INLIERS is set
+higher, at the MIN_INLIERS that ranking counts from, for margin at archive sizes the bench
+does not reach.
 """
 from __future__ import annotations
 
@@ -24,19 +30,20 @@ import numpy as np
 from booru.func.similarity.region_index import RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
-from common.regions import SIZE as REGION_SIZE
 from common.regions import Box, query_boxes, query_dhashes
 
 CANDIDATES = 10
 STOP_INLIERS = 100  # a candidate this well verified ends the verification
 MIN_INLIERS = 15
-MATCH_INLIERS, LIKELY_INLIERS = 40, 20
+# confidence (bench/search_quality.py, tuning photos): at most 1 % of the first hits of queries
+# of pictures not in the archive reach MATCH_INLIERS, at most about 10 % `likely`
+MATCH_INLIERS, LIKELY_INLIERS = 15, 8
 LIKELY_DISTANCE = 24.0
 # ranking: counted inliers plus DISTANCE_WEIGHT for each bit a hit is nearer than DISTANCE_BONUS,
 # less COLOUR_WEIGHT per unit of abs_norm between the query's and the hit's colour histograms
 DISTANCE_BONUS, DISTANCE_WEIGHT = 24.0, 1.0
 COLOUR_WEIGHT = 3.0
-UPRIGHT = 512  # the query's longest side for ORB, before verify.features scales it
+UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 
 
 @dataclass
@@ -44,33 +51,33 @@ class VisualQuery:
     boxes: list[Box]  # in the 512×512 render
     dhashes: np.ndarray  # 2 × len(boxes) rows of 3 uint64: each box direct, then each mirrored
     mirrored: np.ndarray
-    pixels: np.ndarray  # the query upright at its own aspect ratio, RGB
-    histogram: np.ndarray  # the seed's 12 bins, each channel summing to 1
+    picture: np.ndarray  # the content box (the whole frame if none) at its own aspect ratio, RGB
+    histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
     _features: dict[bool, Features] = field(default_factory=dict)
 
     @classmethod
     def of(cls, small: np.ndarray, width: int, height: int) -> "VisualQuery":
-        """From the 512×512 render and the image's displayed size."""
+        """From the 512×512 render and the image's displayed size. The content box (the
+        picture without bars, chrome or text around it, which would match other pictures'
+        text, edges and white) is what verification and colours look at."""
         boxes = query_boxes(small)
         dhashes, mirrored = query_dhashes(small, boxes)
-        scale = UPRIGHT / max(width, height)
-        upright = cv2.resize(small, (max(1, round(width * scale)), max(1, round(height * scale))),
+        top, bottom, left, right = boxes[-1]
+        crop = small[top:bottom, left:right]
+        true_width, true_height = (right - left) * width, (bottom - top) * height
+        scale = UPRIGHT / max(true_width, true_height)
+        picture = cv2.resize(crop, (max(1, round(true_width * scale)), max(1, round(true_height * scale))),
                              interpolation=cv2.INTER_AREA)
-        counts = histogram(small)
+        counts = histogram(crop)
         bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
-        return cls(boxes, dhashes, mirrored, upright, (bins / bins.sum(axis=1, keepdims=True)).ravel())
+        return cls(boxes, dhashes, mirrored, picture, (bins / bins.sum(axis=1, keepdims=True)).ravel())
 
     def features(self, row: int) -> Features:
-        """ORB features for verifying a hit through dhash row `row` (cached): of the content box
-        whenever the query has one (the picture without the bars, chrome or text around it,
-        which would otherwise match other pictures' text and edges), mirrored as the row is."""
+        """ORB features of the picture for verifying a hit through dhash row `row` (cached),
+        mirrored as the row is."""
         mirrored = bool(self.mirrored[row])
         if mirrored not in self._features:
-            top, bottom, left, right = self.boxes[-1]
-            height, width = self.pixels.shape[:2]
-            crop = self.pixels[top * height // REGION_SIZE: -(-bottom * height // REGION_SIZE),
-                               left * width // REGION_SIZE: -(-right * width // REGION_SIZE)]
-            self._features[mirrored] = features(crop, mirrored)
+            self._features[mirrored] = features(self.picture, mirrored)
         return self._features[mirrored]
 
 
