@@ -11,6 +11,9 @@ from booru.func.similarity.dhash_index import DhashIndex
 from common.regions import WINDOWS
 
 KEYS = len(WINDOWS)
+# bits: visual search's candidates lie within it (a farther region is not the same picture: the
+# bench's originals were met within it), and the index's lookups find them quickly
+NEAR_RADIUS = 40
 
 
 @dataclass(frozen=True)
@@ -54,14 +57,26 @@ class RegionIndex:
     def nbytes(self) -> int:
         return self.index.nbytes
 
-    def nearest(self, queries: np.ndarray, mirrored: np.ndarray, limit: int, radius: float = 192.0) -> RegionHits:
+    def _nearest_keys(self, words: np.ndarray, radius: float, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The keys within `radius` at or nearer than the `count`-th nearest (ties kept): first
+        looked up within NEAR_RADIUS, the index's fast lookup, then, if that holds fewer, wider."""
+        keys, distances, _ = self.index.candidates([words], min(radius, NEAR_RADIUS), count)
+        if len(keys) < count and radius > NEAR_RADIUS:
+            keys, distances, _ = self.index.candidates([words], radius, count)
+        if len(keys) > count:
+            cut = np.partition(distances, count - 1)[count - 1]
+            near = distances <= cut
+            keys, distances = keys[near], distances[near]
+        return keys, distances
+
+    def nearest(self, queries: np.ndarray, mirrored: np.ndarray, limit: int, radius: float = NEAR_RADIUS) -> RegionHits:
         """The `limit` images nearest to any of `queries` (n × 3 uint64) within `radius`, by
         (distance, id); an image's hit is its nearest query and window (direct before mirrored,
         then the first query row, then the first window)."""
         parts = []
         for row, (words, flag) in enumerate(zip(np.asarray(queries, dtype=np.uint64), mirrored)):
             # the nearest limit × KEYS keys hold at least `limit` images: a superset of the answer
-            keys, distances, _ = self.index.candidates([words], radius, limit * KEYS)
+            keys, distances = self._nearest_keys(words, radius, limit * KEYS)
             parts.append((keys, distances, np.full(len(keys), bool(flag)), np.full(len(keys), row)))
         if not parts:
             return RegionHits(*(np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.int64, np.int64)))
