@@ -109,6 +109,6 @@ def test_an_image_with_equal_windows_does_not_crowd_out_the_next() -> None:
     near = np.array([[0, 0, 1]] * KEYS, dtype=np.uint64)
     far = np.array([[0, 0, 2**50 - 1]] * KEYS, dtype=np.uint64)  # beyond the index's first lookup radius
     index = RegionIndex(np.array([1, 2], dtype=np.int64), np.stack([near, far]))
-    hits = index.nearest(np.array([[0, 0, 0]], dtype=np.uint64), np.array([False]), 2)
+    hits = index.nearest(np.array([[0, 0, 0]], dtype=np.uint64), np.array([False]), 2, 192.0)
     assert hits.ids.tolist() == [1, 2]
     assert hits.distances.tolist() == [1.0, 50.0]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from booru.func.similarity import visual
-from booru.func.similarity.region_index import RegionIndex
+from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
 from common.regions import archive_dhashes
@@ -81,13 +81,13 @@ def test_each_edit_finds_its_original_first(archive, edit: str) -> None:
     assert hits[0].mirrored == (edit == "mirror")
     if edit != "rotate 5°":  # the regions alone meet the original; rotation is left to verification
         assert hits[0].distance <= 12
-    assert len(hits) == 5
+    assert all(hit.distance <= NEAR_RADIUS for hit in hits)
 
 
 def test_a_picture_not_in_the_archive_is_not_a_match(archive) -> None:
     index, stored = archive
     hits = search_upload(jpeg(picture(999)), index, lambda ids: {i: stored[i] for i in ids}, 3)
-    assert len(hits) == 3
+    assert len(hits) <= 3
     assert all(hit.confidence != "match" for hit in hits)
 
 

@@ -9,7 +9,9 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
-   their brightness), then by region distance, then by id; the nearest `limit` always come back.
+   their brightness), then by region distance, then by id. Only images with a region within
+   region_index.NEAR_RADIUS come back (at most `limit`): the search filling the answer up to
+   the nearest `limit` takes the others from the seed's indexes.
 
 `confidence`: `match` from MATCH_INLIERS verified inliers, `likely` from LIKELY_INLIERS or a
 region distance of at most LIKELY_DISTANCE bits, else `weak`. Measured on the tuning photos
