@@ -21,6 +21,7 @@ normalised histograms (0 = equal, 2 = disjoint).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import multiprocessing
 import os
@@ -87,17 +88,20 @@ def reference(data: bytes) -> tuple[dict, dict]:
 
 
 def ours_with_regions(data: bytes) -> tuple[dict, dict]:
-    """`fingerprint` plus what version 2 adds, as an upper bound of its cost: a thumbnail
-    (longest side 320, JPEG q85) from a second reduced decode (Coco's shares the first), and the
-    region dhashes computed from that thumbnail's bytes alone, as an upgrade computes them."""
-    result = fp.fingerprint(data)
+    """What fingerprint version 2 does on one decode: `fingerprint`'s steps, a thumbnail
+    (longest side 320, JPEG q85) resized from the same 512×512 render, and the region dhashes
+    computed from that thumbnail's bytes alone, as an upgrade computes them."""
     image, _ = fp.open_image(data)
     width, height = fp.displayed_size(image)
-    scale = min(1.0, THUMBNAIL / max(width, height))
-    pixels = fp.render(image, data, (max(1, round(width * scale)), max(1, round(height * scale))))
+    small = fp.render(image, data, fp.SIZE)
+    hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()
+    result = fp.histogram(small), fp.dhash(small)
+    scale = THUMBNAIL / max(width, height)
+    pixels = cv2.resize(small, (max(1, round(width * scale)), max(1, round(height * scale))),
+                        interpolation=cv2.INTER_AREA)
     _, thumbnail = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
     archive_dhashes(cv2.imdecode(thumbnail, cv2.IMREAD_COLOR_RGB))
-    return result.histogram, result.dhash
+    return result
 
 
 PIPELINES = {"seed": seed_fingerprint, "like for like": like_for_like, "ours": ours,

@@ -44,7 +44,6 @@ import argparse
 import hashlib
 import io
 import math
-import os
 import pickle
 import sys
 import time
@@ -75,7 +74,6 @@ EDITS = ("resize50", "jpeg50", "bright20", "mirror", "watermark", "grayscale", "
          "crop5", "crop10", "crop15", "crop15_side", "caption", "bars", "letterbox", "padding", "rotate3",
          "rotate5", "screenshot", "crop_caption", "rotate_crop", "screenshot_crop")
 SAME_PICTURE_MAE = 3.0
-FONT = None
 
 
 def _font(size: int) -> ImageFont.ImageFont:
