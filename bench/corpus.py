@@ -5,7 +5,8 @@
 Downloads pinned packages with `apt-get download`, unpacks them with `dpkg-deb -x`
 under bench/corpus/, and lists every JPEG/PNG/WEBP/GIF they ship: all wallpapers
 (large JPEGs, PNGs and WEBPs, byte-identical copies dropped) plus a fixed, seeded sample of openclipart's PNG clip art
-(small, palette and alpha images), so the corpus mixes sizes and formats.
+(small, palette and alpha images), so the corpus mixes sizes and formats; plus the photographs
+scikit-image ships in its wheel (WHEEL_PHOTOS).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import hashlib
 import random
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -32,6 +34,11 @@ CLIPART_PACKAGE, CLIPART_VERSION = "openclipart-png", "1:0.18+dfsg-19"
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
 CLIPART_SAMPLE = 300
 SEED = 20260521
+# Photographs scikit-image ships in its wheel (pip download, unzipped): the ones that are photos,
+# not drawings, scans or microscope images (and one of the two stereo motorcycles).
+PHOTO_WHEEL, PHOTO_WHEEL_VERSION = "scikit-image", "0.26.0"
+WHEEL_PHOTOS = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg",
+                "hubble_deep_field.jpg", "coins.png", "moon.png")
 
 
 def download(package: str, version: str, debs: Path) -> Path:
@@ -69,6 +76,21 @@ def unique(paths: list[Path]) -> list[Path]:
     return kept
 
 
+def wheel_photos(corpus: Path) -> list[Path]:
+    """WHEEL_PHOTOS out of the pinned scikit-image wheel (downloaded with pip, cached)."""
+    target = corpus / "root" / PHOTO_WHEEL
+    if not target.exists():
+        wheels = corpus / "wheels"
+        wheels.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
+                        "-d", str(wheels), f"{PHOTO_WHEEL}=={PHOTO_WHEEL_VERSION}"], check=True)
+        wheel = sorted(wheels.glob("scikit_image-*.whl"))[-1]
+        with zipfile.ZipFile(wheel) as archive:
+            for name in WHEEL_PHOTOS:
+                archive.extract(f"skimage/data/{name}", target)
+    return [target / "skimage" / "data" / name for name in WHEEL_PHOTOS]
+
+
 def build(corpus: Path = CORPUS, clipart: int = CLIPART_SAMPLE) -> list[Path]:
     debs, root = corpus / "debs", corpus / "root"
     debs.mkdir(parents=True, exist_ok=True)
@@ -78,6 +100,7 @@ def build(corpus: Path = CORPUS, clipart: int = CLIPART_SAMPLE) -> list[Path]:
         chosen += images_under(unpack(download(package, version, debs), root))
     art = images_under(unpack(download(CLIPART_PACKAGE, CLIPART_VERSION, debs), root))
     chosen += sorted(random.Random(SEED).sample(art, min(clipart, len(art))))
+    chosen += wheel_photos(corpus)
     chosen = unique(chosen)
     (corpus / "images.txt").write_text("".join(f"{p}\n" for p in chosen))
     return chosen

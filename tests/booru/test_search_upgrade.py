@@ -21,7 +21,7 @@ from common.fingerprint import fingerprint
 from tests.booru.helpers import seed_images
 from tests.booru.test_metrics import scrape, value
 from tests.booru.test_search import _claim, _encode, _picture
-from tests.support import wait_until
+
 
 
 def _post(api, claimed: list[dict], images: list[bytes], thumbnail_size: int = 0):

@@ -1,0 +1,149 @@
+"""The `visual` search: region dhashes find candidates, ORB + RANSAC against their archived
+thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the answer is.
+
+1. The query's regions (common.regions.query_boxes: the whole frame and its content box, each
+   also mirrored) find the images whose archived windows are nearest (RegionIndex, exact).
+2. The CANDIDATES nearest are verified: the inliers of a RANSAC similarity fit between the ORB
+   features of the query's content box (mirrored if the query that met the image was) and
+   those of the image's thumbnail (verify.py).
+3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
+   pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
+   a telling dhash) less a little for different colours (colour variants of one design share
+   their brightness), then by region distance, then by id. Only images with a region within
+   region_index.NEAR_RADIUS come back (at most `limit`): the search filling the answer up to
+   the nearest `limit` takes the others from the seed's indexes.
+
+`confidence`: `match` from MATCH_INLIERS verified inliers, `likely` from LIKELY_INLIERS or a
+region distance of at most LIKELY_DISTANCE bits, else `weak`. Measured on the tuning photos
+of bench/search_quality.py (its `calibrate` prints the thresholds they give and what they do
+on the held-out photos): once degenerate fits are refused (verify.py) the first hit of a query
+of a picture not in the archive has at most 3 inliers in 99 % of queries; MATCH_INLIERS is set
+higher, at the MIN_INLIERS that ranking counts from, for margin at archive sizes the bench
+does not reach.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import cv2
+import numpy as np
+
+from booru.func.similarity.region_index import RegionIndex
+from booru.func.similarity.verify import Features, features, inliers
+from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
+from common.regions import Box, query_boxes, query_dhashes
+
+CANDIDATES = 10
+STOP_INLIERS = 100  # a candidate this well verified ends the verification
+MIN_INLIERS = 15
+# confidence (bench/search_quality.py, tuning photos): at most 1 % of the first hits of queries
+# of pictures not in the archive reach MATCH_INLIERS, at most about 10 % `likely`
+MATCH_INLIERS, LIKELY_INLIERS = 15, 8
+LIKELY_DISTANCE = 24.0
+# ranking: counted inliers plus DISTANCE_WEIGHT for each bit a hit is nearer than DISTANCE_BONUS,
+# less COLOUR_WEIGHT per unit of abs_norm between the query's and the hit's colour histograms
+DISTANCE_BONUS, DISTANCE_WEIGHT = 24.0, 1.0
+COLOUR_WEIGHT = 3.0
+UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
+
+
+@dataclass
+class VisualQuery:
+    boxes: list[Box]  # in the 512×512 render
+    dhashes: np.ndarray  # 2 × len(boxes) rows of 3 uint64: each box direct, then each mirrored
+    mirrored: np.ndarray
+    picture: np.ndarray  # the content box (the whole frame if none) at its own aspect ratio, RGB
+    histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
+    _features: dict[bool, Features] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, small: np.ndarray, width: int, height: int) -> "VisualQuery":
+        """From the 512×512 render and the image's displayed size. The content box (the
+        picture without bars, chrome or text around it, which would match other pictures'
+        text, edges and white) is what verification and colours look at."""
+        boxes = query_boxes(small)
+        dhashes, mirrored = query_dhashes(small, boxes)
+        top, bottom, left, right = boxes[-1]
+        crop = small[top:bottom, left:right]
+        true_width, true_height = (right - left) * width, (bottom - top) * height
+        scale = UPRIGHT / max(true_width, true_height)
+        picture = cv2.resize(crop, (max(1, round(true_width * scale)), max(1, round(true_height * scale))),
+                             interpolation=cv2.INTER_AREA)
+        counts = histogram(crop)
+        bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
+        return cls(boxes, dhashes, mirrored, picture, (bins / bins.sum(axis=1, keepdims=True)).ravel())
+
+    def features(self, row: int) -> Features:
+        """ORB features of the picture for verifying a hit through dhash row `row` (cached),
+        mirrored as the row is."""
+        mirrored = bool(self.mirrored[row])
+        if mirrored not in self._features:
+            self._features[mirrored] = features(self.picture, mirrored)
+        return self._features[mirrored]
+
+
+@dataclass(frozen=True)
+class VisualHit:
+    id: int
+    distance: float
+    inliers: int | None  # None: not verified (beyond the CANDIDATES nearest, or no features stored)
+    mirrored: bool
+    window: int
+    confidence: str
+
+
+def confidence(distance: float, found: int | None) -> str:
+    """`match`, `likely` or `weak` from the inliers and the region distance (bits of 192)."""
+    found = found or 0
+    if found >= MATCH_INLIERS:
+        return "match"
+    if found >= LIKELY_INLIERS or distance <= LIKELY_DISTANCE:
+        return "likely"
+    return "weak"
+
+
+Stored = Callable[[list[int]], Mapping[int, Features]]
+Colours = Callable[[list[int]], Mapping[int, np.ndarray]]
+
+
+def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit: int,
+                  candidates: int = CANDIDATES, colours: Colours | None = None) -> list[VisualHit]:
+    """The `limit` best images for `query`; `stored` gives the ORB features of archived
+    images' thumbnails by id (an image without them is ranked by its distance alone),
+    `colours` their normalised seed histograms (booru's histogram index)."""
+    near = index.nearest(query.dhashes, query.mirrored, max(limit, candidates))
+    theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
+    apart = {i: float(np.abs(h - query.histogram).sum()) for i, h in theirs_colours.items()}
+    checked = [int(i) for i in near.ids[:candidates]]
+    theirs = stored(checked)
+    found: dict[int, int] = {}
+    for image_id, row in zip(checked, near.queries[:candidates].tolist()):
+        if image_id in theirs:
+            found[image_id] = inliers(query.features(int(row)), theirs[image_id])
+            if found[image_id] >= STOP_INLIERS:
+                break
+    hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w), confidence(float(d), found.get(int(i))))
+            for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
+    hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
+    return hits[:limit]
+
+
+def rank(distance: float, found: int | None, colour: float = 0.0) -> float:
+    """The ranking score: inliers from MIN_INLIERS on, plus a bonus for a near region dhash,
+    less a little for different colours (the region dhash sees brightness alone)."""
+    counted = found if found is not None and found >= MIN_INLIERS else 0
+    return counted + DISTANCE_WEIGHT * max(0.0, DISTANCE_BONUS - distance) - COLOUR_WEIGHT * colour
+
+
+def query_of(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> VisualQuery:
+    """An uploaded image's VisualQuery (common.fingerprint's decode; ImageError if unusable)."""
+    image, _ = open_image(data, max_pixels)
+    width, height = displayed_size(image)
+    return VisualQuery.of(render(image, data, SIZE), width, height)
+
+
+def search_upload(data: bytes, index: RegionIndex, stored: Stored, limit: int,
+                  max_pixels: int = DEFAULT_MAX_PIXELS, colours: Colours | None = None) -> list[VisualHit]:
+    """What the similarity endpoint does with an uploaded file under `visual`."""
+    return visual_search(query_of(data, max_pixels), index, stored, limit, colours=colours)

@@ -1,0 +1,155 @@
+"""Region fingerprints: dhashes of parts of a picture, so a cropped, captioned, letterboxed or
+screenshotted copy still meets its original.
+
+Both sides work on the 512×512 RGB render (common.fingerprint.SIZE, the whole frame squashed to
+a square), so a rectangle here is a share of the picture's height and width:
+
+* the content box (`content_box`): the tallest run of rows that are not uniform, then within it
+  the widest run of columns that are not, then the rows again within those columns. A uniform
+  row or column (spread between its 5th and 95th percentile of brightness below UNIFORM) is a
+  border, a bar, a letterbox, the white of a screenshot around its picture, or the gap between
+  a caption and the picture; what is left is the picture itself, on the query and on the
+  archived image alike.
+* archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
+  the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side);
+* queries (`query_dhashes`): the dhash of the whole frame and of the content box, each also
+  mirrored.
+
+A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
+differences between cells and cells against their median), so grey, desaturated and recoloured
+copies keep it; it has the seed dhash's width, so the region index is an ordinary dhash index
+over (image, window) keys. All of an image's regions come from one integral image. Archived images get theirs from the
+thumbnail Coco stores (an existing archive is upgraded from it), rendered to 512×512 first.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIZE = 512
+SCAN = 256  # the content box is looked for on a SCAN×SCAN grey reduction (area means)
+UNIFORM = 10.0  # brightness spread (p95 − p5, of 255) below which a row or column is uniform
+# A content box thinner than this share of the frame is not trusted: an archived picture is
+# mostly itself, a query may be a phone screenshot whose picture is a fifth of its height.
+ARCHIVE_SHARE, QUERY_SHARE = 0.5, 0.12
+# (top, bottom, left, right) shares cut from the content box: the archived windows, in key order
+WINDOWS = (
+    (0.0, 0.0, 0.0, 0.0),
+    (0.05, 0.05, 0.05, 0.05),
+    (0.10, 0.10, 0.10, 0.10),
+    (0.15, 0.15, 0.15, 0.15),
+    (0.15, 0.0, 0.0, 0.0),
+    (0.0, 0.15, 0.0, 0.0),
+    (0.0, 0.0, 0.15, 0.0),
+    (0.0, 0.0, 0.0, 0.15),
+)
+Box = tuple[int, int, int, int]  # top, bottom, left, right (bottom and right exclusive)
+
+
+def square(pixels: np.ndarray) -> np.ndarray:
+    """Any RGB image (e.g. a decoded thumbnail) squashed to the SIZE×SIZE render regions use."""
+    if pixels.shape[:2] == (SIZE, SIZE):
+        return pixels
+    return cv2.resize(pixels, (SIZE, SIZE), interpolation=cv2.INTER_AREA if min(pixels.shape[:2]) >= SIZE
+                      else cv2.INTER_CUBIC)
+
+
+def _spread(grey: np.ndarray, axis: int) -> np.ndarray:
+    """p95 − p5 of each row (axis 1) or column (axis 0), by partial sorts."""
+    count = grey.shape[axis]
+    low, high = int(0.05 * (count - 1)), int(0.95 * (count - 1))
+    ordered = np.partition(grey, (low, high), axis=axis)
+    return np.take(ordered, high, axis=axis).astype(np.int16) - np.take(ordered, low, axis=axis)
+
+
+def _longest_run(busy: np.ndarray) -> tuple[int, int]:
+    """[start, end) of the longest run of True (the first of equals); (0, 0) if none."""
+    padded = np.concatenate(([0], busy.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    if len(edges) == 0:
+        return 0, 0
+    starts, ends = edges[0::2], edges[1::2]
+    best = int(np.argmax(ends - starts))
+    return int(starts[best]), int(ends[best])
+
+
+def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
+    """The picture inside borders, bars and screenshot chrome (module docstring); the whole
+    frame when the box found is thinner than `least` of the frame."""
+    grey = cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (SCAN, SCAN), interpolation=cv2.INTER_AREA)
+    height, width = grey.shape
+    top, bottom = _longest_run(_spread(grey, 1) >= UNIFORM)
+    if bottom - top < least * height:
+        return 0, pixels.shape[0], 0, pixels.shape[1]
+    left, right = _longest_run(_spread(grey[top:bottom], 0) >= UNIFORM)
+    if right - left < least * width:
+        return 0, pixels.shape[0], 0, pixels.shape[1]
+    again_top, again_bottom = _longest_run(_spread(grey[top:bottom, left:right], 1) >= UNIFORM)
+    if again_bottom - again_top >= least * height:
+        top, bottom = top + again_top, top + again_bottom
+    scale = pixels.shape[0] / SCAN
+    return round(top * scale), round(bottom * scale), round(left * scale), round(right * scale)
+
+
+def window(box: Box, cut: tuple[float, float, float, float]) -> Box:
+    top, bottom, left, right = box
+    height, width = bottom - top, right - left
+    return (top + round(cut[0] * height), bottom - round(cut[1] * height),
+            left + round(cut[2] * width), right - round(cut[3] * width))
+
+
+def cell_edges(start: int, stop: int, cells: int) -> np.ndarray:
+    """`cells` + 1 integer edges splitting [start, stop) as evenly as rounding allows."""
+    return np.round(np.linspace(start, stop, cells + 1)).astype(np.intp)
+
+
+def _means(integral: np.ndarray, box: Box, rows: int, columns: int) -> np.ndarray:
+    """rows × columns mean brightness of a box's cells (`cell_edges`)."""
+    top, bottom, left, right = box
+    down, across = cell_edges(top, bottom, rows), cell_edges(left, right, columns)
+    corners = integral[down][:, across]
+    sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
+    return sums / np.maximum(np.diff(down)[:, None] * np.diff(across)[None, :], 1)
+
+
+def region_dhash(integral: np.ndarray, box: Box, mirrored: bool = False) -> np.ndarray:
+    """192 bits (3 uint64 words, most significant bit first) of a box's brightness, from
+    `integral` (cv2.integral of the grey pixels): in 8×9 cells, whether each cell's right
+    neighbour is brighter (word 0, row by row); in 9×8 cells, whether the cell below is
+    brighter (word 1); in 8×8 cells, whether each is brighter than their median (word 2);
+    optionally of the mirrored box."""
+    across = _means(integral, box, 8, 9)
+    down = _means(integral, box, 9, 8)
+    square_cells = _means(integral, box, 8, 8)
+    if mirrored:
+        across, down, square_cells = across[:, ::-1], down[:, ::-1], square_cells[:, ::-1]
+    bits = np.stack([(across[:, 1:] > across[:, :-1]).ravel(), (down[1:] > down[:-1]).ravel(),
+                     (square_cells > np.median(square_cells)).ravel()])
+    return np.ascontiguousarray(np.packbits(bits, axis=1)).view(">u8").astype(np.uint64).ravel()
+
+
+def _integral(pixels: np.ndarray) -> np.ndarray:
+    return cv2.integral(cv2.cvtColor(square(pixels), cv2.COLOR_RGB2GRAY)).astype(np.int64)
+
+
+def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
+    """len(WINDOWS) × 3 uint64: the dhash of each window of an archived image's content box."""
+    pixels = square(pixels)
+    box, integral = content_box(pixels, ARCHIVE_SHARE), _integral(pixels)
+    return np.stack([region_dhash(integral, window(box, cut)) for cut in WINDOWS])
+
+
+def query_boxes(pixels: np.ndarray) -> list[Box]:
+    """The regions a query is searched by: the whole frame, and its content box if it differs."""
+    pixels = square(pixels)
+    boxes = [(0, SIZE, 0, SIZE)]
+    box = content_box(pixels, QUERY_SHARE)
+    return boxes if box == boxes[0] else boxes + [box]
+
+
+def query_dhashes(pixels: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
+    """(2n × 3 uint64 dhashes, 2n mirrored flags): each of `boxes` direct, then each mirrored."""
+    integral = _integral(pixels)
+    words = [region_dhash(integral, box, mirrored) for mirrored in (False, True) for box in boxes]
+    flags = [mirrored for mirrored in (False, True) for _ in boxes]
+    return np.stack(words), np.array(flags)

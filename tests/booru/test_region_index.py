@@ -1,0 +1,114 @@
+"""The region index returns what measuring every window of every archived image returns: an
+oracle written here, with Python integers and sorting of its own (nothing from the index)."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from booru.func.similarity.region_index import KEYS, RegionIndex
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _as_int(words: np.ndarray) -> int:
+    return (int(words[0]) << 128) | (int(words[1]) << 64) | int(words[2])
+
+
+def oracle(ids: list[int], dhashes: np.ndarray, queries: np.ndarray, mirrored: list[bool], limit: int,
+           radius: float) -> list[tuple[int, float, bool, int, int]]:
+    """(id, distance, mirrored, window, query row) of the `limit` images nearest to any query,
+    by (distance, id); within one image the direct query before the mirrored one, then the
+    first query row, then the first window."""
+    best: dict[int, tuple[int, bool, int, int]] = {}
+    for image, windows in zip(ids, dhashes):
+        for row, (query, flag) in enumerate(zip(queries, mirrored)):
+            for number, stored in enumerate(windows):
+                distance = bin(_as_int(stored) ^ _as_int(query)).count("1")
+                if distance > radius:
+                    continue
+                mine = (distance, flag, row, number)
+                if image not in best or mine < best[image]:
+                    best[image] = mine
+    ranked = sorted(best.items(), key=lambda item: (item[1][0], item[0]))
+    return [(image, float(d), flag, number, row) for image, (d, flag, row, number) in ranked[:limit]]
+
+
+def _near(rng: np.random.Generator, centre: np.ndarray, bits: int) -> np.ndarray:
+    flipped = centre.copy()
+    for bit in rng.choice(192, size=bits, replace=False):
+        flipped[bit // 64] ^= np.uint64(1) << np.uint64(bit % 64)
+    return flipped
+
+
+def _archive(rng: np.random.Generator, images: int) -> tuple[list[int], np.ndarray]:
+    """Windows clustered around a few centres (near-duplicates, equal distances), duplicated ids
+    never; ids sparse and unordered."""
+    centres = rng.integers(0, 2**64, size=(max(1, images // 4), 3), dtype=np.uint64)
+    dhashes = np.array([[_near(rng, centres[rng.integers(len(centres))], int(rng.integers(0, 30)))
+                         for _ in range(KEYS)] for _ in range(images)]).reshape(images, KEYS, 3)
+    ids = rng.choice(10 * images + 10, size=images, replace=False).tolist()
+    return ids, dhashes
+
+
+def _check(index: RegionIndex, ids: list[int], dhashes: np.ndarray, queries: np.ndarray, mirrored: list[bool],
+           limit: int, radius: float) -> None:
+    hits = index.nearest(queries, np.array(mirrored), limit, radius)
+    found = list(zip(hits.ids.tolist(), hits.distances.tolist(), hits.mirrored.tolist(), hits.windows.tolist(),
+                     hits.queries.tolist()))
+    assert found == oracle(ids, dhashes, queries, mirrored, limit, radius)
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), images=st.integers(0, 60), limit=st.integers(1, 12),
+       radius=st.sampled_from([192.0, 40.0, 12.0, 0.0]), count=st.integers(1, 4))
+def test_nearest_equals_the_oracle(seed: int, images: int, limit: int, radius: float, count: int) -> None:
+    rng = np.random.default_rng(seed)
+    ids, dhashes = _archive(rng, images)
+    if images:
+        sources = dhashes.reshape(-1, 3)[rng.integers(0, images * KEYS, count)]
+        queries = np.array([_near(rng, words, int(rng.integers(0, 20))) for words in sources])
+    else:
+        queries = rng.integers(0, 2**64, size=(count, 3), dtype=np.uint64)
+    mirrored = [bool(rng.random() < 0.5) for _ in range(count)]
+    _check(RegionIndex(np.array(ids, dtype=np.int64), dhashes), ids, dhashes, queries, mirrored, limit, radius)
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), limit=st.integers(1, 8))
+def test_nearest_follows_upserts_and_removals(seed: int, limit: int) -> None:
+    rng = np.random.default_rng(seed)
+    ids, dhashes = _archive(rng, 40)
+    index = RegionIndex(np.array(ids[:30], dtype=np.int64), dhashes[:30])
+    index.upsert(np.array(ids[30:], dtype=np.int64), dhashes[30:])
+    rewritten = _archive(rng, 5)[1]
+    index.upsert(np.array(ids[:5], dtype=np.int64), rewritten)
+    dhashes = dhashes.copy()
+    dhashes[:5] = rewritten
+    index.remove(np.array(ids[5:10], dtype=np.int64))
+    kept = list(range(len(ids)))
+    del kept[5:10]
+    queries = np.array([_near(rng, dhashes[n, rng.integers(KEYS)], 8) for n in rng.integers(0, 40, 3)])
+    _check(index, [ids[n] for n in kept], dhashes[kept], queries, [False, True, False], limit, 192.0)
+    assert len(index) == 35
+
+
+def test_equal_distances_rank_the_smaller_id_then_the_direct_query() -> None:
+    words = np.array([[1, 2, 3]] * KEYS, dtype=np.uint64)
+    index = RegionIndex(np.array([9, 4], dtype=np.int64), np.stack([words, words]))
+    hits = index.nearest(np.array([[1, 2, 3], [1, 2, 3]], dtype=np.uint64), np.array([True, False]), 2)
+    assert hits.ids.tolist() == [4, 9]
+    assert hits.mirrored.tolist() == [False, False]
+    assert hits.windows.tolist() == [0, 0]
+    assert hits.queries.tolist() == [1, 1]
+
+
+def test_an_image_with_equal_windows_does_not_crowd_out_the_next() -> None:
+    """Eight equal windows of one image are eight keys at one distance: the next image must
+    still come back when two are asked for."""
+    near = np.array([[0, 0, 1]] * KEYS, dtype=np.uint64)
+    far = np.array([[0, 0, 2**50 - 1]] * KEYS, dtype=np.uint64)  # beyond the index's first lookup radius
+    index = RegionIndex(np.array([1, 2], dtype=np.int64), np.stack([near, far]))
+    hits = index.nearest(np.array([[0, 0, 0]], dtype=np.uint64), np.array([False]), 2, 192.0)
+    assert hits.ids.tolist() == [1, 2]
+    assert hits.distances.tolist() == [1.0, 50.0]

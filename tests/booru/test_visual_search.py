@@ -1,0 +1,99 @@
+"""The visual search finds the original first for each edit class, from archived thumbnails
+alone (region dhashes and ORB features computed from them, as Coco stores them), and says
+`match` only for pictures it verified."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from booru.func.similarity import visual
+from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
+from booru.func.similarity.verify import features
+from booru.func.similarity.visual import confidence, search_upload
+from common.regions import archive_dhashes
+from tests.photos import jpeg, picture
+
+ARCHIVED = 12
+
+
+def _thumbnail(pixels: np.ndarray) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    scale = 320 / max(height, width)
+    small = cv2.resize(pixels, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    return cv2.imdecode(np.frombuffer(jpeg(small, 85), np.uint8), cv2.IMREAD_COLOR_RGB)
+
+
+@pytest.fixture(scope="module")
+def archive() -> tuple[RegionIndex, dict]:
+    thumbnails = {n: _thumbnail(picture(100 + n)) for n in range(ARCHIVED)}
+    ids = np.arange(ARCHIVED, dtype=np.int64)
+    index = RegionIndex(ids, np.stack([archive_dhashes(thumbnails[n]) for n in range(ARCHIVED)]))
+    return index, {n: features(thumbnails[n]) for n in range(ARCHIVED)}
+
+
+def _rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    return cv2.warpAffine(pixels, cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0), (width, height))
+
+
+def _screenshot(pixels: np.ndarray) -> np.ndarray:
+    canvas = np.full((1170, 540, 3), 255, np.uint8)
+    canvas[:45] = 30
+    cv2.putText(canvas, "12:34", (20, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+    cv2.putText(canvas, "u/someone 5h", (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (60, 60, 60), 2)
+    canvas[190:190 + 324, 54:54 + 432] = cv2.resize(pixels, (432, 324), interpolation=cv2.INTER_AREA)
+    for n in range(4):
+        cv2.circle(canvas, (60 + 130 * n, 570), 18, (90, 90, 90), 3)
+    canvas[1100:] = 245
+    return canvas
+
+
+def _caption(pixels: np.ndarray) -> np.ndarray:
+    bar = np.full((120, pixels.shape[1], 3), 255, np.uint8)
+    cv2.putText(bar, "when the repost hits", (20, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3)
+    return np.vstack([bar, pixels])
+
+
+EDITS = {
+    "resize": lambda p: cv2.resize(p, (320, 240), interpolation=cv2.INTER_AREA),
+    "mirror": lambda p: np.ascontiguousarray(p[:, ::-1]),
+    "grayscale": lambda p: cv2.cvtColor(cv2.cvtColor(p, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB),
+    "brightness": lambda p: cv2.convertScaleAbs(p, alpha=1.2),
+    "crop 15 % every side": lambda p: p[72:408, 96:544],
+    "crop 15 % one side": lambda p: p[:, 96:],
+    "caption": _caption,
+    "letterbox": lambda p: cv2.copyMakeBorder(p, 0, 0, 107, 107, cv2.BORDER_CONSTANT, value=(0, 0, 0)),
+    "border": lambda p: cv2.copyMakeBorder(p, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(235, 235, 235)),
+    "rotate 5°": lambda p: _rotate(p, 5),
+    "screenshot": _screenshot,
+    "crop and caption": lambda p: _caption(p[:, 96:]),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_each_edit_finds_its_original_first(archive, edit: str) -> None:
+    index, stored = archive
+    original = 3
+    hits = search_upload(jpeg(EDITS[edit](picture(100 + original))), index, lambda ids: {i: stored[i] for i in ids}, 5)
+    assert hits[0].id == original
+    assert hits[0].confidence in ("match", "likely"), hits[0]
+    assert hits[0].mirrored == (edit == "mirror")
+    if edit != "rotate 5°":  # the regions alone meet the original; rotation is left to verification
+        assert hits[0].distance <= 12
+    assert all(hit.distance <= NEAR_RADIUS for hit in hits)
+
+
+def test_a_picture_not_in_the_archive_is_not_a_match(archive) -> None:
+    index, stored = archive
+    hits = search_upload(jpeg(picture(999)), index, lambda ids: {i: stored[i] for i in ids}, 3)
+    assert len(hits) <= 3
+    assert all(hit.confidence != "match" for hit in hits)
+
+
+def test_confidence_thresholds() -> None:
+    assert confidence(100.0, visual.MATCH_INLIERS) == "match"
+    assert confidence(100.0, visual.MATCH_INLIERS - 1) == "likely"
+    assert confidence(100.0, visual.LIKELY_INLIERS) == "likely"
+    assert confidence(visual.LIKELY_DISTANCE, None) == "likely"
+    assert confidence(visual.LIKELY_DISTANCE + 1, visual.LIKELY_INLIERS - 1) == "weak"

@@ -1,0 +1,107 @@
+"""Region fingerprints: the content box finds the picture inside bars, borders, letterboxes and
+screenshots; region dhashes are the seed's layout; archived windows meet cropped copies."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from common import regions
+from common.regions import SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes, region_dhash
+from tests.photos import picture
+
+
+def _share(box: tuple[int, int, int, int], height: int, width: int) -> tuple[float, ...]:
+    top, bottom, left, right = box
+    return top / SIZE * height, bottom / SIZE * height, left / SIZE * width, right / SIZE * width
+
+
+def _framed(inner: np.ndarray, top: int, bottom: int, left: int, right: int, colour: int) -> np.ndarray:
+    return cv2.copyMakeBorder(inner, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(colour,) * 3)
+
+
+@pytest.mark.parametrize("top, bottom, left, right, colour", [
+    (120, 0, 0, 0, 255),  # a caption bar's white
+    (80, 80, 0, 0, 0),  # bars above and below
+    (0, 0, 200, 200, 0),  # pillarbox
+    (40, 40, 40, 40, 235),  # a border
+])
+def test_content_box_is_the_picture_inside_uniform_bars(top: int, bottom: int, left: int, right: int,
+                                                         colour: int) -> None:
+    inner = picture(1)
+    framed = _framed(inner, top, bottom, left, right, colour)
+    height, width = framed.shape[:2]
+    found = _share(content_box(regions.square(framed)), height, width)
+    expected = (top, top + inner.shape[0], left, left + inner.shape[1])
+    assert np.allclose(found, expected, atol=0.01 * max(height, width) + 2)
+
+
+def test_content_box_of_a_screenshot_with_text_and_icons() -> None:
+    canvas = np.full((2340, 1080, 3), 255, np.uint8)
+    canvas[:90] = 30
+    cv2.putText(canvas, "12:34", (40, 70), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+    cv2.putText(canvas, "Look what I found", (40, 320), cv2.FONT_HERSHEY_SIMPLEX, 2, (0, 0, 0), 3)
+    canvas[380:380 + 648, 108:108 + 864] = cv2.resize(picture(2), (864, 648))
+    cv2.circle(canvas, (100, 1100), 35, (90, 90, 90), 6)
+    canvas[2200:] = 245
+    found = _share(content_box(regions.square(canvas)), 2340, 1080)
+    assert np.allclose(found, (380, 1028, 108, 972), atol=0.01 * 2340 + 2)
+
+
+def test_a_picture_without_bars_is_its_own_content_box() -> None:
+    assert content_box(regions.square(picture(3))) == (0, SIZE, 0, SIZE)
+    assert query_boxes(picture(3)) == [(0, SIZE, 0, SIZE)]
+
+
+def _cell_means(grey: np.ndarray, box: tuple[int, int, int, int], rows: int, columns: int) -> np.ndarray:
+    top, bottom, left, right = box
+    down = [round(top + (bottom - top) * n / rows) for n in range(rows + 1)]
+    across = [round(left + (right - left) * n / columns) for n in range(columns + 1)]
+    return np.array([[grey[down[r]:down[r + 1], across[c]:across[c + 1]].mean() for c in range(columns)]
+                     for r in range(rows)])
+
+
+def _word(bits: list[bool]) -> int:
+    return sum(int(bit) << (63 - n) for n, bit in enumerate(bits))
+
+
+@pytest.mark.parametrize("box", [(0, 512, 0, 512), (37, 401, 113, 490)])
+def test_region_dhash_bits(box: tuple[int, int, int, int]) -> None:
+    """Word 0: in 8×9 cells, the right neighbour brighter, row by row, most significant bit
+    first; word 1: in 9×8 cells, the cell below brighter; word 2: 8×8 cells above their median."""
+    pixels = regions.square(picture(4))
+    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(float)
+    across, down, cells = _cell_means(grey, box, 8, 9), _cell_means(grey, box, 9, 8), _cell_means(grey, box, 8, 8)
+    expected = [_word([across[r, c + 1] > across[r, c] for r in range(8) for c in range(8)]),
+                _word([down[r + 1, c] > down[r, c] for r in range(8) for c in range(8)]),
+                _word([cells[r, c] > np.median(cells) for r in range(8) for c in range(8)])]
+    integral = regions._integral(pixels)
+    assert [int(w) for w in region_dhash(integral, box)] == expected
+    flipped = regions._integral(np.ascontiguousarray(pixels[:, ::-1]))
+    assert np.array_equal(region_dhash(integral, (0, 512, 0, 512), mirrored=True),
+                          region_dhash(flipped, (0, 512, 0, 512)))
+
+
+def test_a_grey_copy_keeps_its_region_dhash() -> None:
+    pixels = picture(7)
+    grey = cv2.cvtColor(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    assert _bits(archive_dhashes(pixels)[0], archive_dhashes(grey)[0]) <= 2
+
+
+def _bits(first: np.ndarray, second: np.ndarray) -> int:
+    return int(np.bitwise_count(np.asarray(first) ^ np.asarray(second)).sum())
+
+
+@pytest.mark.parametrize("cut", WINDOWS)
+def test_a_cropped_copy_meets_its_archived_window(cut: tuple[float, float, float, float]) -> None:
+    original = picture(5)
+    height, width = original.shape[:2]
+    top, bottom, left, right = (round(cut[0] * height), height - round(cut[1] * height),
+                                round(cut[2] * width), width - round(cut[3] * width))
+    stored = archive_dhashes(original)
+    words, _ = query_dhashes(original[top:bottom, left:right], query_boxes(original[top:bottom, left:right]))
+    nearest = min(range(len(WINDOWS)), key=lambda n: _bits(stored[n], words[0]))
+    assert nearest == WINDOWS.index(cut)
+    assert _bits(stored[nearest], words[0]) <= 12
+    others = archive_dhashes(picture(6))
+    assert min(_bits(w, words[0]) for w in others) > 40
