@@ -23,7 +23,6 @@ from tests.booru.test_metrics import scrape, value
 from tests.booru.test_search import _claim, _encode, _picture
 
 
-
 def _post(api, claimed: list[dict], images: list[bytes], thumbnail_size: int = 0):
     items = [fingerprint(data, thumbnail_size=thumbnail_size).to_payload(id=item["id"], lease=item["lease"])
              for item, data in zip(claimed, images)]
