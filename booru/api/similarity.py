@@ -87,8 +87,8 @@ class SimilarityUrl(Resource):
     @responds(SimilaritySchema, description="images like the one at `url`, nearest first")
     def get(self, args):
         """Search by image URL given as `?url=` (for links, bookmarklets, a browser's "search image with")."""
-        data = search.fetch_image(args["url"].strip())
-        return _answer(search.fingerprint_query(data, "url"), args)
+        data = fetch_image(args["url"].strip())
+        return _answer(fingerprint_query(data, "url"), args)
 
     @requires(*EVERYONE)
     @query(SimilarityQuery)
