@@ -107,7 +107,9 @@ def test_results_count_every_post_and_page_through_the_rest(api, app, reader, mo
     assert link, page
     monkeypatch.setattr(pictures, "POSTS_PAGE", 3)
     url, seen = link.group(1).replace("&amp;", "&"), []
-    while url:
+    for _ in range(10):  # 7 posts, 3 a page
+        if not url:
+            break
         response = reader.get(url)
         assert response.status_code == 200
         seen += post_ids(response.text)
