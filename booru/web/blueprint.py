@@ -52,7 +52,9 @@ def error_page(status: int, message: str, errors: dict | None = None):
 
 @web.errorhandler(ApiError)
 def api_error(exc: ApiError):
-    return error_page(exc.status, exc.message, exc.errors)
+    """The error as a page, with the error's headers (a spent quota's Retry-After)."""
+    body, status = error_page(exc.status, exc.message, exc.errors)
+    return body, status, exc.headers
 
 
 @web.errorhandler(ValidationError)
