@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError
 from flask import current_app, jsonify, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from booru.api.base import instance

@@ -1,9 +1,14 @@
 """The Danbooru 2 read API: posts, their fields, tag searches with metatags, pages, counts and tags."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
+from booru.extensions import db
+from booru.func.thumbnails import write_thumbnails
 from tests.booru.helpers import add_subreddit, fingerprint_payload, submission
+from tests.fakenet.images import make_image
 
 # The fields of a real Danbooru /posts.json answer (danbooru.donmai.us, 2020), in its order.
 DANBOORU_POST_FIELDS = [
@@ -194,12 +199,6 @@ def test_tags_by_date_newest_first(api, archive):
 
 
 def test_preview_and_sample_are_the_stored_thumbnail_when_there_is_one(app, api, archive):
-    from urllib.parse import urlsplit
-
-    from booru.extensions import db
-    from booru.func.thumbnails import write_thumbnails
-    from tests.fakenet.images import make_image
-
     jpeg = make_image(32, 24, "JPEG", 5)
     with app.app_context():
         write_thumbnails([{"id": archive["view.png"], "width": 32, "height": 24, "data": jpeg}])

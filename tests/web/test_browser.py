@@ -113,7 +113,11 @@ def screenshot(driver, name: str, css: str, max_height: int = MAX_SCREENSHOT_HEI
 
 
 def result_posts(driver) -> list[str]:
-    return [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#results .post-title")]
+    return result_posts_on(driver, "#results")
+
+
+def result_posts_on(driver, css: str) -> list[str]:
+    return [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, f"{css} .post-title")]
 
 
 def test_sign_in_and_out(browser, site, live_booru):
@@ -168,6 +172,9 @@ def test_search_with_post_filters_and_every_post(browser, site, live_booru, show
     assert browser.find_element(By.ID, "search-subreddit").get_attribute("value") == "EarthPorn"
     best = browser.find_element(By.CSS_SELECTOR, "#results .result")
     assert "1 post" in best.text and "match" in best.text.lower()  # its confidence
+    browser.get(f"{site}/picture/{shown.images['w000']}/posts")  # every post of the picture, oldest first
+    assert "Posted 2 times" in wait_for(browser, "main").text
+    assert result_posts_on(browser, ".picture-posts") == [f"https://redd.it/{post}" for post in shown.repost]
 
 
 def test_search_by_url_link_and_form(browser, site, live_booru, shown, fakenet):

@@ -9,7 +9,7 @@ import pytest
 
 from booru.web import pictures
 from common.fingerprint import fingerprint
-from tests.booru.helpers import submission
+from tests.booru.helpers import add_subreddit, submission
 from tests.web.conftest import picture, seed_archive
 from tests.web.test_pages import csrf_of, sign_in
 
@@ -95,7 +95,6 @@ def repost_many(api, data: bytes, count: int) -> list[str]:
 
 
 def test_results_count_every_post_and_page_through_the_rest(api, app, reader, monkeypatch):
-    from tests.booru.helpers import add_subreddit
     add_subreddit(app, "pics")
     data = picture(77)
     ids = repost_many(api, data, 27)
