@@ -116,19 +116,27 @@ class ImageItem(Resource):
         return dump(ImageSchema, images.get_image(image_id))
 
 
+def thumbnail_response(image_id: int) -> Response | None:
+    """The image's thumbnail as a JPEG answer (304 when If-None-Match has its ETag), None if it has none."""
+    found = get_thumbnail(image_id)
+    if found is None:
+        return None
+    data, etag = found
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=86400"}
+    if f'"{etag}"' in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    return Response(data, status=200, headers=headers, mimetype="image/jpeg")
+
+
 class ImageThumbnail(Resource):
     @requires(*EVERYONE)
     @responds(None, 200, "the image's thumbnail (image/jpeg); 304 when If-None-Match has its ETag")
     def get(self, image_id):
         """The small JPEG Coco made of the image (or of another image of the same file)."""
-        found = get_thumbnail(image_id)
-        if found is None:
+        response = thumbnail_response(image_id)
+        if response is None:
             raise NotFound(f"no thumbnail of image {image_id}")
-        data, etag = found
-        headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=86400"}
-        if f'"{etag}"' in request.headers.get("If-None-Match", ""):
-            return Response(status=304, headers=headers)
-        return Response(data, status=200, headers=headers, mimetype="image/jpeg")
+        return response
 
 
 class ImageClaim(Resource):

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlsplit
 
+from flask import url_for
 from sqlalchemy import text
 
 from booru.errors import Gone, NotFound, Unusable
 from booru.extensions import db
 from booru.func import images
 from booru.func.tags import has_tag, split_tag
+from booru.func.thumbnails import thumbnailed
 
 POST_STATE = "encoded"
 DEFAULT_LIMIT = 20
@@ -179,14 +181,14 @@ def list_posts(tags: str, limit: int | None = None, page: str | None = None) -> 
     else:
         rows = images.views(found.conditions + ["i.id > :page_id"], {**found.params, "page_id": int(match["id"])},
                             limit, ascending=True)[::-1]
-    return [post_view(row) for row in rows]
+    return post_views(rows)
 
 
 def get_post(post_id: int) -> dict:
     rows = images.views(["i.id = :id", f"i.state = '{POST_STATE}'"], {"id": post_id}, 1)
     if not rows:
         raise NotFound("That record was not found.", {"id": [f"no post {post_id}"]})
-    return post_view(rows[0])
+    return post_views(rows)[0]
 
 
 def count_posts(tags: str) -> int:
@@ -200,10 +202,22 @@ MIME_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", 
                    "image/avif": "avif", "image/bmp": "bmp", "video/mp4": "mp4", "video/webm": "webm"}
 
 
-def file_urls(row: dict) -> dict[str, str]:
-    """Where a client fetches a post's file, its sample and its thumbnail: the image's own URL
-    for all three (booru serves no thumbnails of its own)."""
-    return {"file_url": row["url"], "large_file_url": row["url"], "preview_file_url": row["url"]}
+def thumbnail_url(image_id: int) -> str:
+    """The absolute URL of booru's thumbnail of an image (GET /api/image/<id>/thumbnail)."""
+    return url_for("imagethumbnail", image_id=image_id, _external=True)
+
+
+def file_urls(row: dict, thumbnail: str | None) -> dict[str, str]:
+    """Where a client fetches a post's file, its sample and its preview: the image's own URL, and
+    booru's `thumbnail` URL for the sample and the preview when the image has one."""
+    small = thumbnail or row["url"]
+    return {"file_url": row["url"], "large_file_url": small, "preview_file_url": small}
+
+
+def post_views(rows: list[dict]) -> list[dict]:
+    """post_view() of each row, those with a stored thumbnail pointing at it."""
+    with_thumbnail = thumbnailed([row["id"] for row in rows])
+    return [post_view(row, thumbnail_url(row["id"]) if row["id"] in with_thumbnail else None) for row in rows]
 
 
 def file_ext(mime: str | None, url: str) -> str:
@@ -234,7 +248,7 @@ def categorized(tags: list[str]) -> dict[str, list[str]]:
     return {category: sorted(names) for category, names in found.items()}
 
 
-def post_view(row: dict) -> dict:
+def post_view(row: dict, thumbnail: str | None = None) -> dict:
     """An image row of images.views() as a Danbooru post (the fields and order Danbooru answers
     with; those the archive has no notion of keep Danbooru's neutral values)."""
     tags = categorized(row["tags"])
@@ -281,7 +295,7 @@ def post_view(row: dict) -> dict:
         "is_favorited": False,
         **{f"tag_string_{category}": " ".join(tags[category])
            for category in ("general", "character", "copyright", "artist", "meta")},
-        **file_urls(row),
+        **file_urls(row, thumbnail),
     }
 
 

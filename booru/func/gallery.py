@@ -58,3 +58,8 @@ def suggest_tags(prefix: str) -> list[str]:
         FROM tag WHERE {condition} ORDER BY length(name), name LIMIT :limit"""),
                               {"pattern": pattern, "namespace": namespace, "limit": MAX_SUGGESTIONS})
     return [tag for (tag,) in rows]
+
+
+def image_url(image_id: int) -> str | None:
+    """The archived URL of an image (None: no such image)."""
+    return db.session.scalar(text("SELECT url FROM image WHERE id = :id"), {"id": image_id})

@@ -44,6 +44,20 @@ def write_thumbnails(rows: list[dict]) -> None:
         index_elements=["id"], set_={c: statement.excluded[c] for c in ("width", "height", "data")}), rows)
 
 
+# Which of the images have a thumbnail, their own or a twin's (as THUMBNAIL_OF finds it).
+THUMBNAILED = text("""
+    SELECT i.id FROM image i WHERE i.id = ANY(:ids) AND EXISTS (
+        SELECT 1 FROM thumbnail t JOIN image o ON o.id = t.id
+        WHERE o.id = i.id OR (i.sha256 IS NOT NULL AND o.sha256 = i.sha256))""")
+
+
+def thumbnailed(image_ids: list[int]) -> set[int]:
+    """The ids among `image_ids` that GET /api/image/<id>/thumbnail answers with a thumbnail."""
+    if not image_ids:
+        return set()
+    return set(db.session.scalars(THUMBNAILED, {"ids": list(image_ids)}))
+
+
 def get_thumbnail(image_id: int) -> tuple[bytes, str] | None:
     """(JPEG bytes, ETag) of the image's thumbnail, or None."""
     row = db.session.execute(THUMBNAIL_OF, {"id": image_id}).first()

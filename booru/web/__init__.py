@@ -21,7 +21,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 
 def init_web(app: Flask) -> None:
-    from booru.web import account, apidocs, pages  # noqa: F401  (they add their routes)
+    from booru.web import account, apidocs, pages, pictures  # noqa: F401  (they add their routes)
     from booru.web.blueprint import web
 
     app.secret_key = app.config.get("SECRET_KEY") or secret_key(app.config["SETTINGS"])

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from booru import auth
 from booru.errors import ApiError, Unauthorized
-from booru.web.results import http_url
 
 web = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/assets")
@@ -35,8 +34,9 @@ def viewer() -> auth.VerifiedKey | None:
 
 @web.app_template_global()
 def thumbnail_url(image: dict[str, Any]) -> str:
-    """Where the page loads a picture's small version from (for now the archived URL itself)."""
-    return http_url(image.get("thumbnail") or image.get("url"))
+    """Where the page loads a picture's small version from: the web route that serves the stored
+    thumbnail or sends the browser on to the archived URL."""
+    return url_for("web.image_thumbnail", image_id=image["id"])
 
 
 @web.context_processor
@@ -52,7 +52,9 @@ def error_page(status: int, message: str, errors: dict | None = None):
 
 @web.errorhandler(ApiError)
 def api_error(exc: ApiError):
-    return error_page(exc.status, exc.message, exc.errors)
+    """The error as a page, with the error's headers (a spent quota's Retry-After)."""
+    body, status = error_page(exc.status, exc.message, exc.errors)
+    return body, status, exc.headers
 
 
 @web.errorhandler(ValidationError)

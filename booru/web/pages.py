@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from booru.api.base import instance
@@ -11,13 +12,15 @@ from booru.auth import requires
 from booru.errors import ApiError, Unusable
 from booru.func import gallery, images, stats, subreddits
 from booru.func import similarity as search
+from booru.func.similarity.results import PostFilter
 from booru.schemas import ALGORITHMS, ImageListQuery, SimilarityQuery
 from booru.web.blueprint import web
+from booru.web.pictures import POST_FILTERS
 from booru.web.results import grouped_tags, http_url, human_bytes, pictures, when
 
 PAGE_SIZE = 48
 SIMILAR = 12
-SEARCH_PARAMETERS = ("algorithm", "q", "max_distance")
+SEARCH_PARAMETERS = ("algorithm", "q", "max_distance", *POST_FILTERS)
 BROWSE_FILTERS = ("tags", "subreddit", "author", "nsfw", "cursor")
 MAX_TAG_PREFIX = 100
 
@@ -64,11 +67,15 @@ def _results(source: MultiDict):
                 raise Unusable("choose a picture, drop or paste one, or give its URL", {"image": ["missing"]})
             data, field = search.fetch_image(chosen["url"]), "url"
         found = search.search_fingerprint(search.fingerprint_query(data, field), params["algorithm"],
-                                          params["q"], params.get("max_distance"))
+                                          params["q"], params.get("max_distance"),
+                                          PostFilter(**{name: params[name] for name in POST_FILTERS}))
     except ApiError as exc:
         return render_template("search.html", form=form, error=exc.message, errors=exc.errors or {}), exc.status
+    except ValidationError as exc:
+        return render_template("search.html", form=form, error="the search is not valid", errors=exc.messages), 422
     return render_template("results.html", form=form, found=found, pictures=pictures(found),
-                           query_url=chosen.get("url"))
+                           query_url=chosen.get("url"),
+                           filters={name: chosen[name] for name in POST_FILTERS if name in chosen})
 
 
 @web.post("/search")

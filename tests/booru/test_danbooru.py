@@ -1,9 +1,14 @@
 """The Danbooru 2 read API: posts, their fields, tag searches with metatags, pages, counts and tags."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
+from booru.extensions import db
+from booru.func.thumbnails import write_thumbnails
 from tests.booru.helpers import add_subreddit, fingerprint_payload, submission
+from tests.fakenet.images import make_image
 
 # The fields of a real Danbooru /posts.json answer (danbooru.donmai.us, 2020), in its order.
 DANBOORU_POST_FIELDS = [
@@ -191,3 +196,21 @@ def test_tags_by_date_newest_first(api, archive):
     times = [t["created_at"] for t in dated]
     assert times == sorted(times, reverse=True)
     assert dated[-1]["name"] in {"lara_croft", "tomb_raider", "someone", "highres", "dual_pistols", "person:jane_doe"}
+
+
+def test_preview_and_sample_are_the_stored_thumbnail_when_there_is_one(app, api, archive):
+    jpeg = make_image(32, 24, "JPEG", 5)
+    with app.app_context():
+        write_thumbnails([{"id": archive["view.png"], "width": 32, "height": 24, "data": jpeg}])
+        db.session.commit()
+    posts = {post["id"]: post for post in api.get("/posts.json?tags=landscape", role="reader").json}
+    view = posts[archive["view.png"]]
+    assert view["file_url"] == _url("view.png")
+    assert view["preview_file_url"] == view["large_file_url"]
+    preview = urlsplit(view["preview_file_url"])
+    assert preview.scheme in ("http", "https") and preview.netloc  # absolute
+    assert preview.path == f"/api/image/{archive['view.png']}/thumbnail"
+    assert api.get(preview.path, role="reader").data == jpeg
+    assert api.get(f"/posts/{archive['view.png']}.json", role="reader").json == view
+    without = posts[archive["nsfw.jpg"]]  # no thumbnail: the file itself
+    assert without["file_url"] == without["large_file_url"] == without["preview_file_url"] == _url("nsfw.jpg")

@@ -39,10 +39,11 @@ def smaller_copy(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def seed_archive(api, app, count: int = 8) -> Archive:
+def seed_archive(api, app, count: int = 8, thumbnail_size: int = 0) -> Archive:
     """`count` posts with a picture each in r/pics and r/EarthPorn, newest last; the first one
     reposted later in r/EarthPorn, and a smaller copy of it in r/pics; one post titled with
-    markup, one picture with a `javascript:` source, one NSFW post (w005); tags on the first picture. `count` + 2 images in all."""
+    markup, one picture with a `javascript:` source, one NSFW post (w005); tags on the first picture. `count` + 2 images in all,
+    with thumbnails when `thumbnail_size`."""
     archive = Archive()
     add_subreddit(app, "pics")
     add_subreddit(app, "EarthPorn")
@@ -77,7 +78,8 @@ def seed_archive(api, app, count: int = 8) -> Archive:
     for item in claimed:
         post_id = by_url[item["url"]]
         archive.images[post_id] = item["id"]
-        items.append(fingerprint(archive.pictures[post_id]).to_payload(id=item["id"], lease=item["lease"]))
+        items.append(fingerprint(archive.pictures[post_id], thumbnail_size=thumbnail_size)
+                     .to_payload(id=item["id"], lease=item["lease"]))
     response = api.post("/api/image/fingerprints", role="coco", json={"items": items})
     assert response.status_code == 200, response.json
     return archive

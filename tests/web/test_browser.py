@@ -63,18 +63,27 @@ def site(live_booru) -> str:
     return live_booru.url.removesuffix("/api")
 
 
-def show(api, app, fakenet, count: int = 8) -> Archive:
+def show(api, app, fakenet, count: int = 8, thumbnail_size: int = 0) -> Archive:
     """An archive, its pictures served where their URLs point."""
-    archive = seed_archive(api, app, count)
+    archive = seed_archive(api, app, count, thumbnail_size)
     for post_id, data in archive.pictures.items():
         fakenet.route("GET", archive.url(post_id), body=data,
                       content_type="image/jpeg" if data.startswith(b"\xff\xd8") else "image/png")
     return archive
 
 
+THUMBNAIL_SIZE = 256  # smaller than the pictures (320 px wide), so a page can tell which it shows
+
+
 @pytest.fixture
 def shown(api, app, fakenet) -> Archive:
-    return show(api, app, fakenet)
+    """An archive whose pictures have stored thumbnails."""
+    return show(api, app, fakenet, thumbnail_size=THUMBNAIL_SIZE)
+
+
+def natural_widths(driver, css: str) -> list[int]:
+    WebDriverWait(driver, 20).until(lambda d: images_loaded(d, css))
+    return driver.execute_script("return Array.from(document.querySelectorAll(arguments[0])).map(i => i.naturalWidth)", css)
 
 
 def wait_for(driver, css: str, timeout: float = 30):
@@ -104,7 +113,11 @@ def screenshot(driver, name: str, css: str, max_height: int = MAX_SCREENSHOT_HEI
 
 
 def result_posts(driver) -> list[str]:
-    return [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#results .post-title")]
+    return result_posts_on(driver, "#results")
+
+
+def result_posts_on(driver, css: str) -> list[str]:
+    return [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, f"{css} .post-title")]
 
 
 def test_sign_in_and_out(browser, site, live_booru):
@@ -139,10 +152,29 @@ def test_search_by_upload_shows_every_post_oldest_first(browser, site, live_boor
     found = browser.find_element(By.ID, "results").text
     assert "r/EarthPorn · u/reposter · 2025-01-02 08:00 UTC" in found
     assert "r/pics · u/resizer · 2025-03-04 18:30 UTC" in found  # the smaller copy, further down
+    assert max(natural_widths(browser, "#results img")) == THUMBNAIL_SIZE  # booru's thumbnails, never enlarged
     screenshot(browser, "search-results.png", "#results img")
     browser.set_window_size(412, 915)
     screenshot(browser, "search-results-phone.png", "#results img", max_height=915)
     browser.set_window_size(1280, 900)
+
+
+def test_search_with_post_filters_and_every_post(browser, site, live_booru, shown, tmp_path):
+    query = tmp_path / "query.png"
+    query.write_bytes(shown.pictures["w000"])
+    sign_in(browser, site, live_booru.admin_key)
+    browser.find_element(By.CSS_SELECTOR, "details.filters summary").click()
+    browser.find_element(By.ID, "search-subreddit").send_keys("EarthPorn")
+    browser.find_element(By.ID, "image").send_keys(str(query))
+    wait_for(browser, "#results")
+    assert result_posts(browser)[0] == f"https://redd.it/{shown.repost[1]}"
+    assert f"https://redd.it/{shown.repost[0]}" not in result_posts(browser)  # posted in r/pics
+    assert browser.find_element(By.ID, "search-subreddit").get_attribute("value") == "EarthPorn"
+    best = browser.find_element(By.CSS_SELECTOR, "#results .result")
+    assert "1 post" in best.text and "match" in best.text.lower()  # its confidence
+    browser.get(f"{site}/picture/{shown.images['w000']}/posts")  # every post of the picture, oldest first
+    assert "Posted 2 times" in wait_for(browser, "main").text
+    assert result_posts_on(browser, ".picture-posts") == [f"https://redd.it/{post}" for post in shown.repost]
 
 
 def test_search_by_url_link_and_form(browser, site, live_booru, shown, fakenet):
@@ -181,6 +213,7 @@ def test_browse_and_page(browser, site, live_booru, api, app, fakenet):
     browser.get(site + "/browse")
     first = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#gallery .card")]
     assert len(first) == 48
+    assert max(natural_widths(browser, "#gallery img")) == 320  # no thumbnails: the archived files
     screenshot(browser, "browse.png", "#gallery img", max_height=900)
     browser.find_element(By.ID, "next-page").click()
     wait_for(browser, "#first-page")
