@@ -219,9 +219,9 @@ def permitted(key: VerifiedKey, allowed: frozenset[str]) -> bool:
     return key.role in allowed or (key.role == PUBLIC_ROLE and "reader" in allowed)
 
 
-def requires(*roles: str) -> Callable:
+def requires(*roles: str, cost: dict[str, float] = quota.REQUEST) -> Callable:
     """Allow a resource method to keys with one of `roles` (admin may do everything; the public
-    pseudo-role what reader may)."""
+    pseudo-role what reader may), charging `cost` to the caller's quota (booru.quota)."""
     allowed = frozenset(roles) | {"admin"}
 
     def decorate(method: Callable) -> Callable:
@@ -235,7 +235,7 @@ def requires(*roles: str) -> Callable:
             if key.via == "session" and request.method not in SAFE_METHODS:
                 check_csrf()
             g.api_key = key
-            quota.charge(key.role, key.id)
+            quota.charge(key.role, key.id, cost)
             return method(*args, **kwargs)
 
         checked.roles = allowed

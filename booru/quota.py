@@ -1,8 +1,9 @@
 """Per-principal quotas: token buckets shared by booru's workers, answered with 429 and Retry-After.
 
-Each role has a budget per minute (QUOTA_<ROLE>=<requests>,<searches>, or `none`): every request
-takes a token from the principal's `requests` bucket, a search by upload or URL also one from its
-`searches` bucket. A bucket holds a minute's budget and refills continuously, so a client may burst
+Each role has a budget per minute (QUOTA_<ROLE>=<requests>,<searches>, or `none`). What a request
+takes is declared by its route (`requires(..., cost=...)`): REQUEST, one token from the principal's
+`requests` bucket; SEARCH (a search by upload or URL, API or page), also one from its `searches`
+bucket; THUMBNAIL, a twentieth of a request token (a page of pictures loads dozens). A bucket holds a minute's budget and refills continuously, so a client may burst
 a minute's worth and then keeps to the rate. The principal is the API key (by id), or the client
 address for requests without one (the `public` role).
 
@@ -27,17 +28,19 @@ from flask import current_app, request
 
 from booru.errors import TooManyRequests
 
-SEARCH_PREFIX = "/api/similarity/"
+REQUEST = {"requests": 1.0}
+SEARCH = {"requests": 1.0, "searches": 1.0}
+THUMBNAIL = {"requests": 0.05}
 SCHEMA = """CREATE TABLE IF NOT EXISTS bucket (
     principal TEXT NOT NULL, kind TEXT NOT NULL, tokens REAL NOT NULL, updated REAL NOT NULL,
     PRIMARY KEY (principal, kind))"""
-# Take one token if the bucket, refilled since it was last touched, holds one; no row comes back
-# when it does not. A new principal starts with a full bucket.
+# Take `cost` tokens if the bucket, refilled since it was last touched, holds them; no row comes
+# back when it does not. A new principal starts with a full bucket.
 TAKE = """
-    INSERT INTO bucket (principal, kind, tokens, updated) VALUES (:principal, :kind, :capacity - 1, :now)
+    INSERT INTO bucket (principal, kind, tokens, updated) VALUES (:principal, :kind, :capacity - :cost, :now)
     ON CONFLICT (principal, kind) DO UPDATE
-    SET tokens = min(:capacity, tokens + (:now - updated) * :rate) - 1, updated = :now
-    WHERE min(:capacity, tokens + (:now - updated) * :rate) >= 1
+    SET tokens = min(:capacity, tokens + (:now - updated) * :rate) - :cost, updated = :now
+    WHERE min(:capacity, tokens + (:now - updated) * :rate) >= :cost
     RETURNING tokens"""
 LEFT = """SELECT min(:capacity, tokens + (:now - updated) * :rate) FROM bucket
           WHERE principal = :principal AND kind = :kind"""
@@ -69,37 +72,38 @@ def principal(key_id: int | None) -> str:
     return f"key:{key_id}" if key_id is not None else f"address:{request.remote_addr or 'unknown'}"
 
 
-def charge(role: str, key_id: int | None) -> None:
-    """Take this request's tokens for the principal, or raise TooManyRequests (429)."""
+def charge(role: str, key_id: int | None, cost: dict[str, float] = REQUEST) -> None:
+    """Take this request's tokens (`cost`: tokens by bucket) for the principal, or raise
+    TooManyRequests (429)."""
     settings = current_app.config["SETTINGS"]
     budget = settings.quotas.get(role)
     if budget is None:
         return
-    per_minute = {"requests": budget[0]}
-    if request.path.startswith(SEARCH_PREFIX):
-        per_minute["searches"] = budget[1]
+    per_minute = {"requests": budget[0], "searches": budget[1]}
     path = store_path(settings.var_dir, current_app.config["SQLALCHEMY_DATABASE_URI"])
-    wait = _take(_connection(path), principal(key_id), per_minute)
+    wait = _take(_connection(path), principal(key_id), per_minute, cost)
     if wait is not None:
         kind, seconds = wait
         raise TooManyRequests(f"the {role} quota of {per_minute[kind]} {kind} a minute is spent; "
                               f"try again in {seconds} s", seconds)
 
 
-def _take(connection: sqlite3.Connection, who: str, per_minute: dict[str, int]) -> tuple[str, int] | None:
-    """Take a token from each bucket, all or none: None, or the empty bucket and the seconds until
-    its next token."""
+def _take(connection: sqlite3.Connection, who: str, per_minute: dict[str, int],
+          cost: dict[str, float]) -> tuple[str, int] | None:
+    """Take `cost` from each bucket, all or none: None, or the empty bucket and the seconds until
+    it holds the cost."""
     with _lock:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for kind, capacity in per_minute.items():
+            for kind, tokens in cost.items():
+                capacity = per_minute[kind]
                 params = {"principal": who, "kind": kind, "capacity": capacity, "rate": capacity / 60.0,
-                          "now": time.time()}
+                          "now": time.time(), "cost": tokens}
                 if capacity > 0 and connection.execute(TAKE, params).fetchone() is not None:
                     continue
                 left = (connection.execute(LEFT, params).fetchone() or (0.0,))[0] if capacity > 0 else 0.0
                 connection.execute("ROLLBACK")
-                return kind, max(1, math.ceil((1 - left) * 60.0 / capacity)) if capacity > 0 else 60
+                return kind, max(1, math.ceil((tokens - left) * 60.0 / capacity)) if capacity > 0 else 60
             connection.execute("COMMIT")
             return None
         except BaseException:

@@ -6,6 +6,7 @@ from flask_restful import Resource
 
 from booru.api.archive import EVERYONE
 from booru.api.base import body, dump, query, responds
+from booru import quota
 from booru.auth import requires
 from booru.errors import NotFound
 from booru.func import images, links
@@ -129,7 +130,7 @@ def thumbnail_response(image_id: int) -> Response | None:
 
 
 class ImageThumbnail(Resource):
-    @requires(*EVERYONE)
+    @requires(*EVERYONE, cost=quota.THUMBNAIL)
     @responds(None, 200, "the image's thumbnail (image/jpeg); 304 when If-None-Match has its ETag")
     def get(self, image_id):
         """The small JPEG Coco made of the image (or of another image of the same file)."""

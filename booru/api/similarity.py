@@ -18,6 +18,7 @@ from marshmallow import Schema
 
 from booru.api.archive import EVERYONE
 from booru.api.base import api_doc, dump, instance, json_body, query, responds
+from booru import quota
 from booru.auth import requires
 from booru.errors import ApiError, Malformed, NotFound, Unusable
 from booru.func.similarity import fetch_image, fingerprint_query, search_fingerprint
@@ -82,7 +83,7 @@ def _answer(found, params: dict):
 
 
 class SimilarityUrl(Resource):
-    @requires(*EVERYONE)
+    @requires(*EVERYONE, cost=quota.SEARCH)
     @query(SimilarityUrlSchema)
     @responds(SimilaritySchema, description="images like the one at `url`, nearest first")
     def get(self, args):
@@ -90,7 +91,7 @@ class SimilarityUrl(Resource):
         data = fetch_image(args["url"].strip())
         return _answer(fingerprint_query(data, "url"), args)
 
-    @requires(*EVERYONE)
+    @requires(*EVERYONE, cost=quota.SEARCH)
     @query(SimilarityQuery)
     @responds(SimilaritySchema, description="images like the one at `url`, nearest first")
     def post(self, args):
@@ -104,7 +105,7 @@ api_doc(SimilarityUrl.post)["body"] = (SimilarityUrlSchema, "json")
 
 
 class SimilarityFile(Resource):
-    @requires(*EVERYONE)
+    @requires(*EVERYONE, cost=quota.SEARCH)
     @query(SimilarityQuery)
     @multipart(FILE_FORM)
     @responds(SimilaritySchema, description="images like the uploaded one, nearest first")

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from booru.api.base import instance
+from booru import quota
 from booru.auth import requires
 from booru.errors import ApiError, Unusable
 from booru.func import gallery, images, stats, subreddits
@@ -79,13 +80,13 @@ def _results(source: MultiDict):
 
 
 @web.post("/search")
-@requires("reader")
+@requires("reader", cost=quota.SEARCH)
 def search_upload():
     return _results(MultiDict({**request.args.to_dict(), **request.form.to_dict()}))
 
 
 @web.get("/search")
-@requires("reader")
+@requires("reader", cost=quota.SEARCH)
 def search_url():
     """Results for `?url=`: for links, bookmarklets and a browser's "search image with" entry."""
     if not request.args.get("url", "").strip():

@@ -5,6 +5,7 @@ from flask import redirect, render_template, request, url_for
 
 from booru.api.base import instance
 from booru.api.queues import thumbnail_response
+from booru import quota
 from booru.auth import requires
 from booru.errors import NotFound
 from booru.func import gallery
@@ -19,7 +20,7 @@ REDIRECT_SECONDS = 300  # how long a browser may keep going to the original URL 
 
 
 @web.get("/image/<int:image_id>/thumbnail")
-@requires("reader")
+@requires("reader", cost=quota.THUMBNAIL)
 def image_thumbnail(image_id: int):
     """The stored thumbnail, else a redirect to the archived http(s) URL (no thumbnail was made:
     THUMBNAIL_SIZE=0, or the image was fingerprinted before thumbnails existed)."""

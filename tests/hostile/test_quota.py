@@ -64,6 +64,25 @@ def test_searches_have_their_own_smaller_budget(quota_app, quota_keys):
     assert api.get("/api/stats", role="reader").status_code == 200  # listings are still allowed
 
 
+def test_a_search_from_the_web_page_spends_the_same_search_budget(quota_app, quota_keys):
+    """The pages' search by upload is a search too: the API's and the page's share one budget."""
+    api = Api(quota_app.test_client(), quota_keys)
+    png = _png()
+    assert api.post("/api/similarity/file", role="reader", data={"image": (io.BytesIO(png), "q.png")}).status_code == 200
+    codes = [api.post("/search", role="reader", data={"image": (io.BytesIO(png), "q.png")}).status_code
+             for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_thumbnails_cost_a_twentieth_of_a_request(quota_app, quota_keys):
+    """A page of pictures loads dozens of thumbnails: 20 a minute buys 400 of them (answered 404
+    here, there being none), not 20."""
+    api = Api(quota_app.test_client(), quota_keys)
+    codes = [api.get("/api/image/1/thumbnail", role="reader").status_code for _ in range(120)]
+    assert 429 not in codes and set(codes) == {404}
+    assert [a.status_code for a in _statuses(api, "reader", 15)] == [200] * 14 + [429]
+
+
 def test_the_bucket_refills_at_the_rate(quota_app, quota_keys):
     api = Api(quota_app.test_client(), quota_keys)
     assert 429 in [a.status_code for a in _statuses(api, "reader", 21)]
