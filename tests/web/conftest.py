@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -92,3 +93,24 @@ def archive(api, app) -> Archive:
 
 def set_public(app, public: bool) -> None:
     app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], public_access=public)
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, key: str, next_path: str = "/"):
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"key": key, "csrf_token": token, "next": next_path})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def reader(client, keys):
+    """A browser signed in with a reader key."""
+    assert sign_in(client, keys["reader"]).status_code == 303
+    return client

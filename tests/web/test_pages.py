@@ -6,32 +6,10 @@ import html
 import io
 import re
 
-import pytest
 
 from booru import auth
 from booru.web.secret import stored_secret
-from tests.web.conftest import HOSTILE_SOURCE, HOSTILE_TITLE, TAGS, set_public
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, key: str, next_path: str = "/"):
-    token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"key": key, "csrf_token": token, "next": next_path})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def reader(client, keys):
-    """A browser signed in with a reader key."""
-    assert sign_in(client, keys["reader"]).status_code == 303
-    return client
+from tests.web.conftest import HOSTILE_SOURCE, HOSTILE_TITLE, TAGS, csrf_of, set_public, sign_in
 
 
 def test_pages_ask_to_sign_in_unless_public(app, client, archive):

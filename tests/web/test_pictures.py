@@ -5,24 +5,10 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
-
 from booru.web import pictures
 from common.fingerprint import fingerprint
 from tests.booru.helpers import add_subreddit, submission
-from tests.web.conftest import picture, seed_archive
-from tests.web.test_pages import csrf_of, sign_in
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def reader(client, keys):
-    assert sign_in(client, keys["reader"]).status_code == 303
-    return client
+from tests.web.conftest import csrf_of, picture, seed_archive
 
 
 def search(client, data: bytes, **fields) -> str:
