@@ -13,7 +13,7 @@ MD5 = validate.Regexp(r"^[0-9a-fA-F]{32}$", error="32 hexadecimal digits")
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
 SUBREDDIT_NAME = validate.Regexp(r"^[A-Za-z0-9_]{2,21}$", error="2 to 21 letters, digits or underscores")
 POST_ID = validate.Regexp(r"^[a-z0-9]{1,16}$", error="a base-36 Reddit id without the t3_ prefix")
-ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
+ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm", "visual")
 MAX_BATCH = 5000
 MAX_LIMIT = 1000
 
