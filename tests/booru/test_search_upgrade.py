@@ -18,7 +18,7 @@ from coco.worker import Coco
 from common.client import BooruClient
 from common.config import load_settings
 from common.fingerprint import FINGERPRINT_VERSION, fingerprint, regions_array, thumbnail_regions
-from tests.booru.helpers import seed_images
+from tests.booru.helpers import seed_images, submission
 from tests.booru.test_metrics import scrape, value
 from tests.booru.test_search import _claim, _encode, _picture
 
@@ -157,3 +157,12 @@ def test_region_dhashes_are_stored_with_the_fingerprints(app, api):
         rows = dict(db.session.execute(text("SELECT id, dhashes FROM region_dhash")).all())
     assert list(rows) == [ids[0]]
     assert rows[ids[0]] == regions_array(sent["regions"]).view("int64").ravel().tolist()
+    # a new post of the same file shares them, as it shares the other fingerprints
+    url = api.get(f"/api/image/{ids[0]}", role="reader").json["url"]
+    assert api.post("/api/submission", json={"submissions": [submission("twin", url=url)]}).status_code == 200
+    posted = api.post("/api/image", json={"images": [{"submission_id": "twin", "url": url}]})
+    assert posted.status_code == 200 and posted.json["reused"] == 1
+    with app.app_context():
+        shared = db.session.execute(text("SELECT r.dhashes FROM region_dhash r JOIN image i ON i.id = r.id "
+                                         "WHERE i.submission_id = 'twin'")).scalar_one()
+    assert shared == rows[ids[0]]
