@@ -128,7 +128,8 @@ def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit
         pictures.append({
             **first, "id": first["image_id"], "tags": list(rows[0].tags or []),
             "sha256": None if sha.startswith("id:") else sha,
-            "distance": distance, "score": score(distance, algorithm), "confidence": judged[image_id] if judged is not None else confidence(distance, algorithm),
+            "distance": distance, "score": score(distance, algorithm),
+            "confidence": judged[image_id] if judged is not None else confidence(distance, algorithm),
             "mirrored": mirrored, "posts": [describe_post(row) for row in rows], "posts_total": total,
             "posts_next": encode_cursor(rows[-1].created, rows[-1].image_id) if total > len(rows) else None})
     return pictures, gone
