@@ -154,6 +154,15 @@ class Dhash(FingerprintMixin, db.Model):
     blue: Mapped[str] = mapped_column(BIT(64))
 
 
+class RegionDhash(FingerprintMixin, db.Model):
+    """The region dhashes of an image's thumbnail (common.regions.archive_dhashes): one row per
+    image, the windows' 3 words each, in window order (the bits of a uint64 as a bigint)."""
+
+    __tablename__ = "region_dhash"
+    id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"), primary_key=True)
+    dhashes: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+
+
 class Tag(db.Model):
     __tablename__ = "tag"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -6,13 +6,14 @@ from datetime import timezone
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from booru.models import IMAGE_STATES, LINK_STATES, LINK_TYPES
+from common.regions import WINDOWS
 
 HEX16 = validate.Regexp(r"^[0-9a-fA-F]{16}$", error="16 hexadecimal digits")
 MD5 = validate.Regexp(r"^[0-9a-fA-F]{32}$", error="32 hexadecimal digits")
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
 SUBREDDIT_NAME = validate.Regexp(r"^[A-Za-z0-9_]{2,21}$", error="2 to 21 letters, digits or underscores")
 POST_ID = validate.Regexp(r"^[a-z0-9]{1,16}$", error="a base-36 Reddit id without the t3_ prefix")
-ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
+ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm", "visual")
 MAX_BATCH = 5000
 MAX_LIMIT = 1000
 
@@ -279,6 +280,16 @@ HistogramChannels = Base.from_dict({
 DhashChannels = Base.from_dict({c: fields.String(required=True, validate=HEX16) for c in ("red", "green", "blue")},
                                  name="DhashChannels")
 
+HEX48 = validate.Regexp(r"^[0-9a-fA-F]{48}$", error="48 hexadecimal digits")
+
+
+def regions_field() -> fields.List:
+    """The region dhashes of an image's thumbnail (common.fingerprint.thumbnail_regions)."""
+    return fields.List(fields.String(validate=HEX48), allow_none=True, load_default=None,
+                       validate=validate.Length(equal=len(WINDOWS)),
+                       metadata={"description": "the thumbnail's region dhashes for the visual search, "
+                                                "one per window, each 3 words as 48 hex digits"})
+
 
 MAX_THUMBNAIL_BASE64 = 700_000  # about 512 KiB of JPEG
 
@@ -304,6 +315,7 @@ class FingerprintSchema(Base):
     version = fields.Integer(load_default=1, validate=validate.Range(min=1, max=32767),
                              metadata={"description": "how the fingerprints were computed"})
     thumbnail = fields.Nested(ThumbnailInSchema, allow_none=True, load_default=None)
+    regions = regions_field()
 
 
 class FingerprintBatchSchema(Base):
@@ -335,6 +347,7 @@ class UpgradeSchema(Base):
     histogram = fields.Nested(HistogramChannels, required=True)
     dhash = fields.Nested(DhashChannels, required=True)
     thumbnail = fields.Nested(ThumbnailInSchema, allow_none=True, load_default=None)
+    regions = regions_field()
 
 
 class UpgradeBatchSchema(Base):

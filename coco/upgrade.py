@@ -3,7 +3,8 @@
 When the normal queue is empty, Coco claims such images (their own lease kind: the image stays
 searchable with its old fingerprints), reads each one's stored thumbnail from booru, or
 downloads the file through the safe fetcher where there is none, fingerprints it on the same
-pool, and sends the new fingerprints (with a thumbnail when it had to download the file).
+pool, and sends the new fingerprints (with a thumbnail when it had to download the file), and the
+region dhashes of the thumbnail, stored or new.
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def _source(coco: "Coco", item: dict) -> tuple[bytes, bool]:
 
 def upgrade_payload(item: dict, found: Fingerprint) -> dict:
     payload = {"id": item["id"], "lease": item["lease"], "version": FINGERPRINT_VERSION,
-               "histogram": found.histogram, "dhash": found.dhash}
+               "histogram": found.histogram, "dhash": found.dhash, "regions": found.regions}
     if found.thumbnail is not None:
         payload["thumbnail"] = found.thumbnail.to_payload()
     return payload

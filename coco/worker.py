@@ -112,9 +112,9 @@ def _ignore_signals() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def encode(data: bytes, max_pixels: int, thumbnail_size: int = 0) -> Fingerprint:
+def encode(data: bytes, max_pixels: int, thumbnail_size: int = 0, is_thumbnail: bool = False) -> Fingerprint:
     """Fingerprint in a pool process; picklable errors only cross back."""
-    return fingerprint(data, max_pixels, thumbnail_size=thumbnail_size)
+    return fingerprint(data, max_pixels, thumbnail_size=thumbnail_size, is_thumbnail=is_thumbnail)
 
 
 class Coco(Daemon):
@@ -226,9 +226,11 @@ class Coco(Daemon):
         encoding[job] = [work]
 
     def _encode(self, data: bytes, thumbnail: bool = True) -> Future:
-        """A future fingerprint (with a thumbnail unless told not to): on the pool (a new one if
-        the old broke), or computed inline."""
-        arguments = (data, self.settings.max_image_pixels, self.settings.thumbnail_size if thumbnail else 0)
+        """A future fingerprint: with a thumbnail (and its region dhashes), or, told not to make
+        one, of `data` as a stored thumbnail (its region dhashes its own); on the pool (a new one
+        if the old broke), or computed inline."""
+        arguments = (data, self.settings.max_image_pixels, self.settings.thumbnail_size if thumbnail else 0,
+                     not thumbnail)
         if self.pool is not None:
             try:
                 return self.pool.submit(encode, *arguments)

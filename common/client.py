@@ -10,9 +10,9 @@ Payload shapes (all datetimes are ISO 8601 UTC strings):
 * claimed image: {id, url, md5, lease}
 * fingerprint: {id, lease, sha256, md5, width, height, bytes, mime,
   histogram: {red: [4 ints], green: [...], blue: [...]}, dhash: {red: hex16, green: hex16, blue: hex16},
-  version, thumbnail: {width, height, data: base64 JPEG} | null}
+  version, thumbnail: {width, height, data: base64 JPEG} | null, regions: [8 × hex48] | null}
 * claimed upgrade: {id, url, lease, thumbnail: bool}
-* upgrade: {id, lease, version, histogram, dhash, thumbnail?}
+* upgrade: {id, lease, version, histogram, dhash, thumbnail?, regions}
 * failure report: {id, lease, error, permanent}
 """
 from __future__ import annotations

@@ -25,6 +25,9 @@ Steps (DESIGN §8):
    `thumbnail_size` (never enlarged), area-averaged, upright, JPEG quality 85. Fingerprints must
    be computable from it alone (FINGERPRINT_VERSION says which way they were computed), so an
    archive can be re-fingerprinted without downloading again.
+8. With a thumbnail, the region dhashes of common.regions (`archive_dhashes`) computed from the
+   thumbnail's JPEG alone (`thumbnail_regions`), what the `visual` search indexes: an archive
+   upgraded from its stored thumbnails gets the very same ones.
 
 The seed decoded the whole image and resized it with Pillow's bicubic filter. Against that,
 reduced JPEG decoding and the resize above change a median of 0 dhash bits of 192 (p95 4; up
@@ -47,6 +50,8 @@ import numpy as np
 import pyspng
 from PIL import Image
 
+from common.regions import archive_dhashes
+
 SIZE = (512, 512)
 BINS = 4
 HASH = 8  # dhash: 8 rows of 8 differences = 64 bits per channel
@@ -57,7 +62,8 @@ ORIENTATION = 0x0112
 CLIPPED_DARK, CLIPPED_LIGHT = 5, 250
 QUERY_ONLY = ("dhash_mirrored", "dhash_clipped", "dhash_mirrored_clipped")
 # Which way fingerprints are computed; booru re-fingerprints images stored with an older one.
-FINGERPRINT_VERSION = 1
+# 2: region dhashes (common.regions) computed from the thumbnail.
+FINGERPRINT_VERSION = 2
 THUMBNAIL_QUALITY = 85
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.
@@ -136,6 +142,8 @@ class Fingerprint:
     dhash_mirrored_clipped: dict[str, str] | None = None
     version: int = FINGERPRINT_VERSION
     thumbnail: Thumbnail | None = None
+    # the thumbnail's region dhashes (`thumbnail_regions`): one 48-hex-digit string per window
+    regions: list[str] | None = None
 
     def to_payload(self, **extra: Any) -> dict:
         """The fingerprint as booru takes it (client docstring), plus e.g. id and lease."""
@@ -144,6 +152,20 @@ class Fingerprint:
             del payload[name]
         payload["thumbnail"] = self.thumbnail.to_payload() if self.thumbnail is not None else None
         return {**extra, **payload}
+
+
+def thumbnail_regions(jpeg: bytes) -> list[str]:
+    """common.regions.archive_dhashes of a thumbnail (its JPEG bytes): per window, its 3 words as
+    48 hex digits."""
+    pixels = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR_RGB)
+    if pixels is None:
+        raise ImageError("undecodable thumbnail")
+    return [words.astype(">u8").tobytes().hex() for words in archive_dhashes(pixels)]
+
+
+def regions_array(regions: list[str]) -> np.ndarray:
+    """`thumbnail_regions` back to len(WINDOWS) × 3 uint64."""
+    return np.stack([np.frombuffer(bytes.fromhex(r), dtype=">u8").astype(np.uint64) for r in regions])
 
 
 def sniff(data: bytes) -> str | None:
@@ -521,9 +543,11 @@ def decoded_pixels(image: Image.Image) -> int:
 
 
 def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: bool = False,
-                thumbnail_size: int = 0, max_decode_pixels: int | None = None) -> Fingerprint:
+                thumbnail_size: int = 0, max_decode_pixels: int | None = None,
+                is_thumbnail: bool = False) -> Fingerprint:
     """Everything booru stores about an image's content, from its bytes; for a search `query`
-    also the mirrored dhash and the clipped bits of both; a thumbnail when `thumbnail_size`.
+    also the mirrored dhash and the clipped bits of both; a thumbnail and its region dhashes when
+    `thumbnail_size`, or the region dhashes of `data` itself when it `is_thumbnail` (a stored one).
     `max_decode_pixels` bounds the memory of the decode (about 8 bytes a pixel at its peak): a PNG,
     GIF or WEBP beyond it is refused."""
     image, mime = open_image(data, max_pixels)
@@ -547,6 +571,8 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: boo
         dhash_clipped=dhash_clipped(grid) if query else None,
         dhash_mirrored_clipped=dhash_clipped(grid[:, ::-1]) if query else None,
         thumbnail=thumbnail,
+        regions=(thumbnail_regions(data) if is_thumbnail
+                 else thumbnail_regions(thumbnail.jpeg) if thumbnail is not None else None),
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import bindparam, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -12,7 +13,8 @@ from booru.extensions import db
 from booru.func import leases
 from booru.func.tags import TAGS_OF_IMAGE, tag_filter, tag_images
 from booru.func.thumbnails import decode_thumbnail, write_thumbnails
-from booru.models import Dhash, Histogram, Image, Submission
+from booru.models import Dhash, Histogram, Image, RegionDhash, Submission
+from common.fingerprint import regions_array
 
 
 def post_images(images: list[dict]) -> dict[str, int]:
@@ -62,6 +64,8 @@ def share_fingerprints(pending_filter: str, ids: list[int]) -> int:
     for table in ("histogram", "dhash"):
         db.session.execute(text(f"INSERT INTO {table} SELECT :target, red, green, blue FROM {table} "
                                 f"WHERE id = :source ON CONFLICT (id) DO NOTHING"), values)
+    db.session.execute(text("INSERT INTO region_dhash (id, dhashes) SELECT :target, dhashes FROM region_dhash "
+                            "WHERE id = :source ON CONFLICT (id) DO NOTHING"), values)
     return len(pairs)
 
 
@@ -92,6 +96,7 @@ def record_fingerprints(items: list[dict]) -> dict[str, int]:
     write_thumbnails(thumbnails)
     write_histograms([{"id": i["id"], **i["histogram"]} for i in unique])
     write_dhashes([{"id": i["id"], **i["dhash"]} for i in unique])
+    write_regions([i for i in unique if i.get("regions")])
     shared = share_fingerprints("(p.url IN (SELECT url FROM image WHERE id IN :ids) "
                                 "OR p.md5 IN (SELECT md5 FROM image WHERE id IN :ids))", ids=[i["id"] for i in unique])
     db.session.commit()
@@ -110,6 +115,16 @@ def write_dhashes(rows: list[dict]) -> None:
         index_elements=["id"], set_={c: statement.excluded[c] for c in ("red", "green", "blue")}),
         [{"id": r["id"], "red": _bits(r["red"]), "green": _bits(r["green"]), "blue": _bits(r["blue"])}
          for r in rows])
+
+
+def write_regions(items: list[dict]) -> None:
+    """Store the `regions` (common.fingerprint.thumbnail_regions) of each of `items`."""
+    if not items:
+        return
+    statement = insert(RegionDhash.__table__)
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=["id"], set_={"dhashes": statement.excluded.dhashes}),
+        [{"id": i["id"], "dhashes": regions_array(i["regions"]).view(np.int64).ravel().tolist()} for i in items])
 
 
 def post_encodings(kind: str, rows: list[dict]) -> dict[str, int]:

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, text
 
 from booru.errors import Conflict
 from booru.extensions import db
-from booru.func.images import write_dhashes, write_histograms
+from booru.func.images import write_dhashes, write_histograms, write_regions
 from booru.func.thumbnails import decode_thumbnail, write_thumbnails
 
 NEVER = "infinity"
@@ -63,6 +63,7 @@ def record_upgrades(items: list[dict]) -> dict[str, int]:
     write_histograms([{"id": i["id"], **i["histogram"]} for i in unique])
     write_dhashes([{"id": i["id"], **i["dhash"]} for i in unique])
     write_thumbnails([decode_thumbnail(i["thumbnail"], i["id"]) for i in unique if i.get("thumbnail")])
+    write_regions([i for i in unique if i.get("regions")])
     db.session.execute(text("UPDATE image SET fingerprint_version = :version, upgrade_lease = NULL, "
                             "upgrade_available_at = NULL WHERE id = :id"),
                        [{"id": i["id"], "version": i["version"]} for i in unique])

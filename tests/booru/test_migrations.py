@@ -10,7 +10,8 @@ from booru import create_app
 from booru.extensions import db
 from tests.conftest import _execute
 
-TABLES = {"subreddit", "submission", "link", "image", "histogram", "dhash", "thumbnail", "tag", "image_tag", "api_key"}
+TABLES = {"subreddit", "submission", "link", "image", "histogram", "dhash", "region_dhash", "thumbnail", "tag",
+          "image_tag", "api_key"}
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from booru import auth
 from coco.worker import Coco
 from common.client import BooruClient
 from common.config import load_settings
-from common.fingerprint import fingerprint
-from tests.booru.helpers import seed_images
+from common.fingerprint import FINGERPRINT_VERSION, fingerprint, regions_array, thumbnail_regions
+from tests.booru.helpers import seed_images, submission
 from tests.booru.test_metrics import scrape, value
 from tests.booru.test_search import _claim, _encode, _picture
 
@@ -52,10 +52,11 @@ def test_thumbnails_are_stored_served_and_shared_by_twins(app, api):
 def test_upgrade_progress_in_stats_and_metrics(app, api):
     seed_images(api, app, 3)
     assert _post(api, _claim(api, 3), [_encode(_picture(n), "PNG") for n in (1, 2, 3)]).status_code == 200
-    assert "upgrade: 3 of 3 images at version 1" in app.test_cli_runner().invoke(args=["stats"]).output
-    assert value(scrape(api), "lzbooru_images_fingerprint_version", version="1") == 3
-    with mock.patch("booru.func.stats.FINGERPRINT_VERSION", 2):
-        assert "upgrade: 0 of 3 images at version 2" in app.test_cli_runner().invoke(args=["stats"]).output
+    now = FINGERPRINT_VERSION
+    assert f"upgrade: 3 of 3 images at version {now}" in app.test_cli_runner().invoke(args=["stats"]).output
+    assert value(scrape(api), "lzbooru_images_fingerprint_version", version=str(now)) == 3
+    with mock.patch("booru.func.stats.FINGERPRINT_VERSION", now + 1):
+        assert f"upgrade: 0 of 3 images at version {now + 1}" in app.test_cli_runner().invoke(args=["stats"]).output
 
 
 def _versions(uri: str) -> dict[int, int]:
@@ -112,21 +113,56 @@ def test_an_old_archive_is_refingerprinted_while_search_answers(app, api, fakene
     settings = dataclasses.replace(load_settings(), coco_batch=3, coco_processes=1, coco_threads=2,
                                    thumbnail_size=200, fetch_timeout=5.0, fetch_deadline=10.0)
     coco = Coco(BooruClient(live_booru.url, live_booru.daemon_key), settings)
-    with mock.patch("coco.upgrade.FINGERPRINT_VERSION", 2):
-        searcher.start()
-        try:
-            for _ in range(count):
-                report = coco.run_once()
-                if not report["upgrade_claimed"]:
-                    break
-        finally:
-            stop.set()
-            searcher.join()
-            coco.close()
-    assert _versions(live_booru.database_uri) == {2: count}
+    searcher.start()
+    try:
+        for _ in range(count):
+            report = coco.run_once()
+            if not report["upgrade_claimed"]:
+                break
+    finally:
+        stop.set()
+        searcher.join()
+        coco.close()
+    assert _versions(live_booru.database_uri) == {FINGERPRINT_VERSION: count}
     asked = {r.url for r in fakenet.requests if r.method == "GET"}
     assert asked == {f"https://i.redd.it/p{n}.jpg" for n in range(1, count, 2)}  # thumbnails where there were
     assert answers and all(status == 200 and right for status, right in answers), answers
     with psycopg2.connect(live_booru.database_uri) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM thumbnail")
         assert cursor.fetchone()[0] == count  # the downloaded ones got a thumbnail too
+        # every image got its region dhashes, those of its thumbnail, stored or new
+        cursor.execute("SELECT r.id, r.dhashes, t.data FROM region_dhash r JOIN thumbnail t ON t.id = r.id")
+        stored = cursor.fetchall()
+    assert sorted(row[0] for row in stored) == sorted(ids)
+    for _, dhashes, jpeg in stored:
+        assert dhashes == regions_array(thumbnail_regions(bytes(jpeg))).view("int64").ravel().tolist()
+
+
+def test_region_dhashes_are_stored_with_the_fingerprints(app, api):
+    from sqlalchemy import text
+
+    from booru.extensions import db
+
+    ids = seed_images(api, app, 3)
+    claimed = _claim(api, 3)
+    data = _encode(_picture(7), "JPEG", quality=90)
+    sent = fingerprint(data, thumbnail_size=64).to_payload(id=claimed[0]["id"], lease=claimed[0]["lease"])
+    bad = {**sent, "id": claimed[1]["id"], "lease": claimed[1]["lease"], "regions": sent["regions"][:3]}
+    refused = api.post("/api/image/fingerprints", role="coco", json={"items": [bad]})
+    assert refused.status_code == 422 and "regions" in refused.json["errors"]["items"]["0"]
+    bad["regions"] = ["zz" * 24] * len(sent["regions"])
+    assert api.post("/api/image/fingerprints", role="coco", json={"items": [bad]}).status_code == 422
+    assert api.post("/api/image/fingerprints", role="coco", json={"items": [sent]}).status_code == 200
+    with app.app_context():
+        rows = dict(db.session.execute(text("SELECT id, dhashes FROM region_dhash")).all())
+    assert list(rows) == [ids[0]]
+    assert rows[ids[0]] == regions_array(sent["regions"]).view("int64").ravel().tolist()
+    # a new post of the same file shares them, as it shares the other fingerprints
+    url = api.get(f"/api/image/{ids[0]}", role="reader").json["url"]
+    assert api.post("/api/submission", json={"submissions": [submission("twin", url=url)]}).status_code == 200
+    posted = api.post("/api/image", json={"images": [{"submission_id": "twin", "url": url}]})
+    assert posted.status_code == 200 and posted.json["reused"] == 1
+    with app.app_context():
+        shared = db.session.execute(text("SELECT r.dhashes FROM region_dhash r JOIN image i ON i.id = r.id "
+                                         "WHERE i.submission_id = 'twin'")).scalar_one()
+    assert shared == rows[ids[0]]

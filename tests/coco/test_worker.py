@@ -1,6 +1,7 @@
 """Coco's chapter logic against the fake internet and an in-memory booru client."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import logging
 import threading
@@ -229,7 +230,7 @@ class UpgradingBooru(FakeBooru):
 
 
 def test_with_no_new_images_coco_refingerprints_older_ones_from_thumbnails_or_downloads(fakenet, settings):
-    from common.fingerprint import FINGERPRINT_VERSION
+    from common.fingerprint import FINGERPRINT_VERSION, thumbnail_regions
 
     original = fakenet.route_image("https://i.redd.it/again.jpg", width=900, height=600, seed=4)
     small = fingerprint(original, thumbnail_size=200).thumbnail.jpeg
@@ -248,5 +249,8 @@ def test_with_no_new_images_coco_refingerprints_older_ones_from_thumbnails_or_do
     assert by_id[1]["dhash"] == fingerprint(small).dhash and "thumbnail" not in by_id[1]  # from the thumbnail
     assert by_id[2]["dhash"] == fingerprint(original).dhash and by_id[2]["thumbnail"]["width"] == 200
     assert {item["version"] for item in booru.upgrades} == {FINGERPRINT_VERSION}
+    # the region dhashes of the thumbnail, stored (1) or made from the download (2)
+    assert by_id[1]["regions"] == thumbnail_regions(small)
+    assert by_id[2]["regions"] == thumbnail_regions(base64.b64decode(by_id[2]["thumbnail"]["data"]))
     assert [(f["id"], f["permanent"]) for f in booru.upgrade_failures] == [(3, True)]
     assert [r.url for r in fakenet.requests if r.method == "GET"].count("https://i.redd.it/kept.jpg") == 0

@@ -297,7 +297,7 @@ def test_payload_matches_the_client_contract():
     result = fp.fingerprint(encode(picture(64, 48), "PNG"))
     payload = result.to_payload(id=7, lease="abc")
     assert set(payload) == {"id", "lease", "sha256", "md5", "width", "height", "bytes", "mime",
-                            "histogram", "dhash", "version", "thumbnail"}
+                            "histogram", "dhash", "version", "thumbnail", "regions"}
     assert set(payload["histogram"]) == set(payload["dhash"]) == {"red", "green", "blue"}
 
 

@@ -50,3 +50,19 @@ def test_orientation_is_applied_to_the_thumbnail():
     picture.save(out, "JPEG", exif=exif)
     thumbnail = fp.fingerprint(out.getvalue(), thumbnail_size=100).thumbnail
     assert (thumbnail.width, thumbnail.height) == (50, 100)
+
+
+def test_region_dhashes_come_from_the_thumbnail_alone():
+    """What Coco sends with a new thumbnail equals what it sends when upgrading from that stored
+    thumbnail, and is the region dhashes of the thumbnail's own pixels."""
+    from common.regions import WINDOWS, archive_dhashes
+
+    data = make_image(1600, 1200, "JPEG", 11)
+    made = fp.fingerprint(data, thumbnail_size=320)
+    assert len(made.regions) == len(WINDOWS) and all(len(r) == 48 for r in made.regions)
+    pixels = np.asarray(_open(made.thumbnail))
+    assert np.array_equal(fp.regions_array(made.regions), archive_dhashes(pixels))
+    assert fp.fingerprint(made.thumbnail.jpeg, is_thumbnail=True).regions == made.regions
+    assert fp.fingerprint(data).regions is None and fp.fingerprint(made.thumbnail.jpeg).regions is None
+    other = fp.fingerprint(make_image(1600, 1200, "JPEG", 12), thumbnail_size=320)
+    assert other.regions != made.regions

@@ -14,7 +14,8 @@ MATCH = {"combined": 16.0, "dhash_xor_norm": 12.0, "abs_norm": 0.1, "eucl_norm":
 LIKELY = {"combined": 40.0, "dhash_xor_norm": 32.0, "abs_norm": 0.4, "eucl_norm": 0.15}
 # Distance at which the score reaches 0: about the median distance between different pictures
 # of the corpus (90 bits + 3 × 3.2, 90 bits, 3.2, 1.2).
-SCORE_SCALE = {"combined": 100.0, "dhash_xor_norm": 96.0, "abs_norm": 3.0, "eucl_norm": 1.2}
+# `visual` (region dhash bits) as dhash_xor_norm; its confidence is visual.confidence.
+SCORE_SCALE = {"combined": 100.0, "dhash_xor_norm": 96.0, "abs_norm": 3.0, "eucl_norm": 1.2, "visual": 96.0}
 
 
 def confidence(distance: float, algorithm: str) -> str:

@@ -1,6 +1,7 @@
 """Loading the fingerprint tables into this process's indexes and keeping them in step.
 
-Each booru process keeps one dhash index and one histogram index, loaded from the database on
+Each booru process keeps one dhash index, one histogram index and one region index (the
+`visual` search's, region_index), loaded from the database on
 first use and kept in step by polling at query time (at most every POLL_SECONDS) for rows whose
 `written_xid` is at least the oldest transaction that was still running at the previous poll
 (migration 0002): every committed insert and rewrite is seen, even one that committed out of
@@ -23,6 +24,7 @@ from booru.extensions import db
 from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.distances import normalise_histograms
 from booru.func.similarity.histogram_index import HistogramIndex
+from booru.func.similarity.region_index import KEYS, RegionIndex
 from common.fingerprint import CHANNELS
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,10 @@ DHASH_ROWS = ("SELECT id, red::bigint, green::bigint, blue::bigint FROM dhash "
               "WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
 HISTOGRAM_ROWS = ("SELECT id, " + ", ".join(f"coalesce({c}[{i}], 0)::bigint" for c in CHANNELS for i in range(1, 5))
                   + " FROM histogram WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
+REGION_ROWS = ("SELECT id, " + ", ".join(f"dhashes[{i}]" for i in range(1, 3 * KEYS + 1))
+               + f" FROM region_dhash WHERE array_length(dhashes, 1) = {3 * KEYS}")
+# kind -> (rows, columns read)
+ROWS = {"dhash": (DHASH_ROWS, 4), "histogram": (HISTOGRAM_ROWS, 13), "region": (REGION_ROWS, 1 + 3 * KEYS)}
 SINCE = " AND written_xid >= %s::xid8"
 
 
@@ -78,13 +84,13 @@ def release_memory() -> None:
 class Follower:
     """One index kept in step with its table."""
 
-    kind: str  # "dhash" or "histogram"
-    index: DhashIndex | HistogramIndex | None = None
+    kind: str  # a key of ROWS
+    index: DhashIndex | HistogramIndex | RegionIndex | None = None
     xmin: str | None = None
     polled: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def current(self) -> DhashIndex | HistogramIndex:
+    def current(self) -> DhashIndex | HistogramIndex | RegionIndex:
         with self.lock:
             if self.index is None:
                 self._load()
@@ -94,13 +100,13 @@ class Follower:
         return self.index
 
     def _rows(self) -> tuple[str, int]:
-        return (DHASH_ROWS, 4) if self.kind == "dhash" else (HISTOGRAM_ROWS, 13)
+        return ROWS[self.kind]
 
     def _load(self) -> None:
         started = time.monotonic()
         self.xmin, rows = read_rows(*self._rows(), None)
         ids, values = rows[:, 0], self._values(rows)
-        self.index = DhashIndex(ids, values) if self.kind == "dhash" else HistogramIndex(ids, values)
+        self.index = {"dhash": DhashIndex, "histogram": HistogramIndex, "region": RegionIndex}[self.kind](ids, values)
         self.polled = time.monotonic()
         del rows, values
         release_memory()
@@ -116,13 +122,15 @@ class Follower:
     def _values(self, rows: np.ndarray) -> np.ndarray:
         if self.kind == "dhash":
             return np.ascontiguousarray(rows[:, 1:4]).view(np.uint64)
+        if self.kind == "region":
+            return np.ascontiguousarray(rows[:, 1:]).view(np.uint64).reshape(-1, KEYS, 3)
         return normalise_histograms(rows[:, 1:13])
 
 
 def followers() -> dict[str, Follower]:
     """This process's indexes for the app's database."""
     return current_app.extensions.setdefault("lzb_similarity", {
-        "dhash": Follower("dhash"), "histogram": Follower("histogram")})
+        "dhash": Follower("dhash"), "histogram": Follower("histogram"), "region": Follower("region")})
 
 
 def load_all(app) -> None:

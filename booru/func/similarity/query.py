@@ -1,6 +1,8 @@
 """The query image: fetched safely from a user's URL or uploaded, then fingerprinted."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask import current_app
 
 from booru.errors import Unusable
@@ -20,10 +22,20 @@ def fetch_image(url: str) -> bytes:
         raise Unusable(f"cannot fetch the image at url: {exc.reason}", {"url": [exc.reason]}) from None
 
 
-def fingerprint_query(data: bytes, field_name: str) -> Fingerprint:
+@dataclass(frozen=True)
+class Query(Fingerprint):
+    """A query image's fingerprint with its bytes, for the searches that look at the picture
+    itself (`visual`), and the request field they came from (for errors)."""
+
+    data: bytes = field(default=b"", repr=False)
+    field_name: str = "image"
+
+
+def fingerprint_query(data: bytes, field_name: str) -> Query:
     try:
         settings = current_app.config["SETTINGS"]
-        return fingerprint(data, settings.max_image_pixels, query=True, max_decode_pixels=settings.max_decode_pixels)
+        found = fingerprint(data, settings.max_image_pixels, query=True, max_decode_pixels=settings.max_decode_pixels)
+        return Query(**vars(found), data=data, field_name=field_name)
     except ImageError as exc:
         raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
 

@@ -53,6 +53,9 @@ class RegionIndex:
     def __len__(self) -> int:
         return len(self.index) // KEYS
 
+    def rebuild_in_background(self) -> None:
+        self.index.rebuild_in_background()
+
     @property
     def nbytes(self) -> int:
         return self.index.nbytes

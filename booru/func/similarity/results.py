@@ -102,23 +102,25 @@ def posts_by_picture(keys: list[str], posts: PostFilter, limit: int) -> dict[str
     return found
 
 
-def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit: int) -> tuple[list[dict], list[int]]:
-    """(pictures nearest first, ids of hits whose image is gone). Each picture carries its
+def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit: int,
+                      judged: dict[int, str] | None = None) -> tuple[list[dict], list[int]]:
+    """(pictures in the hits' order, ids of hits whose image is gone). Each picture carries its
     first posts (`posts_limit`), how many there are and a cursor to the rest; its top-level
-    fields (id, url, title, …) describe its oldest post, as a single hit did before."""
+    fields (id, url, title, …) describe its oldest post, as a single hit did before. Its
+    confidence is `judged[id of its nearest image]` when given, else that of its distance."""
     ids = [int(i) for i in hits.ids]
     if not ids:
         return [], []
     sha_of = {row.id: row.key for row in db.session.execute(SHA_OF, {"ids": ids})}
     gone = [i for i in ids if i not in sha_of]
-    nearest: dict[str, tuple[float, bool]] = {}
+    nearest: dict[str, tuple[float, bool, int]] = {}
     for image_id, distance, mirrored in zip(ids, hits.distances.tolist(), hits.mirrored.tolist()):
         sha = sha_of.get(image_id)
         if sha is not None and sha not in nearest:
-            nearest[sha] = (distance, bool(mirrored))
+            nearest[sha] = (distance, bool(mirrored), image_id)
     found = posts_by_picture(list(nearest), posts, posts_limit) if nearest else {}
     pictures = []
-    for sha, (distance, mirrored) in nearest.items():
+    for sha, (distance, mirrored, image_id) in nearest.items():
         if sha not in found:
             continue
         rows, total = found[sha]
@@ -126,7 +128,8 @@ def describe_pictures(hits: Hits, algorithm: str, posts: PostFilter, posts_limit
         pictures.append({
             **first, "id": first["image_id"], "tags": list(rows[0].tags or []),
             "sha256": None if sha.startswith("id:") else sha,
-            "distance": distance, "score": score(distance, algorithm), "confidence": confidence(distance, algorithm),
+            "distance": distance, "score": score(distance, algorithm),
+            "confidence": judged[image_id] if judged is not None else confidence(distance, algorithm),
             "mirrored": mirrored, "posts": [describe_post(row) for row in rows], "posts_total": total,
             "posts_next": encode_cursor(rows[-1].created, rows[-1].image_id) if total > len(rows) else None})
     return pictures, gone

@@ -12,7 +12,9 @@ from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.follow import followers
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.planner import INDEXES, searches
+from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
+from booru.func.similarity.visual_answer import search_visual
 from common.fingerprint import Fingerprint
 
 RETRIES = 5  # searches repeated after dropping images deleted since the index saw them
@@ -21,7 +23,15 @@ RETRIES = 5  # searches repeated after dropping images deleted since the index s
 def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_distance: float | None = None,
                        posts: PostFilter = PostFilter(), posts_limit: int = POSTS_LIMIT) -> dict:
     """The nearest `limit` pictures to a fingerprinted query image, best first (distance, then
-    the id of their nearest image)."""
+    the id of their nearest image); `visual` needs the query's bytes (a `Query`)."""
+    if algorithm == "visual":
+        if not isinstance(query, Query):
+            raise TypeError("the visual search needs the query image's bytes: fingerprint it with fingerprint_query")
+
+        def fill(count: int) -> list[dict]:
+            return search_fingerprint(query, "combined", count, None, posts, posts_limit)["hits"]
+
+        return search_visual(query.data, query.field_name, fill, limit, max_distance, posts, posts_limit)
     indexes = indexes_for(algorithm)
     pictures: list[dict] = []
     for search, complete in searches(indexes, query, algorithm, max_distance):

@@ -1,0 +1,90 @@
+"""The `visual` search as booru answers it: the query's regions against this process's region
+index (visual.visual_search), verified against the candidates' stored thumbnails, grouped per
+picture with their posts, then filled up to `limit` pictures with the nearest by `combined`
+(a search always answers with `limit` pictures, fewer only when the archive holds fewer).
+
+A visual hit's `distance` is its region distance (bits of 192) and its `confidence` visual's
+(verified inliers, region distance); a picture filling the answer keeps its `combined` distance
+and is `weak`: its regions met none of the query's within region_index.NEAR_RADIUS.
+`max_distance`, when given, filters the visual hits by region distance and nothing is filled.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import cv2
+import numpy as np
+from flask import current_app
+from sqlalchemy import text
+
+from booru.errors import Unusable
+from booru.extensions import db
+from booru.func.similarity.follow import followers
+from booru.func.similarity.index import Hits
+from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
+from booru.func.similarity.verify import Features, features
+from booru.func.similarity.visual import VisualHit, VisualQuery, confidence, query_of, visual_search
+from common.fingerprint import ImageError
+
+RETRIES = 5  # searches repeated after dropping images deleted since the index saw them
+# an image's own thumbnail, else that of another image with the same file
+THUMBNAILS_OF = text("""
+    SELECT DISTINCT ON (i.id) i.id, t.data FROM image i
+    JOIN image o ON o.id = i.id OR (i.sha256 IS NOT NULL AND o.sha256 = i.sha256)
+    JOIN thumbnail t ON t.id = o.id
+    WHERE i.id = ANY(:ids) ORDER BY i.id, o.id <> i.id, o.id""")
+
+
+def stored_features(ids: list[int]) -> dict[int, Features]:
+    """ORB features of the stored thumbnails of `ids` (those that have one)."""
+    if not ids:
+        return {}
+    found = {}
+    for row in db.session.execute(THUMBNAILS_OF, {"ids": ids}):
+        pixels = cv2.imdecode(np.frombuffer(row.data, np.uint8), cv2.IMREAD_COLOR_RGB)
+        if pixels is not None:
+            found[row.id] = features(pixels)
+    return found
+
+
+def stored_colours(ids: list[int]) -> dict[int, np.ndarray]:
+    """The normalised seed histograms of `ids` from this process's histogram index."""
+    held, values = followers()["histogram"].current().snapshot.values_of(np.asarray(ids, dtype=np.int64))
+    return {int(i): values[n] for n, i in enumerate(ids) if held[n]}
+
+
+def visual_query(data: bytes, field_name: str) -> VisualQuery:
+    try:
+        return query_of(data, current_app.config["SETTINGS"].max_image_pixels)
+    except ImageError as exc:
+        raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
+
+
+def _hits(found: list[VisualHit]) -> Hits:
+    return Hits(np.array([h.id for h in found], dtype=np.int64), np.array([h.distance for h in found]),
+                np.array([h.mirrored for h in found], dtype=bool))
+
+
+def search_visual(data: bytes, field_name: str, fill: Callable[[int], list[dict]], limit: int,
+                  max_distance: float | None = None, posts: PostFilter = PostFilter(),
+                  posts_limit: int = POSTS_LIMIT) -> dict:
+    """The best `limit` pictures for the query image `data` (from the request's `field_name`),
+    best first; `fill(n)` gives the nearest `n` pictures by `combined`."""
+    region_query = visual_query(data, field_name)
+    index = followers()["region"].current()
+    pictures: list[dict] = []
+    for _ in range(RETRIES + 1):
+        found = visual_search(region_query, index, stored_features, limit, colours=stored_colours)
+        if max_distance is not None:
+            found = [h for h in found if h.distance <= max_distance]
+        judged = {h.id: confidence(h.distance, h.inliers) for h in found}
+        pictures, gone = describe_pictures(_hits(found), "visual", posts, posts_limit, judged)
+        if not gone:
+            break
+        index.remove(np.asarray(gone, dtype=np.int64))  # deleted with their image since the index saw them
+    if len(pictures) < limit and max_distance is None:
+        seen = {p["sha256"] or p["id"] for p in pictures}
+        for picture in fill(limit + len(pictures)):
+            if (picture["sha256"] or picture["id"]) not in seen and len(pictures) < limit:
+                pictures.append({**picture, "confidence": "weak"})
+    return {"algorithm": "visual", "max_distance": max_distance, "hits": pictures[:limit]}

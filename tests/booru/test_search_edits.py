@@ -1,0 +1,94 @@
+"""The `visual` search through the HTTP API: photo-like pictures archived through the real
+endpoints (Coco's payload: fingerprints, thumbnail and region dhashes), then an edited copy of
+one of them, uploaded, finds it first; a picture not in the archive gets no `match`, and the
+answer is always filled up to `q` pictures."""
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from booru.extensions import db
+from booru.func.similarity.follow import POLL_SECONDS
+from common.fingerprint import fingerprint
+from tests.booru.helpers import seed_images
+from tests.booru.test_search import _claim
+from tests.booru.test_visual_search import EDITS
+from tests.photos import jpeg, picture
+
+ARCHIVED = 8
+ORIGINAL = 3
+THUMBNAIL_SIZE = 320
+
+
+def _archive(api, claimed: list[dict], seeds: list[int]) -> None:
+    items = [fingerprint(jpeg(picture(seed)), thumbnail_size=THUMBNAIL_SIZE).to_payload(
+        id=item["id"], lease=item["lease"]) for item, seed in zip(claimed, seeds)]
+    assert all(item["regions"] for item in items)
+    response = api.post("/api/image/fingerprints", role="coco", json={"items": items})
+    assert response.status_code == 200, response.json
+
+
+@pytest.fixture
+def archive(app, api) -> dict[int, int]:
+    """ARCHIVED photos as Coco archives them, and one image left pending; returns n -> image id
+    of picture(100 + n)."""
+    seed_images(api, app, ARCHIVED + 1)
+    claimed = _claim(api, ARCHIVED)[:ARCHIVED]
+    _archive(api, claimed, [100 + n for n in range(ARCHIVED)])
+    return {n: item["id"] for n, item in enumerate(claimed)}
+
+
+def _visual(api, data: bytes, query: str = "") -> list[dict]:
+    response = api.post("/api/similarity/file?algorithm=visual" + query, role="reader",
+                        content_type="multipart/form-data", data={"image": (io.BytesIO(data), "query.jpg")})
+    assert response.status_code == 200, response.json
+    assert response.json["algorithm"] == "visual"
+    return response.json["hits"]
+
+
+def test_each_edit_finds_its_original_first(api, archive):
+    for edit, change in EDITS.items():
+        hits = _visual(api, jpeg(change(picture(100 + ORIGINAL))), "&q=3")
+        assert hits[0]["id"] == archive[ORIGINAL], edit
+        assert hits[0]["confidence"] in ("match", "likely"), (edit, hits[0])
+        assert hits[0]["mirrored"] == (edit == "mirror"), edit
+        assert hits[0]["posts"][0]["image_id"] == archive[ORIGINAL]
+        assert len(hits) == 3 and len({h["id"] for h in hits}) == 3, edit  # filled up to q
+
+
+def test_a_picture_not_in_the_archive_is_not_a_match(api, archive):
+    hits = _visual(api, jpeg(picture(999)), "&q=5")
+    assert len(hits) == 5  # a search always answers q
+    assert all(hit["confidence"] != "match" for hit in hits)
+
+
+def test_the_region_index_follows_new_images(app, api, archive):
+    new = picture(777)
+    assert _visual(api, jpeg(new), "&q=1")[0]["confidence"] != "match"
+    claimed = _claim(api, 1)
+    _archive(api, claimed, [777])
+    time.sleep(POLL_SECONDS)
+    hits = _visual(api, jpeg(new[:, 96:]), "&q=1")
+    assert hits[0]["id"] == claimed[0]["id"] and hits[0]["confidence"] == "match"
+
+
+def test_deleted_images_drop_out(app, api, archive):
+    query = jpeg(EDITS["caption"](picture(100 + ORIGINAL)))
+    assert _visual(api, query)[0]["id"] == archive[ORIGINAL]
+    with app.app_context():
+        db.session.execute(db.text("DELETE FROM image WHERE id = :id"), {"id": archive[ORIGINAL]})
+        db.session.commit()
+    assert archive[ORIGINAL] not in [h["id"] for h in _visual(api, query)]
+
+
+def test_the_get_by_url_and_a_bad_algorithm(api, archive, fakenet):
+    fakenet.route("GET", "https://example.com/q.jpg", body=jpeg(EDITS["letterbox"](picture(100 + ORIGINAL))),
+                  content_type="image/jpeg")
+    response = api.get("/api/similarity/url?algorithm=visual&q=2&url=https://example.com/q.jpg", role="reader")
+    assert response.status_code == 200, response.json
+    assert response.json["hits"][0]["id"] == archive[ORIGINAL]
+    refused = api.post("/api/similarity/file?algorithm=nope", role="reader", content_type="multipart/form-data",
+                       data={"image": (io.BytesIO(jpeg(picture(1))), "q.jpg")})
+    assert refused.status_code == 422 and "algorithm" in refused.json["errors"]
