@@ -6,15 +6,15 @@ each row gets `written_xid` from the `fingerprint_written` trigger, so a booru p
 index follows new and rewritten rows. Existing images get theirs when Coco upgrades them to
 fingerprint version 2 (from their stored thumbnails).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0006'
-down_revision = '0005'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

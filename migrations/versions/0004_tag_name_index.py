@@ -1,11 +1,11 @@
 """Tags are found by name alone: a bare query term matches the tag in any namespace
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 """
 from alembic import op
 
-revision = '0005'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
