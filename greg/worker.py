@@ -69,6 +69,14 @@ def _post_or_split(client: BooruClient, chunk: list[dict]) -> tuple[int, int]:
     return left[0] + right[0], left[1] + right[1]
 
 
+def starting_after(subreddits: list[dict], name: str | None) -> list[dict]:
+    """The subreddits in booru's order, begun after `name`: a subreddit whose upstream fails every
+    time (and backs its whole source off) cannot keep the ones behind it waiting forever."""
+    names = [subreddit["name"] for subreddit in subreddits]
+    start = names.index(name) + 1 if name in names else 0
+    return subreddits[start:] + subreddits[:start]
+
+
 class Greg(Daemon):
     name = "greg"
 
@@ -78,6 +86,7 @@ class Greg(Daemon):
         self.client = client or BooruClient(settings.url, settings.api_key)
         self.sources: dict[str, Source] = {}
         self.backoff = Backoff(base=2.0, cap=900.0)  # per source, after upstream trouble
+        self.last_asked: str | None = None  # the subreddit a source was last asked about
 
     def source(self, name: str) -> Source:
         if name not in self.sources:
@@ -88,7 +97,7 @@ class Greg(Daemon):
         subreddits = self.client.subreddits()
         report.add("subreddits", len(subreddits))
         unusable = self.unusable_sources(subreddits, report)
-        for subreddit in subreddits:
+        for subreddit in starting_after(subreddits, self.last_asked):
             if self.stopping:
                 break
             self.sync(subreddit, unusable, report)
@@ -119,10 +128,12 @@ class Greg(Daemon):
             return  # logged once per chapter by unusable_sources
         try:
             if spec.live not in unusable and self.backoff.ready(spec.live):
+                self.last_asked = subreddit["name"]
                 updated = self.run_live(subreddit, spec, report)
                 if updated is not None:
                     subreddit = {**subreddit, "updated": iso(updated)}
             if spec.archive and spec.archive not in unusable and self.backoff.ready(spec.archive):
+                self.last_asked = subreddit["name"]
                 self.run_archive(subreddit, spec.archive, report)
         except BooruError as exc:
             if exc.status != 404:

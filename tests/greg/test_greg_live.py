@@ -149,6 +149,21 @@ def test_429_with_retry_after_then_success_loses_nothing(live_booru, fakenet, ru
     assert "Traceback" not in output
 
 
+def test_a_subreddit_failing_every_time_does_not_starve_the_others(live_booru, fakenet, run_daemon):
+    """r/aaa_broken (polled first) answers 502 forever, which backs the whole source off; the
+    next chapter begins after it, so r/zzz_fine is still fetched."""
+    posts = [payloads.reddit_post(f"ok{n:03d}", "zzz_fine", f"https://i.redd.it/ok{n}.png", 1776000000 - 60 * n)
+             for n in range(5)]
+    register(live_booru, fakenet, "aaa_broken", 1201233135.0)
+    register(live_booru, fakenet, "zzz_fine", 1201233135.0)
+    fakenet.route("GET", NEW.format("aaa_broken"), status=502, body=b"bad gateway")
+    fakenet.route("GET", NEW.format("zzz_fine"), handler=payloads.reddit_listing_handler(posts))
+    greg = run_daemon("greg", env=REDDIT_ENV)
+    wait_until(lambda: len(submissions(live_booru, "zzz_fine")) == 5, timeout=45,
+               message="r/zzz_fine fetched while r/aaa_broken keeps failing")
+    stop_ok(greg)
+
+
 def test_booru_outage_greg_waits_and_resumes(live_booru, fakenet, run_daemon):
     posts = [c["data"] for c in payloads.load_json("reddit/listing_pics_new.json")["data"]["children"]]
     register(live_booru, fakenet, "pics", 1201233135.0)
