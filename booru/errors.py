@@ -1,4 +1,4 @@
-"""Domain errors and their one mapping to JSON HTTP answers (DESIGN.md §4)."""
+"""Domain errors and their one mapping to JSON HTTP answers."""
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,4 @@
-"""The data model (DESIGN.md §3). The schema itself is created only by the migrations."""
+"""The data model. The schema itself is created only by the migrations."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -49,7 +49,7 @@ class Submission(db.Model):
 
 
 class LeasedMixin:
-    """State plus the lease a worker holds while it processes the row (DESIGN.md §5)."""
+    """State plus the lease a worker holds while it processes the row."""
 
     lease: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     lease_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

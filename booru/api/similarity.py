@@ -1,4 +1,4 @@
-"""Reverse image search: POST /api/similarity/url and /api/similarity/file (DESIGN.md §9), and
+"""Reverse image search: POST /api/similarity/url and /api/similarity/file, and
 GET /api/similarity/url?url= for links, and GET /api/similarity/posts to page through every post of
 one picture.
 

@@ -1,4 +1,4 @@
-"""Work leases (DESIGN.md §5): claim in one statement, report with the lease token.
+"""Work leases: claim in one statement, report with the lease token.
 
 A claim picks claimable rows with FOR UPDATE SKIP LOCKED and stamps them with one lease token and
 an expiry; concurrent claimers therefore get disjoint rows. A row whose lease expired is claimable

@@ -1,4 +1,4 @@
-"""Reverse image search (DESIGN.md §9): fingerprint the query, search exact in-memory indexes,
+"""Reverse image search: fingerprint the query, search exact in-memory indexes,
 describe the hits.
 
 Modules, one concern each:
