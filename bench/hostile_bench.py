@@ -1,4 +1,4 @@
-"""Hostile clients against booru under gunicorn, bounded against unbounded, in one run (issue 15).
+"""Hostile clients against booru under gunicorn, bounded against unbounded, in one run.
 
     python bench/hostile_bench.py [--keep DIR] [--rows 1000000] [--slow 200] [--seconds 10]
 

@@ -1,4 +1,4 @@
-"""A bounded load run against booru under gunicorn with a million fingerprints (issue 8).
+"""A bounded load run against booru under gunicorn with a million fingerprints.
 
     python bench/load_bench.py [--rows 1000000] [--seconds 30] [--clients 8] [--keep DIR]
                                [--phases listing,similarity,mixed] [--workers 3] [--threads 4]

@@ -1,4 +1,4 @@
-"""Bulk POST of submissions through the HTTP API (issue 3): 100,000 submissions with one link each,
+"""Bulk POST of submissions through the HTTP API: 100,000 submissions with one link each,
 in batches of 1,000, to booru under gunicorn over an embedded PostgreSQL.
 
 Prints submissions/s for one client and for several concurrent clients, the rate of re-posting the
