@@ -321,15 +321,16 @@ def query_photo(job: tuple[int, str]) -> list[dict]:
     for name in EDITS:
         data = edit(picture, name, Path(path).name)
         started = time.perf_counter()
+        seed = fingerprint(data, query=True)
         query = visual.query_of(data)
         decoded = time.perf_counter()
-        hits = visual.visual_search(query, STATE["regions"], _stored, 10, colours=_colours)
-        took, searched = time.perf_counter() - started, time.perf_counter() - decoded
-        seed = fingerprint(data, query=True)
-        plain = STATE["dhash"].search([dhash_words(*(seed.dhash[c] for c in CHANNELS))], 192, 1)
         histogram = normalise_histograms(np.array([[v for c in CHANNELS for v in seed.histogram[c]]]))[0]
         combined = combined_search(STATE["dhash"], STATE["histogram"], dhash_queries(seed), histogram,
-                                   DEFAULT_RADIUS["combined"], 1, COMBINED_WEIGHT)
+                                   DEFAULT_RADIUS["combined"], visual.GLOBAL_CANDIDATES, COMBINED_WEIGHT)
+        hits = visual.visual_search(query, STATE["regions"], _stored, 10, colours=_colours,
+                                    global_ids=combined.ids)
+        took, searched = time.perf_counter() - started, time.perf_counter() - decoded
+        plain = STATE["dhash"].search([dhash_words(*(seed.dhash[c] for c in CHANNELS))], 192, 1)
         rows.append({"photo": original, "edit": name, "seconds": took, "search_seconds": searched,
                      "hits": [(h.id, h.distance, h.inliers, h.confidence) for h in hits],
                      "seed": int(plain.ids[0]) if len(plain) else None,

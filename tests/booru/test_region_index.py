@@ -112,3 +112,22 @@ def test_an_image_with_equal_windows_does_not_crowd_out_the_next() -> None:
     hits = index.nearest(np.array([[0, 0, 0]], dtype=np.uint64), np.array([False]), 2, 192.0)
     assert hits.ids.tolist() == [1, 2]
     assert hits.distances.tolist() == [1.0, 50.0]
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), images=st.integers(1, 30), count=st.integers(1, 4),
+       asked=st.integers(0, 8))
+def test_measure_equals_the_oracle_without_a_radius(seed: int, images: int, count: int, asked: int) -> None:
+    """The global candidates' region distances: each asked image's own nearest query and window,
+    however far, in the order asked; images the index lacks left out."""
+    rng = np.random.default_rng(seed)
+    ids, dhashes = _archive(rng, images)
+    index = RegionIndex(np.array(ids, dtype=np.int64), dhashes)
+    queries = rng.integers(0, 2**64, size=(count, 3), dtype=np.uint64)
+    mirrored = [bool(rng.random() < 0.5) for _ in range(count)]
+    chosen = [int(i) for i in rng.choice(ids + [-1, 10**9], size=asked)]
+    hits = index.measure(np.array(chosen, dtype=np.int64), queries, np.array(mirrored))
+    whole = {image: hit for image, *hit in oracle(ids, dhashes, queries, mirrored, len(ids), 192.0)}
+    expected = [(image, *whole[image]) for image in chosen if image in whole]
+    assert list(zip(hits.ids.tolist(), hits.distances.tolist(), hits.mirrored.tolist(), hits.windows.tolist(),
+                    hits.queries.tolist())) == expected

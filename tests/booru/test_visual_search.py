@@ -97,3 +97,16 @@ def test_confidence_thresholds() -> None:
     assert confidence(100.0, visual.LIKELY_INLIERS) == "likely"
     assert confidence(visual.LIKELY_DISTANCE, None) == "likely"
     assert confidence(visual.LIKELY_DISTANCE + 1, visual.LIKELY_INLIERS - 1) == "weak"
+
+
+def test_a_copy_beyond_the_region_search_is_verified_among_the_global_candidates(archive) -> None:
+    """Rotated 10°, no region of the copy lies within NEAR_RADIUS of its original's windows; the
+    whole-picture search's nearest images are verified all the same and the original comes first."""
+    index, stored = archive
+    query = visual.query_of(jpeg(_rotate(picture(103), 10)))
+    assert index.measure(np.array([3]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    assert 3 not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+    hits = visual.visual_search(query, index, lookup, 5, global_ids=[7, 3])
+    assert hits[0].id == 3 and hits[0].confidence == "match", hits[0]
+    assert hits[0].distance == index.measure(np.array([3]), query.dhashes, query.mirrored).distances[0]

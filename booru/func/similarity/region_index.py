@@ -11,9 +11,9 @@ from booru.func.similarity.dhash_index import DhashIndex
 from common.regions import WINDOWS
 
 KEYS = len(WINDOWS)
-# bits: visual search's candidates lie within it (a farther region is not the same picture: the
-# bench's originals were met within it), and the index's lookups find them quickly
-NEAR_RADIUS = 40
+# bits: the region search's candidates lie within it. Its lookups' cost grows steeply with it;
+# copies farther than this (rotations, mostly) are met by the global candidates (visual.py).
+NEAR_RADIUS = 32
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,22 @@ class RegionHits:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, rows: slice | np.ndarray) -> "RegionHits":
+        return RegionHits(self.ids[rows], self.distances[rows], self.mirrored[rows], self.windows[rows],
+                          self.queries[rows])
+
+    def then(self, other: "RegionHits") -> "RegionHits":
+        """These hits, then those of `other` on images these lack."""
+        new = np.flatnonzero(~np.isin(other.ids, self.ids))
+        added = other.take(new)
+        return RegionHits(*(np.concatenate(pair) for pair in zip(
+            (self.ids, self.distances, self.mirrored, self.windows, self.queries),
+            (added.ids, added.distances, added.mirrored, added.windows, added.queries))))
+
+    @staticmethod
+    def none() -> "RegionHits":
+        return RegionHits(*(np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.int64, np.int64)))
 
 
 def keys_of(ids: np.ndarray) -> np.ndarray:
@@ -72,6 +88,25 @@ class RegionIndex:
             keys, distances = keys[near], distances[near]
         return keys, distances
 
+    def measure(self, ids: np.ndarray, queries: np.ndarray, mirrored: np.ndarray) -> RegionHits:
+        """The region hits of these images (those the index holds, in the given order): each
+        one's smallest distance to any of `queries` over its windows, ties as in `nearest`."""
+        ids = np.asarray(ids, dtype=np.int64)
+        held, values = self.index.snapshot.values_of(keys_of(ids))
+        held = held.reshape(len(ids), KEYS).all(axis=1)
+        ids, values = ids[held], values.reshape(len(ids), KEYS, 3)[held]
+        if not len(ids) or not len(queries):
+            return RegionHits.none()
+        queries = np.asarray(queries, dtype=np.uint64)
+        # distances[image, query row, window]; the first of the smallest in (direct, row, window) order
+        distances = np.bitwise_count(values[:, None, :, :] ^ queries[None, :, None, :]).sum(axis=-1)
+        rows = np.argsort(np.asarray(mirrored, dtype=bool), kind="stable")
+        ordered = distances[:, rows, :].reshape(len(ids), -1)
+        at = np.argmin(ordered, axis=1)
+        row, window = rows[at // KEYS], at % KEYS
+        return RegionHits(ids, ordered[np.arange(len(ids)), at].astype(np.float64),
+                          np.asarray(mirrored, dtype=bool)[row], window, row)
+
     def nearest(self, queries: np.ndarray, mirrored: np.ndarray, limit: int, radius: float = NEAR_RADIUS) -> RegionHits:
         """The `limit` images nearest to any of `queries` (n × 3 uint64) within `radius`, by
         (distance, id); an image's hit is its nearest query and window (direct before mirrored,
@@ -82,7 +117,7 @@ class RegionIndex:
             keys, distances = self._nearest_keys(words, radius, limit * KEYS)
             parts.append((keys, distances, np.full(len(keys), bool(flag)), np.full(len(keys), row)))
         if not parts:
-            return RegionHits(*(np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.int64, np.int64)))
+            return RegionHits.none()
         keys, distances, flags, rows = (np.concatenate(p) for p in zip(*parts))
         ids = keys // KEYS
         order = np.lexsort((keys % KEYS, rows, flags, ids, distances))

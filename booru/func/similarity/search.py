@@ -11,9 +11,10 @@ from __future__ import annotations
 from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.follow import followers
 from booru.func.similarity.histogram_index import HistogramIndex
-from booru.func.similarity.planner import INDEXES, searches
+from booru.func.similarity.planner import DEFAULT_RADIUS, INDEXES, search_indexes, searches
 from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
+from booru.func.similarity.visual import GLOBAL_CANDIDATES
 from booru.func.similarity.visual_answer import search_visual
 from common.fingerprint import Fingerprint
 
@@ -31,7 +32,10 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
         def fill(count: int) -> list[dict]:
             return search_fingerprint(query, "combined", count, None, posts, posts_limit)["hits"]
 
-        return search_visual(query.data, query.field_name, fill, limit, max_distance, posts, posts_limit)
+        nearest = search_indexes(indexes_for("combined"), query, "combined", DEFAULT_RADIUS["combined"],
+                                 GLOBAL_CANDIDATES)
+        return search_visual(query.data, query.field_name, fill, limit, max_distance, posts, posts_limit,
+                             global_ids=nearest.ids)
     indexes = indexes_for(algorithm)
     pictures: list[dict] = []
     for search, complete in searches(indexes, query, algorithm, max_distance):

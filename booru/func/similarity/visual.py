@@ -3,15 +3,19 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 
 1. The query's regions (common.regions.query_boxes: the whole frame and its content box, each
    also mirrored) find the images whose archived windows are nearest (RegionIndex, exact).
-2. The CANDIDATES nearest are verified: the inliers of a RANSAC similarity fit between the ORB
-   features of the query's content box (mirrored if the query that met the image was) and
-   those of the image's thumbnail (verify.py).
+   The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
+   meet copies whose regions moved too far for the region search (rotations, mostly): their
+   region distances are measured from the index all the same.
+2. The CANDIDATES nearest by regions and the GLOBAL_CANDIDATES nearest by the whole picture are
+   verified: the inliers of a RANSAC similarity fit between the ORB features of the query's
+   content box (mirrored if the query that met the image was) and those of the image's
+   thumbnail (verify.py).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
    their brightness), then by region distance, then by id. Only images with a region within
-   region_index.NEAR_RADIUS come back (at most `limit`): the search filling the answer up to
-   the nearest `limit` takes the others from the seed's indexes.
+   region_index.NEAR_RADIUS, or among the global candidates, come back (at most `limit`): the
+   search filling the answer up to the nearest `limit` takes the others from the seed's indexes.
 
 `confidence`: `match` from MATCH_INLIERS verified inliers, `likely` from LIKELY_INLIERS or a
 region distance of at most LIKELY_DISTANCE bits, else `weak`. Measured on the tuning photos
@@ -24,7 +28,7 @@ does not reach.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -35,6 +39,7 @@ from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_siz
 from common.regions import Box, query_boxes, query_dhashes
 
 CANDIDATES = 10
+GLOBAL_CANDIDATES = 5
 STOP_INLIERS = 100  # a candidate this well verified ends the verification
 MIN_INLIERS = 15
 # confidence (bench/search_quality.py, tuning photos): at most 1 % of the first hits of queries
@@ -108,17 +113,24 @@ Colours = Callable[[list[int]], Mapping[int, np.ndarray]]
 
 
 def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit: int,
-                  candidates: int = CANDIDATES, colours: Colours | None = None) -> list[VisualHit]:
+                  candidates: int = CANDIDATES, colours: Colours | None = None,
+                  global_ids: Sequence[int] = ()) -> list[VisualHit]:
     """The `limit` best images for `query`; `stored` gives the ORB features of archived
     images' thumbnails by id (an image without them is ranked by its distance alone),
-    `colours` their normalised seed histograms (booru's histogram index)."""
+    `colours` their normalised seed histograms (booru's histogram index), `global_ids` the
+    images nearest to the query by the whole-picture fingerprints, nearest first (the first
+    GLOBAL_CANDIDATES of them are verified too)."""
     near = index.nearest(query.dhashes, query.mirrored, max(limit, candidates))
+    wide = index.measure(np.asarray(list(global_ids)[:GLOBAL_CANDIDATES], dtype=np.int64), query.dhashes,
+                         query.mirrored)
+    chosen = near.take(slice(candidates)).then(wide)  # the images verified
+    near = chosen.then(near)
     theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
     apart = {i: float(np.abs(h - query.histogram).sum()) for i, h in theirs_colours.items()}
-    checked = [int(i) for i in near.ids[:candidates]]
+    checked = [int(i) for i in chosen.ids]
     theirs = stored(checked)
     found: dict[int, int] = {}
-    for image_id, row in zip(checked, near.queries[:candidates].tolist()):
+    for image_id, row in zip(checked, chosen.queries.tolist()):
         if image_id in theirs:
             found[image_id] = inliers(query.features(int(row)), theirs[image_id])
             if found[image_id] >= STOP_INLIERS:

@@ -10,7 +10,7 @@ and is `weak`: its regions met none of the query's within region_index.NEAR_RADI
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -67,14 +67,16 @@ def _hits(found: list[VisualHit]) -> Hits:
 
 def search_visual(data: bytes, field_name: str, fill: Callable[[int], list[dict]], limit: int,
                   max_distance: float | None = None, posts: PostFilter = PostFilter(),
-                  posts_limit: int = POSTS_LIMIT) -> dict:
+                  posts_limit: int = POSTS_LIMIT, global_ids: Sequence[int] = ()) -> dict:
     """The best `limit` pictures for the query image `data` (from the request's `field_name`),
-    best first; `fill(n)` gives the nearest `n` pictures by `combined`."""
+    best first; `fill(n)` gives the nearest `n` pictures by `combined`, `global_ids` the
+    nearest images by `combined` (visual.visual_search verifies the first few)."""
     region_query = visual_query(data, field_name)
     index = followers()["region"].current()
     pictures: list[dict] = []
     for _ in range(RETRIES + 1):
-        found = visual_search(region_query, index, stored_features, limit, colours=stored_colours)
+        found = visual_search(region_query, index, stored_features, limit, colours=stored_colours,
+                              global_ids=global_ids)
         if max_distance is not None:
             found = [h for h in found if h.distance <= max_distance]
         judged = {h.id: confidence(h.distance, h.inliers) for h in found}
