@@ -12,8 +12,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   archived image alike.
 * archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
   the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side);
-* queries (`query_dhashes`): the dhash of the whole frame and of the content box, each also
-  mirrored.
+* queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
+  frame when the box is small), each also mirrored.
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -140,11 +140,17 @@ def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
 
 
 def query_boxes(pixels: np.ndarray) -> list[Box]:
-    """The regions a query is searched by: the whole frame, and its content box if it differs."""
+    """The regions a query is searched by: its content box, and the whole frame too when the
+    box is thinner than ARCHIVE_SHARE of it (an archived copy of the query would have kept its
+    whole frame then; a box at least that large it would have found alike, so the whole frame
+    adds nothing)."""
     pixels = square(pixels)
-    boxes = [(0, SIZE, 0, SIZE)]
+    whole = (0, SIZE, 0, SIZE)
     box = content_box(pixels, QUERY_SHARE)
-    return boxes if box == boxes[0] else boxes + [box]
+    top, bottom, left, right = box
+    if min(bottom - top, right - left) >= ARCHIVE_SHARE * SIZE:
+        return [box]
+    return [whole, box]
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:

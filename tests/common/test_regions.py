@@ -105,3 +105,21 @@ def test_a_cropped_copy_meets_its_archived_window(cut: tuple[float, float, float
     assert _bits(stored[nearest], words[0]) <= 12
     others = archive_dhashes(picture(6))
     assert min(_bits(w, words[0]) for w in others) > 40
+
+
+@pytest.mark.parametrize("top, bottom, left, right, whole_searched", [
+    (120, 0, 0, 0, False),  # a caption: the box is most of the frame
+    (80, 80, 0, 0, False),
+    (0, 0, 200, 200, False),
+    (700, 700, 0, 0, True),  # the picture is a small part of a tall frame, as in a screenshot
+    (0, 0, 900, 900, True),
+])
+def test_a_query_searches_its_whole_frame_only_where_an_archived_copy_would_keep_it(
+        top: int, bottom: int, left: int, right: int, whole_searched: bool) -> None:
+    framed = regions.square(_framed(picture(1), top, bottom, left, right, 255))
+    boxes = query_boxes(framed)
+    assert boxes[-1] == content_box(framed, regions.QUERY_SHARE)
+    assert ((0, SIZE, 0, SIZE) in boxes) == whole_searched
+    # the box an archived copy of this very image would keep: the query's own box, or the frame
+    archived = content_box(framed, regions.ARCHIVE_SHARE)
+    assert archived in boxes

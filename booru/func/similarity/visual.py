@@ -33,7 +33,7 @@ from typing import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
-from booru.func.similarity.region_index import RegionIndex
+from booru.func.similarity.region_index import RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
 from common.regions import Box, query_boxes, query_dhashes
@@ -41,6 +41,7 @@ from common.regions import Box, query_boxes, query_dhashes
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
 STOP_INLIERS = 100  # a candidate this well verified ends the verification
+VERIFY_BATCH = 3
 MIN_INLIERS = 15
 # confidence (bench/search_quality.py, tuning photos): at most 1 % of the first hits of queries
 # of pictures not in the archive reach MATCH_INLIERS, at most about 10 % `likely`
@@ -123,22 +124,39 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
     near = index.nearest(query.dhashes, query.mirrored, max(limit, candidates))
     wide = index.measure(np.asarray(list(global_ids)[:GLOBAL_CANDIDATES], dtype=np.int64), query.dhashes,
                          query.mirrored)
-    chosen = near.take(slice(candidates)).then(wide)  # the images verified
+    top = near.take(slice(candidates))
+    chosen = top.then(wide)  # the images verified: by regions and by the whole picture in turn
+    chosen = chosen.take(_in_turn(len(top), len(chosen) - len(top)))
     near = chosen.then(near)
     theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
     apart = {i: float(np.abs(h - query.histogram).sum()) for i, h in theirs_colours.items()}
-    checked = [int(i) for i in chosen.ids]
-    theirs = stored(checked)
-    found: dict[int, int] = {}
-    for image_id, row in zip(checked, chosen.queries.tolist()):
-        if image_id in theirs:
-            found[image_id] = inliers(query.features(int(row)), theirs[image_id])
-            if found[image_id] >= STOP_INLIERS:
-                break
+    found = verified(query, chosen, stored)
     hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w), confidence(float(d), found.get(int(i))))
             for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
     hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
     return hits[:limit]
+
+
+def _in_turn(first: int, second: int) -> np.ndarray:
+    """Row order taking one of the first `first` rows, then one of the `second` after them, in turn."""
+    turns = np.concatenate([np.arange(first) * 2, np.arange(second) * 2 + 1])
+    return np.argsort(turns, kind="stable")
+
+
+def verified(query: VisualQuery, chosen: RegionHits, stored: Stored) -> dict[int, int]:
+    """The inliers of each chosen image that has stored features, in order, until one reaches
+    STOP_INLIERS; stored features are asked for VERIFY_BATCH images at a time (making them is
+    most of the cost)."""
+    found: dict[int, int] = {}
+    ids, rows = chosen.ids.tolist(), chosen.queries.tolist()
+    for start in range(0, len(ids), VERIFY_BATCH):
+        theirs = stored(ids[start:start + VERIFY_BATCH])
+        for image_id, row in zip(ids[start:start + VERIFY_BATCH], rows[start:start + VERIFY_BATCH]):
+            if image_id in theirs:
+                found[image_id] = inliers(query.features(int(row)), theirs[image_id])
+                if found[image_id] >= STOP_INLIERS:
+                    return found
+    return found
 
 
 def rank(distance: float, found: int | None, colour: float = 0.0) -> float:
