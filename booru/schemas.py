@@ -13,7 +13,8 @@ MD5 = validate.Regexp(r"^[0-9a-fA-F]{32}$", error="32 hexadecimal digits")
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
 SUBREDDIT_NAME = validate.Regexp(r"^[A-Za-z0-9_]{2,21}$", error="2 to 21 letters, digits or underscores")
 POST_ID = validate.Regexp(r"^[a-z0-9]{1,16}$", error="a base-36 Reddit id without the t3_ prefix")
-ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm", "visual")
+ALGORITHMS = ("visual", "combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
+DEFAULT_ALGORITHM = "visual"
 MAX_BATCH = 5000
 MAX_LIMIT = 1000
 
@@ -393,7 +394,7 @@ class PostFilterQuery(Base):
 
 
 class SimilarityQuery(PostFilterQuery):
-    algorithm = fields.String(load_default="combined", validate=validate.OneOf(ALGORITHMS))
+    algorithm = fields.String(load_default=DEFAULT_ALGORITHM, validate=validate.OneOf(ALGORITHMS))
     q = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100),
                        metadata={"description": "how many pictures: always the nearest q (fewer only when the "
                                                 "archive holds fewer, or max_distance filters them out)"})

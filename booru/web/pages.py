@@ -14,7 +14,7 @@ from booru.errors import ApiError, Unusable
 from booru.func import gallery, images, stats, subreddits
 from booru.func import similarity as search
 from booru.func.similarity.results import PostFilter
-from booru.schemas import ALGORITHMS, ImageListQuery, SimilarityQuery
+from booru.schemas import ALGORITHMS, DEFAULT_ALGORITHM, ImageListQuery, SimilarityQuery
 from booru.web.blueprint import web
 from booru.web.pictures import POST_FILTERS
 from booru.web.results import grouped_tags, http_url, human_bytes, pictures, when
@@ -36,7 +36,7 @@ def _given(source: MultiDict, names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _search_form(values: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"algorithms": ALGORITHMS, "values": values or {}}
+    return {"algorithms": ALGORITHMS, "default_algorithm": DEFAULT_ALGORITHM, "values": values or {}}
 
 
 @web.get("/")

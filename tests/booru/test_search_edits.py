@@ -41,7 +41,8 @@ def archive(app, api) -> dict[int, int]:
 
 
 def _visual(api, data: bytes, query: str = "") -> list[dict]:
-    response = api.post("/api/similarity/file?algorithm=visual" + query, role="reader",
+    """A search at default settings: `visual` is the default algorithm."""
+    response = api.post("/api/similarity/file?" + query.lstrip("&"), role="reader",
                         content_type="multipart/form-data", data={"image": (io.BytesIO(data), "query.jpg")})
     assert response.status_code == 200, response.json
     assert response.json["algorithm"] == "visual"
