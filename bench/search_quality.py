@@ -68,7 +68,10 @@ from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
 from booru.func.similarity.distances import dhash_words, normalise_histograms  # noqa: E402
 from booru.func.similarity.histogram_index import HistogramIndex  # noqa: E402
 from booru.func.similarity.nearest import Nearest  # noqa: E402
-from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
+from booru.func.similarity.confidence import LIKELY, MATCH  # noqa: E402
+from booru.func.similarity.confidence import confidence as seed_confidence  # noqa: E402
+from booru.func.similarity.planner import (COMBINED_WEIGHT, DEFAULT_RADIUS, MAX_DISTANCE, dhash_queries,  # noqa: E402
+                                          search_indexes)
 from booru.func.similarity.region_index import RegionIndex  # noqa: E402
 from booru.func.similarity.verify import Features, features, from_bytes, to_bytes  # noqa: E402
 from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
@@ -81,6 +84,7 @@ EDITS = ("resize50", "jpeg50", "bright20", "mirror", "watermark", "grayscale", "
          "crop5", "crop10", "crop15", "crop15_side", "caption", "bars", "letterbox", "padding", "rotate3",
          "rotate5", "screenshot", "crop_caption", "rotate_crop", "screenshot_crop")
 SAME_PICTURE_MAE = 3.0
+SEED_ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -339,11 +343,17 @@ def query_photo(job: tuple[int, str]) -> list[dict]:
         fill = None
         if not hits:
             nearest = Nearest(STATE["dhash"], dhash_queries(seed), STATE["histogram"], histogram, COMBINED_WEIGHT)(1)
-            fill = int(nearest.ids[0]) if len(nearest) else None
+            fill = (int(nearest.ids[0]), float(nearest.distances[0])) if len(nearest) else None
         took, searched = time.perf_counter() - started, time.perf_counter() - decoded
         plain = STATE["dhash"].search([dhash_words(*(seed.dhash[c] for c in CHANNELS))], 192, 1)
+        nearest_by = {}  # each seed algorithm's nearest image and its distance, without a radius
+        for algorithm in SEED_ALGORITHMS:
+            found = search_indexes({"dhash": STATE["dhash"], "histogram": STATE["histogram"]}, seed, algorithm,
+                                   MAX_DISTANCE[algorithm], 1)
+            nearest_by[algorithm] = (int(found.ids[0]), float(found.distances[0])) if len(found) else (None, None)
         rows.append({"photo": original, "edit": name, "seconds": took, "search_seconds": searched,
                      "hits": [(h.id, h.distance, h.inliers, h.confidence) for h in hits], "fill": fill,
+                     "nearest_by": nearest_by,
                      "seed": int(plain.ids[0]) if len(plain) else None,
                      "combined": int(combined.ids[0]) if len(combined) else None})
     return rows
@@ -387,9 +397,13 @@ def in_archive(items: list[dict], n: int, absent: list[int]) -> bool:
 
 def _first(row: dict, fill: bool = True) -> tuple:
     """The first hit (id, distance, inliers, confidence), the confidence by the thresholds in
-    force now (they do not change the ranking); the fill's (`weak`) if visual found nothing."""
+    force now (they do not change the ranking); the fill's (judged by `combined`) if visual
+    found nothing."""
     if not row["hits"]:
-        return (row.get("fill") if fill else None), 0.0, 0, "weak"
+        if not fill or not row.get("fill"):
+            return None, 0.0, 0, "weak"
+        image, distance = row["fill"]
+        return image, distance, 0, seed_confidence(distance, "combined")
     image, distance, found, _ = row["hits"][0]
     return image, distance, found, visual.confidence(distance, found)
 
@@ -461,6 +475,37 @@ def calibrate(rows: list[dict], items: list[dict], photos: list[int]) -> None:
                       f"likely or match {np.mean((found >= likely) | (near <= nearest)):6.1%}")
 
 
+def calibrate_seed(rows: list[dict], items: list[dict], photos: list[int]) -> None:
+    """The seed algorithms' `confidence` thresholds the tuning photos give: the largest distance
+    within which at most 1 % (`match`) or 10 % (`likely`) of the nearest hits of queries of
+    not-archived photos fall; then the share of right nearest hits of archived photos within
+    them, for the tuning and the held-out photos."""
+    absent = absent_photos(items)
+    tuning = {n for n in photos if not held_out(items[n]["path"])}
+    print()
+    for algorithm in SEED_ALGORITHMS:
+        strangers = np.array([r["nearest_by"][algorithm][1] for r in rows if r["photo"] in tuning
+                              and not in_archive(items, r["photo"], absent) and r["nearest_by"][algorithm][0] is not None])
+        steps = np.unique(strangers)
+
+        def largest(share: float) -> float:
+            within = [d for d in steps if np.mean(strangers <= d) <= share]
+            return float(within[-1]) if within else 0.0
+
+        match, likely = largest(0.01), largest(0.10)
+        shares = []
+        for held in (False, True):
+            right_hits = np.array([r["nearest_by"][algorithm][1] for r in rows
+                                   if held_out(items[r["photo"]]["path"]) == held and in_archive(items, r["photo"], absent)
+                                   and right(items, r["nearest_by"][algorithm][0], r["photo"])])
+            shares.append(f"{np.mean(right_hits <= MATCH[algorithm]):.1%} / {np.mean(right_hits <= LIKELY[algorithm]):.1%}")
+        false = np.mean(strangers <= MATCH[algorithm]), np.mean(strangers <= LIKELY[algorithm])
+        print(f"{algorithm:<15} calibrated on {len(strangers)} queries of not-archived tuning photos: match up to "
+              f"{match:g}, likely up to {likely:g} (in use: {MATCH[algorithm]:g}, {LIKELY[algorithm]:g}: not archived "
+              f"{false[0]:.1%} match / {false[1]:.1%} likely or match; right nearest hits match / likely or match: "
+              f"tuning {shares[0]}, held-out {shares[1]})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="only the first N photos are queried")
@@ -497,6 +542,8 @@ def main() -> None:
         rows = pickle.loads((options.work / "rows.pickle").read_bytes())
         report(rows, items, sorted({r["photo"] for r in rows}))
         calibrate(rows, items, sorted({r["photo"] for r in rows}))
+        if "nearest_by" in rows[0]:
+            calibrate_seed(rows, items, sorted({r["photo"] for r in rows}))
         return
     with ProcessPoolExecutor(options.workers, initializer=_init, initargs=(str(state_file),)) as pool:
         rows = [row for part in pool.map(query_photo, jobs) for row in part]
@@ -504,6 +551,7 @@ def main() -> None:
     print(f"{len(rows)} queries in {time.monotonic() - started:.0f} s")
     report(rows, items, [n for n, _ in jobs])
     calibrate(rows, items, [n for n, _ in jobs])
+    calibrate_seed(rows, items, [n for n, _ in jobs])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 
 Starts an embedded PostgreSQL under a temporary directory, migrates a database, and grows it to
 each size with realistic synthetic fingerprints (bench/support.py: channel-correlated
-dhashes, clusters of near-duplicates, 35 % exact copies with a heavy head), bulk-loaded with COPY.
+dhashes, clusters of near-duplicates, 35 % exact copies with a heavy head; and each image's
+`visual` region dhashes, support.region_windows), bulk-loaded with COPY.
 At each size a fresh booru app loads its indexes (load time and memory reported), then:
 
 * ours: `booru.func.similarity.search_fingerprint` as the endpoint calls it (index poll, search
@@ -44,12 +45,13 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import (SEED_QUERIES, fingerprints, free_port, load, migrated_app, near_queries,  # noqa: E402
-                     novel_queries, percentiles, rss_mib, start_booru, start_postgres)
+                     novel_queries, percentiles, region_windows, rss_mib, start_booru, start_postgres)
 
 from booru.func import similarity as search  # noqa: E402
 from booru.func.similarity.follow import load_all  # noqa: E402
 from booru.func.similarity.index import Hits  # noqa: E402
 from booru.func.similarity.planner import DEFAULT_RADIUS  # noqa: E402
+from booru.func.similarity.region_index import KEYS  # noqa: E402
 from booru.func.similarity.results import PostFilter, describe_pictures  # noqa: E402
 from common.fingerprint import CHANNELS, Fingerprint  # noqa: E402
 
@@ -124,8 +126,8 @@ def bench_size(server, uri: str, size: int, words: np.ndarray, counts: np.ndarra
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri})
     seconds, mib, sizes = load_indexes(app)
     print(f"\n== {size:,} images: indexes loaded in {seconds:.1f} s, RSS +{mib:.0f} MiB "
-          f"(dhash {sizes['dhash'] / 2**20:.0f} MiB, histogram {sizes['histogram'] / 2**20:.0f} MiB of arrays)",
-          flush=True)
+          f"(dhash {sizes['dhash'] / 2**20:.0f} MiB, histogram {sizes['histogram'] / 2**20:.0f} MiB, "
+          f"region {sizes['region'] / 2**20:.0f} MiB of arrays)", flush=True)
     rng = np.random.default_rng(size)
     near_w, near_c = near_queries(rng, words[:size], counts[:size], options.queries)
     novel_w, novel_c = novel_queries(rng, options.queries // 2)
@@ -217,7 +219,8 @@ def main() -> None:
         migrated_app(uri)
         loaded, lines = 0, []
         for size in sizes:
-            seconds = load(uri, loaded, words[loaded:size], counts[loaded:size])
+            seconds = load(uri, loaded, words[loaded:size], counts[loaded:size],
+                           region_windows(np.random.default_rng(size), size - loaded, KEYS))
             print(f"loaded images {loaded + 1:,}..{size:,} with COPY in {seconds:.0f} s", flush=True)
             loaded = size
             lines += bench_size(server, uri, size, words, counts, options)

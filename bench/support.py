@@ -222,6 +222,19 @@ def fingerprints(n: int, seed: int = 2026) -> tuple[np.ndarray, np.ndarray]:
     return words[order], counts[order]
 
 
+def region_windows(rng: np.random.Generator, images: int, keys: int) -> np.ndarray:
+    """images × keys × 3 uint64 region dhashes: per image a random 192-bit dhash whose `keys`
+    windows differ from it by 10–40 bits (a picture's windows are alike)."""
+    parts = []
+    for start in range(0, images, 20_000):
+        m = min(20_000, images - start)
+        base = rng.integers(0, 2**64, size=(m, 3), dtype=np.uint64)
+        noise = rng.random((m, keys, 192)) < rng.uniform(10 / 192, 40 / 192, (m, keys, 1))
+        words = np.packbits(noise.reshape(m, keys, 3, 64), axis=-1).view(">u8").astype(np.uint64)[..., 0]
+        parts.append(base[:, None, :] ^ words)
+    return np.concatenate(parts) if parts else np.empty((0, keys, 3), dtype=np.uint64)
+
+
 def near_queries(rng: np.random.Generator, words: np.ndarray, counts: np.ndarray, k: int):
     """Reposts of stored images: a stored row with 0–16 bits flipped and its histogram nudged
     (one in five an exact copy)."""
@@ -244,8 +257,9 @@ def _copy(cursor, table: str, columns: str, lines) -> None:
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
-def load(server_uri: str, start: int, words: np.ndarray, counts: np.ndarray) -> float:
-    """Insert images start+1 … start+len(words) with their post, dhash and histogram; seconds taken."""
+def load(server_uri: str, start: int, words: np.ndarray, counts: np.ndarray, regions: np.ndarray | None = None) -> float:
+    """Insert images start+1 … start+len(words) with their post, dhash and histogram (and region
+    dhashes, if given); seconds taken."""
     began = time.monotonic()
     ids = np.arange(start + 1, start + len(words) + 1)
     connection = psycopg2.connect(server_uri)
@@ -269,9 +283,13 @@ def load(server_uri: str, start: int, words: np.ndarray, counts: np.ndarray) -> 
                   (f"{i}\t{{{','.join(map(str, row))}}}\n" for i, row in zip(ids.tolist(), counts.tolist())))
             cursor.execute("INSERT INTO histogram (id, red, green, blue) SELECT id, v[1:4], v[5:8], v[9:12] "
                            "FROM stage_histogram")
+            if regions is not None:
+                flat = regions.reshape(len(regions), -1).view(np.int64)
+                _copy(cursor, "region_dhash", "id, dhashes",
+                      (f"{i}\t{{{','.join(map(str, row))}}}\n" for i, row in zip(ids.tolist(), flat.tolist())))
         connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE submission, image, dhash, histogram")
+            cursor.execute("VACUUM ANALYZE submission, image, dhash, histogram, region_dhash")
     finally:
         connection.close()
     return time.monotonic() - began

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2  # noqa: E402
 
-from support import fingerprints  # noqa: E402
+from support import fingerprints, region_windows  # noqa: E402
 
 from booru.func.similarity import visual  # noqa: E402
 from booru.func.similarity.combined import combined_search  # noqa: E402
@@ -59,13 +59,6 @@ def flip(rng: np.random.Generator, words: np.ndarray, low: int, high: int) -> np
     return out
 
 
-def windows(rng: np.random.Generator, images: int) -> np.ndarray:
-    base = rng.integers(0, 2**64, size=(images, 3), dtype=np.uint64)
-    noise = rng.random((images, KEYS, 192)) < rng.uniform(10 / 192, 40 / 192, (images, KEYS, 1))
-    words = np.packbits(noise.reshape(images, KEYS, 3, 64), axis=-1).view(">u8").astype(np.uint64)[..., 0]
-    return base[:, None, :] ^ words
-
-
 def _ms(samples: list[float]) -> str:
     t = np.array(samples) * 1000
     return f"p50 {np.median(t):6.1f} ms p95 {np.percentile(t, 95):6.1f} ms"
@@ -73,8 +66,7 @@ def _ms(samples: list[float]) -> str:
 
 def index_phase(options: argparse.Namespace, rng: np.random.Generator) -> np.ndarray:
     """The region index alone; returns the synthetic windows (images × KEYS × 3)."""
-    dhashes = np.concatenate([windows(rng, min(20_000, options.images - start))
-                              for start in range(0, options.images, 20_000)])
+    dhashes = region_windows(rng, options.images, KEYS)
     ids = np.arange(options.images, dtype=np.int64)
     started = time.perf_counter()
     index = RegionIndex(ids, dhashes)

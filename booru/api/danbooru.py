@@ -47,12 +47,16 @@ def danbooru_errors(method: Callable) -> Callable:
 
 _TAGS = {"description": "space-separated: `tag`, `-tag`, `character:name` (a tag without namespace is found "
                         "in any of Danbooru's categories), `id:`, `md5:`, `rating:`, `order:id`/`order:id_desc`"}
-_LIMIT = {"description": "out-of-range values are taken as the nearest allowed one"}
+def _limit(maximum: int) -> dict:
+    """A Danbooru limit's documentation: clamped, not refused, as Danbooru does (so no schema
+    maximum, which would call a larger value invalid)."""
+    return {"description": f"1 to {maximum}; out-of-range values are taken as the nearest allowed one",
+            "default": danbooru.DEFAULT_LIMIT}
 
 
 class PostsQuery(Base):
     tags = fields.String(load_default="", metadata=_TAGS)
-    limit = fields.Integer(metadata={**_LIMIT, "maximum": danbooru.MAX_POST_LIMIT, "default": danbooru.DEFAULT_LIMIT})
+    limit = fields.Integer(metadata=_limit(danbooru.MAX_POST_LIMIT))
     page = fields.String(validate=validate.Regexp(danbooru.PAGE, error="a number, b<id> or a<id>"),
                          metadata={"description": f"a page number (at most {danbooru.MAX_PAGE}), `b<id>` "
                                                   "(posts below id) or `a<id>` (posts above id)"})
@@ -69,7 +73,7 @@ class TagsQuery(Base):
                               metadata={"description": "0 general, 1 artist, 3 copyright, 4 character, 5 meta"})
     order = fields.String(data_key="search[order]", load_default="count",
                           validate=validate.OneOf(list(danbooru.TAG_ORDERS)))
-    limit = fields.Integer(metadata={**_LIMIT, "maximum": danbooru.MAX_TAG_LIMIT, "default": danbooru.DEFAULT_LIMIT})
+    limit = fields.Integer(metadata=_limit(danbooru.MAX_TAG_LIMIT))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 

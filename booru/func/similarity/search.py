@@ -30,7 +30,7 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
             raise TypeError("the visual search needs the query image's bytes: fingerprint it with fingerprint_query")
 
         def fill(count: int) -> list[dict]:
-            return search_fingerprint(query, "combined", count, None, posts, posts_limit)["hits"]
+            return search_fingerprint(query, "combined", count, max_distance, posts, posts_limit)["hits"]
 
         nearest = search_indexes(indexes_for("combined"), query, "combined", DEFAULT_RADIUS["combined"],
                                  GLOBAL_CANDIDATES)

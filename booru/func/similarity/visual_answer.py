@@ -5,8 +5,10 @@ picture with their posts, then filled up to `limit` pictures with the nearest by
 
 A visual hit's `distance` is its region distance (bits of 192) and its `confidence` visual's
 (verified inliers, region distance); a picture filling the answer keeps its `combined` distance
-and is `weak`: its regions met none of the query's within region_index.NEAR_RADIUS.
-`max_distance`, when given, filters the visual hits by region distance and nothing is filled.
+and confidence: its regions met none of the query's within region_index.NEAR_RADIUS, or it has
+none (archived without a thumbnail, or not yet upgraded), and `combined` judges it then.
+`max_distance`, when given, filters the visual hits by region distance and the fill by its
+`combined` distance.
 """
 from __future__ import annotations
 
@@ -69,7 +71,7 @@ def search_visual(data: bytes, field_name: str, fill: Callable[[int], list[dict]
                   max_distance: float | None = None, posts: PostFilter = PostFilter(),
                   posts_limit: int = POSTS_LIMIT, global_ids: Sequence[int] = ()) -> dict:
     """The best `limit` pictures for the query image `data` (from the request's `field_name`),
-    best first; `fill(n)` gives the nearest `n` pictures by `combined`, `global_ids` the
+    best first; `fill(n)` gives the nearest `n` pictures by `combined` (within `max_distance`), `global_ids` the
     nearest images by `combined` (visual.visual_search verifies the first few)."""
     region_query = visual_query(data, field_name)
     index = followers()["region"].current()
@@ -84,9 +86,9 @@ def search_visual(data: bytes, field_name: str, fill: Callable[[int], list[dict]
         if not gone:
             break
         index.remove(np.asarray(gone, dtype=np.int64))  # deleted with their image since the index saw them
-    if len(pictures) < limit and max_distance is None:
+    if len(pictures) < limit:
         seen = {p["sha256"] or p["id"] for p in pictures}
         for picture in fill(limit + len(pictures)):
             if (picture["sha256"] or picture["id"]) not in seen and len(pictures) < limit:
-                pictures.append({**picture, "confidence": "weak"})
+                pictures.append(picture)
     return {"algorithm": "visual", "max_distance": max_distance, "hits": pictures[:limit]}
