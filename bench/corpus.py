@@ -6,7 +6,8 @@ Downloads pinned packages with `apt-get download`, unpacks them with `dpkg-deb -
 under bench/corpus/, and lists every JPEG/PNG/WEBP/GIF they ship: all wallpapers
 (large JPEGs, PNGs and WEBPs, byte-identical copies dropped) plus a fixed, seeded sample of openclipart's PNG clip art
 (small, palette and alpha images), so the corpus mixes sizes and formats; plus the photographs
-scikit-image ships in its wheel (WHEEL_PHOTOS).
+scikit-image ships in its wheel (WHEEL_PHOTOS) and those OpenCV ships with its samples, from the
+opencv-python source distribution on PyPI (OPENCV_PHOTOS).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import hashlib
 import random
 import subprocess
 import sys
+import tarfile
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -39,6 +42,16 @@ SEED = 20260521
 PHOTO_WHEEL, PHOTO_WHEEL_VERSION = "scikit-image", "0.26.0"
 WHEEL_PHOTOS = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg",
                 "hubble_deep_field.jpg", "coins.png", "moon.png")
+# Photographs in OpenCV's samples/data (one of each stereo pair or sequence; no renders, charts,
+# text or drawings), from the pinned source distribution (PyPI file host, checked by its sha256).
+OPENCV_SDIST = ("https://files.pythonhosted.org/packages/ac/71/25c98e634b6bdeca4727c7f6d6927b056080668c5008ad3c8fc9e7f8f6ec/"
+                "opencv-python-4.12.0.88.tar.gz",
+                "8b738389cede219405f6f3880b851efa3415ccd674752219377353f017d2994d")
+OPENCV_PHOTOS = ("aero1.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "basketball1.png", "board.jpg",
+                 "box_in_scene.png", "building.jpg", "butterfly.jpg", "chicky_512.png", "ela_original.jpg",
+                 "fruits.jpg", "graf1.png", "HappyFish.jpg", "home.jpg", "lena.jpg", "leuvenA.jpg",
+                 "licenseplate_motion.jpg", "messi5.jpg", "orange.jpg", "pca_test1.jpg", "rubberwhale1.png",
+                 "smarties.png", "squirrel_cls.jpg", "stuff.jpg", "sudoku.png")
 
 
 def download(package: str, version: str, debs: Path) -> Path:
@@ -91,6 +104,27 @@ def wheel_photos(corpus: Path) -> list[Path]:
     return [target / "skimage" / "data" / name for name in WHEEL_PHOTOS]
 
 
+def opencv_photos(corpus: Path) -> list[Path]:
+    """OPENCV_PHOTOS out of the pinned opencv-python source distribution (downloaded, cached)."""
+    target = corpus / "root" / "opencv-samples"
+    if not target.exists():
+        url, digest = OPENCV_SDIST
+        archive_path = corpus / "wheels" / url.rsplit("/", 1)[1]
+        archive_path.parent.mkdir(parents=True, exist_ok=True)
+        if not archive_path.exists():
+            urllib.request.urlretrieve(url, archive_path)
+        if hashlib.sha256(archive_path.read_bytes()).hexdigest() != digest:
+            archive_path.unlink()
+            raise SystemExit(f"{archive_path.name}: not the pinned file (sha256 differs)")
+        target.mkdir(parents=True)
+        with tarfile.open(archive_path) as archive:
+            for member in archive.getmembers():
+                name = member.name.rsplit("/", 1)[-1]
+                if "/opencv/samples/data/" in member.name and name in OPENCV_PHOTOS and member.isfile():
+                    (target / name).write_bytes(archive.extractfile(member).read())
+    return [target / name for name in OPENCV_PHOTOS]
+
+
 def build(corpus: Path = CORPUS, clipart: int = CLIPART_SAMPLE) -> list[Path]:
     debs, root = corpus / "debs", corpus / "root"
     debs.mkdir(parents=True, exist_ok=True)
@@ -101,6 +135,7 @@ def build(corpus: Path = CORPUS, clipart: int = CLIPART_SAMPLE) -> list[Path]:
     art = images_under(unpack(download(CLIPART_PACKAGE, CLIPART_VERSION, debs), root))
     chosen += sorted(random.Random(SEED).sample(art, min(clipart, len(art))))
     chosen += wheel_photos(corpus)
+    chosen += opencv_photos(corpus)
     chosen = unique(chosen)
     (corpus / "images.txt").write_text("".join(f"{p}\n" for p in chosen))
     return chosen

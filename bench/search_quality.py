@@ -43,6 +43,9 @@ Changed later still, and reported under both rules: desktop-base ships each them
 as a GRUB background in 16:9 and 4:3 and as login previews, which now count as one picture
 (`desktop-base:<theme>`); and the first hit now includes the endpoint's fill when visual
 finds nothing (before: such a query counted as a miss; column `no fill`).
+Added after every method and threshold was chosen: OpenCV's sample photos (bench/corpus.py),
+reported apart as `added` (photos never tuned on; they are also distractors for the others,
+whose figures moved by that).
 """
 from __future__ import annotations
 
@@ -281,6 +284,17 @@ def _digest(text: str) -> int:
     return int(hashlib.sha1(text.encode()).hexdigest(), 16)
 
 
+SETS = ("tuning", "held-out", "added")
+
+
+def photo_set(path: str) -> str:
+    """`added`: OpenCV's sample photos, added to the corpus after every method and threshold
+    here was chosen (never tuned on); else `held-out` or `tuning` by `held_out`."""
+    if "/opencv-samples/" in path:
+        return "added"
+    return "held-out" if held_out(path) else "tuning"
+
+
 def held_out(path: str) -> bool:
     return hashlib.sha1(Path(path).name.encode()).hexdigest()[-1] in "0123"
 
@@ -410,8 +424,9 @@ def _first(row: dict, fill: bool = True) -> tuple:
 
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     absent = absent_photos(items)
-    for title, chosen in (("tuning", [n for n in photos if not held_out(items[n]["path"])]),
-                          ("held-out", [n for n in photos if held_out(items[n]["path"])])):
+    for title, chosen in ((name, [n for n in photos if photo_set(items[n]["path"]) == name]) for name in SETS):
+        if not chosen:
+            continue
         inside = {n for n in chosen if in_archive(items, n, absent)}
         outside = set(chosen) - inside
         print(f"\n--- {title} photos: {len(inside)} archived, {len(outside)} not archived")
@@ -448,7 +463,7 @@ def calibrate(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     region distance) at which at most 1 % (`match`) or 10 % (`likely`) of the first hits of
     queries of not-archived photos would get that confidence; then what they give."""
     absent = absent_photos(items)
-    tuning = {n for n in photos if not held_out(items[n]["path"])}
+    tuning = {n for n in photos if photo_set(items[n]["path"]) == "tuning"}
     strangers = [r["hits"][0] for r in rows if r["photo"] in tuning and not in_archive(items, r["photo"], absent)
                  and r["hits"]]
     inliers = np.array([h[2] or 0 for h in strangers])
@@ -462,8 +477,8 @@ def calibrate(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     print(f"\ncalibrated on {len(strangers)} queries of not-archived tuning photos: match from {match} inliers, "
           f"likely from {likely} inliers or a region distance of at most {nearest} bits "
           f"(in use: {visual.MATCH_INLIERS}, {visual.LIKELY_INLIERS}, {visual.LIKELY_DISTANCE:g})")
-    for title, held in (("tuning", False), ("held-out", True)):
-        chosen = {n for n in photos if held_out(items[n]["path"]) == held}
+    for title in SETS:
+        chosen = {n for n in photos if photo_set(items[n]["path"]) == title}
         mine = [r for r in rows if r["photo"] in chosen and r["hits"]]
         for label, inside in (("archived, first hit right", True), ("not archived", False)):
             part = [r["hits"][0] for r in mine if in_archive(items, r["photo"], absent) == inside
@@ -481,7 +496,7 @@ def calibrate_seed(rows: list[dict], items: list[dict], photos: list[int]) -> No
     not-archived photos fall; then the share of right nearest hits of archived photos within
     them, for the tuning and the held-out photos."""
     absent = absent_photos(items)
-    tuning = {n for n in photos if not held_out(items[n]["path"])}
+    tuning = {n for n in photos if photo_set(items[n]["path"]) == "tuning"}
     print()
     for algorithm in SEED_ALGORITHMS:
         strangers = np.array([r["nearest_by"][algorithm][1] for r in rows if r["photo"] in tuning
@@ -494,16 +509,17 @@ def calibrate_seed(rows: list[dict], items: list[dict], photos: list[int]) -> No
 
         match, likely = largest(0.01), largest(0.10)
         shares = []
-        for held in (False, True):
+        for title in SETS:
             right_hits = np.array([r["nearest_by"][algorithm][1] for r in rows
-                                   if held_out(items[r["photo"]]["path"]) == held and in_archive(items, r["photo"], absent)
+                                   if photo_set(items[r["photo"]]["path"]) == title and in_archive(items, r["photo"], absent)
                                    and right(items, r["nearest_by"][algorithm][0], r["photo"])])
-            shares.append(f"{np.mean(right_hits <= MATCH[algorithm]):.1%} / {np.mean(right_hits <= LIKELY[algorithm]):.1%}")
+            shares.append(f"{np.mean(right_hits <= MATCH[algorithm]):.1%} / {np.mean(right_hits <= LIKELY[algorithm]):.1%}"
+                          if len(right_hits) else "-")
         false = np.mean(strangers <= MATCH[algorithm]), np.mean(strangers <= LIKELY[algorithm])
         print(f"{algorithm:<15} calibrated on {len(strangers)} queries of not-archived tuning photos: match up to "
               f"{match:g}, likely up to {likely:g} (in use: {MATCH[algorithm]:g}, {LIKELY[algorithm]:g}: not archived "
               f"{false[0]:.1%} match / {false[1]:.1%} likely or match; right nearest hits match / likely or match: "
-              f"tuning {shares[0]}, held-out {shares[1]})")
+              f"tuning {shares[0]}, held-out {shares[1]}, added {shares[2]})")
 
 
 def main() -> None:
