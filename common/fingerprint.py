@@ -446,6 +446,15 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: boo
     `thumbnail_size`, or the region dhashes of `data` itself when it `is_thumbnail` (a stored one).
     `max_decode_pixels` bounds the memory of the decode (about 8 bytes a pixel at its peak): a PNG,
     GIF or WEBP beyond it is refused."""
+    return fingerprint_rendered(data, max_pixels, query=query, thumbnail_size=thumbnail_size,
+                                max_decode_pixels=max_decode_pixels, is_thumbnail=is_thumbnail)[0]
+
+
+def fingerprint_rendered(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: bool = False,
+                         thumbnail_size: int = 0, max_decode_pixels: int | None = None,
+                         is_thumbnail: bool = False) -> tuple[Fingerprint, np.ndarray]:
+    """`fingerprint`, and the upright SIZE render it was computed from (`render`), for whatever
+    else looks at the picture (a search's regions) without decoding it again."""
     image, mime = open_image(data, max_pixels)
     if max_decode_pixels is not None and decoded_pixels(image) > max_decode_pixels:
         width, height = image.size
@@ -454,7 +463,7 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: boo
     width, height = displayed_size(image)
     small, thumbnail = render_with_thumbnail(image, data, SIZE, thumbnail_size)
     grid = _dhash_grid(small)
-    return Fingerprint(
+    found = Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
         md5=hashlib.md5(data).hexdigest(),
         width=width,
@@ -470,6 +479,7 @@ def fingerprint(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, query: boo
         regions=(thumbnail_regions(data) if is_thumbnail
                  else thumbnail_regions(thumbnail.jpeg) if thumbnail is not None else None),
     )
+    return found, small
 
 
 def _short(exc: BaseException) -> str:

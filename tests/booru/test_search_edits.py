@@ -93,3 +93,12 @@ def test_the_get_by_url_and_a_bad_algorithm(api, archive, fakenet):
     refused = api.post("/api/similarity/file?algorithm=nope", role="reader", content_type="multipart/form-data",
                        data={"image": (io.BytesIO(jpeg(picture(1))), "q.jpg")})
     assert refused.status_code == 422 and "algorithm" in refused.json["errors"]
+
+
+def test_the_upload_is_decoded_once(api, archive, monkeypatch):
+    """The visual query is made from the render the upload's fingerprint came from."""
+    from booru.func.similarity import visual_answer
+
+    monkeypatch.setattr(visual_answer, "query_of", lambda *a, **k: pytest.fail("the upload was decoded again"))
+    hits = _visual(api, jpeg(EDITS["caption"](picture(100 + ORIGINAL))), "&q=2")
+    assert hits[0]["id"] == archive[ORIGINAL] and hits[0]["confidence"] == "match"

@@ -391,6 +391,22 @@ def test_render_decodes_only_the_bytes_the_image_was_opened_from():
         fp.render(image, encode(picture(64, 48), "BMP"))
 
 
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_the_render_handed_out_is_the_one_fingerprinted(orientation):
+    """fingerprint_rendered gives the fingerprint `fingerprint` gives and the upright render
+    `render` makes, from one decode."""
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    picture(640, 480).save(buffer, "JPEG", quality=90, exif=exif)
+    data = buffer.getvalue()
+    found, small = fp.fingerprint_rendered(data, query=True)
+    assert found == fp.fingerprint(data, query=True)
+    image, _ = fp.open_image(data)
+    assert np.array_equal(small, fp.render(image, data, fp.SIZE))
+    assert small.shape == (512, 512, 3) and (found.width, found.height) == ((480, 640) if orientation == 6 else (640, 480))
+
+
 # --- hostile and broken input ---------------------------------------------------------------
 
 def png_claiming(width: int, height: int) -> bytes:

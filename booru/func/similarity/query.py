@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from flask import current_app
 
 from booru.errors import Unusable
 from common.fetch import IMAGE_TYPES, FetchError, fetch
-from common.fingerprint import Fingerprint, ImageError, fingerprint
+from common.fingerprint import Fingerprint, ImageError, fingerprint_rendered
 
 FETCH_DEADLINE = 30.0
 
@@ -24,18 +25,21 @@ def fetch_image(url: str) -> bytes:
 
 @dataclass(frozen=True)
 class Query(Fingerprint):
-    """A query image's fingerprint with its bytes, for the searches that look at the picture
-    itself (`visual`), and the request field they came from (for errors)."""
+    """A query image's fingerprint with its bytes and the upright render it was computed from,
+    for the searches that look at the picture itself (`visual`), and the request field they came
+    from (for errors)."""
 
     data: bytes = field(default=b"", repr=False)
     field_name: str = "image"
+    render: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def fingerprint_query(data: bytes, field_name: str) -> Query:
     try:
         settings = current_app.config["SETTINGS"]
-        found = fingerprint(data, settings.max_image_pixels, query=True, max_decode_pixels=settings.max_decode_pixels)
-        return Query(**vars(found), data=data, field_name=field_name)
+        found, small = fingerprint_rendered(data, settings.max_image_pixels, query=True,
+                                            max_decode_pixels=settings.max_decode_pixels)
+        return Query(**vars(found), data=data, field_name=field_name, render=small)
     except ImageError as exc:
         raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
 

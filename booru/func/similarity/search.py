@@ -34,8 +34,7 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
 
         nearest = search_indexes(indexes_for("combined"), query, "combined", DEFAULT_RADIUS["combined"],
                                  GLOBAL_CANDIDATES)
-        return search_visual(query.data, query.field_name, fill, limit, max_distance, posts, posts_limit,
-                             global_ids=nearest.ids)
+        return search_visual(query, fill, limit, max_distance, posts, posts_limit, global_ids=nearest.ids)
     indexes = indexes_for(algorithm)
     pictures: list[dict] = []
     for search, complete in searches(indexes, query, algorithm, max_distance):

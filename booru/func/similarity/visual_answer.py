@@ -22,6 +22,7 @@ from sqlalchemy import text
 from booru.errors import Unusable
 from booru.extensions import db
 from booru.func.similarity.follow import followers
+from booru.func.similarity.query import Query
 from booru.func.similarity.index import Hits
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
 from booru.func.similarity.verify import Features, features
@@ -55,11 +56,15 @@ def stored_colours(ids: list[int]) -> dict[int, np.ndarray]:
     return {int(i): values[n] for n, i in enumerate(ids) if held[n]}
 
 
-def visual_query(data: bytes, field_name: str) -> VisualQuery:
+def visual_query(query: Query) -> VisualQuery:
+    """The query's regions and features, from the render its fingerprint was made from (else
+    decoded again from its bytes)."""
+    if query.render is not None:
+        return VisualQuery.of(query.render, query.width, query.height)
     try:
-        return query_of(data, current_app.config["SETTINGS"].max_image_pixels)
+        return query_of(query.data, current_app.config["SETTINGS"].max_image_pixels)
     except ImageError as exc:
-        raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
+        raise Unusable(f"cannot use the image: {exc.reason}", {query.field_name: [exc.reason]}) from None
 
 
 def _hits(found: list[VisualHit]) -> Hits:
@@ -67,13 +72,13 @@ def _hits(found: list[VisualHit]) -> Hits:
                 np.array([h.mirrored for h in found], dtype=bool))
 
 
-def search_visual(data: bytes, field_name: str, fill: Callable[[int], list[dict]], limit: int,
+def search_visual(query: Query, fill: Callable[[int], list[dict]], limit: int,
                   max_distance: float | None = None, posts: PostFilter = PostFilter(),
                   posts_limit: int = POSTS_LIMIT, global_ids: Sequence[int] = ()) -> dict:
-    """The best `limit` pictures for the query image `data` (from the request's `field_name`),
-    best first; `fill(n)` gives the nearest `n` pictures by `combined` (within `max_distance`), `global_ids` the
-    nearest images by `combined` (visual.visual_search verifies the first few)."""
-    region_query = visual_query(data, field_name)
+    """The best `limit` pictures for the query image, best first; `fill(n)` gives the nearest
+    `n` pictures by `combined` (within `max_distance`), `global_ids` the nearest images by
+    `combined` (visual.visual_search verifies the first few)."""
+    region_query = visual_query(query)
     index = followers()["region"].current()
     pictures: list[dict] = []
     for _ in range(RETRIES + 1):
