@@ -18,7 +18,7 @@ Rules (fixed before any figure was read; a rule changed later is reported under 
   "posted" copy, edited by each of EDITS (the function of the same name below says exactly
   how) and saved as JPEG q90 unless the edit says otherwise.
 * A query is searched through the code path of POST /api/similarity/file on an upload under
-  `visual`: decode and fingerprint the bytes (the seed fingerprint and `query_of`), then search
+  `visual`: decode and fingerprint the bytes once (the seed fingerprint and its render), then search
   (`combined`'s nearest few as global candidates, `visual_search`: regions, index,
   verification), timed apart, at default settings; when visual finds nothing, the endpoint's
   fill (the nearest by `combined`, without a radius) is the first hit. The seed's
@@ -77,7 +77,7 @@ from booru.func.similarity.planner import (COMBINED_WEIGHT, DEFAULT_RADIUS, MAX_
                                           search_indexes)
 from booru.func.similarity.region_index import RegionIndex  # noqa: E402
 from booru.func.similarity.verify import Features, features, from_bytes, to_bytes  # noqa: E402
-from common.fingerprint import CHANNELS, ImageError, decode, fingerprint  # noqa: E402
+from common.fingerprint import CHANNELS, ImageError, decode, fingerprint, fingerprint_rendered  # noqa: E402
 from common.regions import archive_dhashes  # noqa: E402
 
 CORPUS_LIST = Path(__file__).resolve().parent / "corpus" / "images.txt"
@@ -346,8 +346,8 @@ def query_photo(job: tuple[int, str]) -> list[dict]:
     for name in EDITS:
         data = edit(picture, name, Path(path).name)
         started = time.perf_counter()
-        seed = fingerprint(data, query=True)
-        query = visual.query_of(data)
+        seed, small = fingerprint_rendered(data, query=True)  # one decode, as the endpoint does
+        query = visual.VisualQuery.of(small, seed.width, seed.height)
         decoded = time.perf_counter()
         histogram = normalise_histograms(np.array([[v for c in CHANNELS for v in seed.histogram[c]]]))[0]
         combined = combined_search(STATE["dhash"], STATE["histogram"], dhash_queries(seed), histogram,

@@ -42,7 +42,7 @@ from booru.func.similarity.histogram_index import HistogramIndex  # noqa: E402
 from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
 from booru.func.similarity.region_index import KEYS, RegionIndex  # noqa: E402
 from booru.func.similarity.verify import Features, features  # noqa: E402
-from common.fingerprint import CHANNELS, fingerprint, regions_array  # noqa: E402
+from common.fingerprint import CHANNELS, fingerprint, fingerprint_rendered, regions_array  # noqa: E402
 from tests.photos import jpeg, picture  # noqa: E402
 
 PICTURES = 40  # photo-like pictures archived among the distractors
@@ -165,8 +165,8 @@ def search_phase(options: argparse.Namespace, rng: np.random.Generator, distract
             pixels = _edit(picture(1000 + original), n) if kind == "found" else picture(9000 + n)
             data = jpeg(pixels)
             started = time.perf_counter()
-            seed = fingerprint(data, query=True)
-            query = visual.query_of(data)
+            seed, small = fingerprint_rendered(data, query=True)  # one decode, as the endpoint does
+            query = visual.VisualQuery.of(small, seed.width, seed.height)
             decoded = time.perf_counter()
             histogram = normalise_histograms(_seed_of(seed)[1])[0]
             nearest = combined_search(dhashes, histograms, dhash_queries(seed), histogram, DEFAULT_RADIUS["combined"],
