@@ -261,7 +261,7 @@ def main() -> int:
                 print("  2. hostile uploads: " + hostile_uploads(base, admin, process))
                 if name == "bounded":
                     print("  3. tag queries:\n    " + tag_queries(base, admin))
-                print(f"  4. one reader key, 4 clients searching by upload: "
+                print("  4. one reader key, 4 clients searching by upload: "
                       + quota_run(base, reader, search_body, args.seconds))
             finally:
                 booru.terminate()

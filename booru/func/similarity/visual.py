@@ -1,8 +1,9 @@
 """The `visual` search: region dhashes find candidates, ORB + RANSAC against their archived
 thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the answer is.
 
-1. The query's regions (common.regions.query_boxes: the whole frame and its content box, each
-   also mirrored) find the images whose archived windows are nearest (RegionIndex, exact).
+1. The query's regions (common.regions.query_boxes: its content box, and its whole frame too
+   where the box is small, each also mirrored) find the images whose archived windows are
+   nearest within region_index.NEAR_RADIUS (RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
    meet copies whose regions moved too far for the region search (rotations, mostly): their
    region distances are measured from the index all the same.

@@ -22,8 +22,8 @@ from sqlalchemy import text
 from booru.errors import Unusable
 from booru.extensions import db
 from booru.func.similarity.follow import followers
-from booru.func.similarity.query import Query
 from booru.func.similarity.index import Hits
+from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
 from booru.func.similarity.verify import Features, features
 from booru.func.similarity.visual import VisualHit, VisualQuery, confidence, query_of, visual_search
