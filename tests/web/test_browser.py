@@ -125,7 +125,9 @@ def test_sign_in_and_out(browser, site, live_booru):
     assert wait_for(browser, "#login-button") and "Sign in" in browser.title
     wait_for(browser, "#key").send_keys("lzb_wrong")
     browser.find_element(By.ID, "login-button").click()
-    assert "unknown or revoked API key" in wait_for(browser, "#login-error").text
+    # the answer is a new page: wait for its message (a reference taken too early goes stale)
+    assert WebDriverWait(browser, 30).until(expected_conditions.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, "#login-error"), "unknown or revoked API key"))
     wait_for(browser, "#key").send_keys(live_booru.admin_key)
     browser.find_element(By.ID, "login-button").click()
     wait_for(browser, "#gallery")
