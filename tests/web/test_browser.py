@@ -232,10 +232,12 @@ def test_browse_and_page(browser, site, live_booru, api, app, fakenet):
     tags.clear()
     tags.send_keys("character:lara_croft")
     browser.find_element(By.ID, "browse-button").click()
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("tags="))  # the old page had a gallery too
     wait_for(browser, "#gallery")
     cards = browser.find_elements(By.CSS_SELECTOR, "#gallery .card")
     assert [c.get_attribute("href") for c in cards] == [f"{site}/image/{shown.images['w000']}"]
     cards[0].click()
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("/image/"))
     assert "Posted 2 times" in wait_for(browser, "main").text
     assert browser.find_element(By.CSS_SELECTOR, ".tags").text.splitlines()[:2] == ["character", "lara_croft"]
 
