@@ -102,3 +102,12 @@ def test_the_upload_is_decoded_once(api, archive, monkeypatch):
     monkeypatch.setattr(visual_answer, "query_of", lambda *a, **k: pytest.fail("the upload was decoded again"))
     hits = _visual(api, jpeg(EDITS["caption"](picture(100 + ORIGINAL))), "&q=2")
     assert hits[0]["id"] == archive[ORIGINAL] and hits[0]["confidence"] == "match"
+
+
+def test_the_uploaded_file_itself_comes_first_at_distance_zero(api, archive):
+    """An upload byte for byte equal to an archived file is that picture: first, distance 0.
+    (Picture 1's regions from its thumbnail differ from those of the upload by a bit.)"""
+    hits = _visual(api, jpeg(picture(100 + 1)), "&q=3")
+    assert hits[0]["id"] == archive[1]
+    assert (hits[0]["distance"], hits[0]["score"], hits[0]["confidence"]) == (0.0, 100.0, "match")
+    assert all(h["distance"] > 0 for h in hits[1:])

@@ -150,7 +150,7 @@ def test_search_by_upload_shows_every_post_oldest_first(browser, site, live_boor
     posts = result_posts(browser)
     assert posts[:2] == [f"https://redd.it/{first}", f"https://redd.it/{repost}"]
     best = browser.find_element(By.CSS_SELECTOR, "#results .result")
-    assert best.text.startswith("MATCH") and "r/pics · u/poster0 · 2024-05-01 12:00 UTC" in best.text
+    assert best.text.startswith("MATCH\nscore 100") and "r/pics · u/poster0 · 2024-05-01 12:00 UTC" in best.text
     found = browser.find_element(By.ID, "results").text
     assert "r/EarthPorn · u/reposter · 2025-01-02 08:00 UTC" in found
     assert "r/pics · u/resizer · 2025-03-04 18:30 UTC" in found  # the smaller copy, further down

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from booru.errors import Unusable
 from booru.extensions import db
 from booru.func.similarity.follow import followers
+from booru.func.similarity.confidence import score
 from booru.func.similarity.index import Hits
 from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
@@ -67,6 +68,16 @@ def visual_query(query: Query) -> VisualQuery:
         raise Unusable(f"cannot use the image: {exc.reason}", {query.field_name: [exc.reason]}) from None
 
 
+def identical_first(pictures: list[dict], sha256: str) -> list[dict]:
+    """The picture whose file is the upload itself, if found, first: at distance 0, a match
+    (its regions, made from its thumbnail, differ from the upload's by a few bits)."""
+    same = [p for p in pictures if p["sha256"] == sha256]
+    if not same:
+        return pictures
+    exact = {**same[0], "distance": 0.0, "score": score(0.0, "visual"), "confidence": "match"}
+    return [exact] + [p for p in pictures if p is not same[0]]
+
+
 def _hits(found: list[VisualHit]) -> Hits:
     return Hits(np.array([h.id for h in found], dtype=np.int64), np.array([h.distance for h in found]),
                 np.array([h.mirrored for h in found], dtype=bool))
@@ -91,6 +102,7 @@ def search_visual(query: Query, fill: Callable[[int], list[dict]], limit: int,
         if not gone:
             break
         index.remove(np.asarray(gone, dtype=np.int64))  # deleted with their image since the index saw them
+    pictures = identical_first(pictures, query.sha256)
     if len(pictures) < limit:
         seen = {p["sha256"] or p["id"] for p in pictures}
         for picture in fill(limit + len(pictures)):
