@@ -25,8 +25,8 @@ Rules (fixed before any figure was read; a rule changed later is reported under 
   `dhash (seed)` (plain dhash, whole archive, nearest first) and `combined` (booru's previous
   default, with its default radius) for comparison, on the same archive.
 * Recall@1: the first hit is the query's original. Match rate: share of queries of
-  not-archived photos whose first hit says `match`. Both reported for the tuning and the
-  held-out photos apart.
+  not-archived photos whose first hit says `match`. Both reported for the tuning, the
+  held-out and the added photos apart (`photo_set`).
 
 Implemented after the first figures were read, as the rule above says: a hit on another size
 of the same picture is right, and such sizes of a photo that is not archived are not archived
