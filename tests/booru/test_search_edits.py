@@ -97,10 +97,21 @@ def test_the_get_by_url_and_a_bad_algorithm(api, archive, fakenet):
 
 def test_the_upload_is_decoded_once(api, archive, monkeypatch):
     """The visual query is made from the render the upload's fingerprint came from."""
-    from booru.func.similarity import visual_answer
+    from booru.func.similarity import visual
+    from common import fingerprint as fingerprinting
 
-    monkeypatch.setattr(visual_answer, "query_of", lambda *a, **k: pytest.fail("the upload was decoded again"))
+    opened = []
+
+    def counted(original):
+        def open_image(*args, **kwargs):
+            opened.append(1)
+            return original(*args, **kwargs)
+        return open_image
+
+    for module in (fingerprinting, visual):  # every way the visual search could decode
+        monkeypatch.setattr(module, "open_image", counted(module.open_image))
     hits = _visual(api, jpeg(EDITS["caption"](picture(100 + ORIGINAL))), "&q=2")
+    assert len(opened) == 1, "the upload was decoded again"
     assert hits[0]["id"] == archive[ORIGINAL] and hits[0]["confidence"] == "match"
 
 

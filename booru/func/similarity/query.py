@@ -25,12 +25,9 @@ def fetch_image(url: str) -> bytes:
 
 @dataclass(frozen=True)
 class Query(Fingerprint):
-    """A query image's fingerprint with its bytes and the upright render it was computed from,
-    for the searches that look at the picture itself (`visual`), and the request field they came
-    from (for errors)."""
+    """A query image's fingerprint with the upright render it was computed from, for the
+    searches that look at the picture itself (`visual`) without decoding it again."""
 
-    data: bytes = field(default=b"", repr=False)
-    field_name: str = "image"
     render: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
@@ -39,7 +36,7 @@ def fingerprint_query(data: bytes, field_name: str) -> Query:
         settings = current_app.config["SETTINGS"]
         found, small = fingerprint_rendered(data, settings.max_image_pixels, query=True,
                                             max_decode_pixels=settings.max_decode_pixels)
-        return Query(**vars(found), data=data, field_name=field_name, render=small)
+        return Query(**vars(found), render=small)
     except ImageError as exc:
         raise Unusable(f"cannot use the image: {exc.reason}", {field_name: [exc.reason]}) from None
 

@@ -24,10 +24,10 @@ RETRIES = 5  # searches repeated after dropping images deleted since the index s
 def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_distance: float | None = None,
                        posts: PostFilter = PostFilter(), posts_limit: int = POSTS_LIMIT) -> dict:
     """The nearest `limit` pictures to a fingerprinted query image, best first (distance, then
-    the id of their nearest image); `visual` needs the query's bytes (a `Query`)."""
+    the id of their nearest image); `visual` needs the query's render (a `Query`)."""
     if algorithm == "visual":
-        if not isinstance(query, Query):
-            raise TypeError("the visual search needs the query image's bytes: fingerprint it with fingerprint_query")
+        if not isinstance(query, Query) or query.render is None:
+            raise TypeError("the visual search needs the query image's render: fingerprint it with fingerprint_query")
 
         def fill(count: int) -> list[dict]:
             return search_fingerprint(query, "combined", count, max_distance, posts, posts_limit)["hits"]

@@ -16,19 +16,16 @@ from typing import Callable, Sequence
 
 import cv2
 import numpy as np
-from flask import current_app
 from sqlalchemy import text
 
-from booru.errors import Unusable
 from booru.extensions import db
-from booru.func.similarity.follow import followers
 from booru.func.similarity.confidence import score
+from booru.func.similarity.follow import followers
 from booru.func.similarity.index import Hits
 from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
 from booru.func.similarity.verify import Features, features
-from booru.func.similarity.visual import VisualHit, VisualQuery, confidence, query_of, visual_search
-from common.fingerprint import ImageError
+from booru.func.similarity.visual import VisualHit, VisualQuery, confidence, visual_search
 
 RETRIES = 5  # searches repeated after dropping images deleted since the index saw them
 # an image's own thumbnail, else that of another image with the same file
@@ -57,17 +54,6 @@ def stored_colours(ids: list[int]) -> dict[int, np.ndarray]:
     return {int(i): values[n] for n, i in enumerate(ids) if held[n]}
 
 
-def visual_query(query: Query) -> VisualQuery:
-    """The query's regions and features, from the render its fingerprint was made from (else
-    decoded again from its bytes)."""
-    if query.render is not None:
-        return VisualQuery.of(query.render, query.width, query.height)
-    try:
-        return query_of(query.data, current_app.config["SETTINGS"].max_image_pixels)
-    except ImageError as exc:
-        raise Unusable(f"cannot use the image: {exc.reason}", {query.field_name: [exc.reason]}) from None
-
-
 def identical_first(pictures: list[dict], sha256: str) -> list[dict]:
     """The picture whose file is the upload itself, if found, first: at distance 0, a match
     (its regions, made from its thumbnail, differ from the upload's by a few bits)."""
@@ -89,7 +75,7 @@ def search_visual(query: Query, fill: Callable[[int], list[dict]], limit: int,
     """The best `limit` pictures for the query image, best first; `fill(n)` gives the nearest
     `n` pictures by `combined` (within `max_distance`), `global_ids` the nearest images by
     `combined` (visual.visual_search verifies the first few)."""
-    region_query = visual_query(query)
+    region_query = VisualQuery.of(query.render, query.width, query.height)
     index = followers()["region"].current()
     pictures: list[dict] = []
     for _ in range(RETRIES + 1):
