@@ -18,11 +18,14 @@ At each size a fresh booru app loads its indexes (load time and memory reported)
 
 Prints p50/p95 in ms per algorithm and size and the ratio of the p50s.
 
-Then, at the largest size, booru under gunicorn as supervisord runs it (`--workers`, default 3),
-with the indexes loaded once in the master and shared by the forked workers (preload, the
-default) and without (BOORU_PRELOAD=0, each worker loads its own): the cold start (launch to the
-first answered search) and the memory of the whole gunicorn tree as PSS (shared pages counted
-once across the processes), after every worker has answered searches.
+Then, at the largest size, booru under gunicorn as supervisord runs it (`--workers`, default 3):
+the cold start (launch to the first answered search) and the memory of the whole gunicorn tree
+as PSS (shared pages counted once across the processes), after every worker has answered
+searches; with the index bases stored by the master and mapped by every worker (the default),
+against each process building its own (SEARCH_INDEX_DIR empty: shared copy-on-write from the
+master until a worker rebuilds), each then again after 6 % more images were added (past the 5 %
+that makes a worker rebuild its base) and folded in; and stored by the first worker
+(BOORU_PRELOAD=0).
 """
 from __future__ import annotations
 
@@ -36,6 +39,8 @@ from pathlib import Path
 import io
 import os
 import signal
+import subprocess
+from typing import Callable
 
 import numpy as np
 import psutil
@@ -161,8 +166,27 @@ def tree_pss_mib(pid: int) -> tuple[float, int]:
     return sum(p.memory_full_info().pss for p in processes) / 2**20, len(processes)
 
 
-def bench_workers(uri: str, size: int, workers: int, preload: bool) -> str:
-    """Cold start and PSS of booru under gunicorn with `workers` workers."""
+def _settled_pss(process: subprocess.Popen, search: Callable[[], None], least: float = 0.0) -> tuple[float, int]:
+    """The tree's PSS once it stopped changing (no worker still loading or rebuilding), searching
+    on new connections meanwhile so every worker polls; at least `least` seconds."""
+    stable, last, count = 0, 0.0, 0
+    began, deadline = time.monotonic(), time.monotonic() + 600
+    while (stable < 3 or time.monotonic() - began < least) and time.monotonic() < deadline:
+        for _ in range(6):
+            search()
+        time.sleep(2)
+        pss, count = tree_pss_mib(process.pid)
+        stable = stable + 1 if abs(pss - last) < 5 else 0
+        last = pss
+    return last, count
+
+
+def bench_workers(uri: str, size: int, workers: int, mode: str, grow: tuple[np.ndarray, ...] | None) -> str:
+    """Cold start and PSS of booru under gunicorn with `workers` workers, `mode` one of
+    `stored` (the bases mapped from SEARCH_INDEX_DIR, stored by the master), `stored-no-preload`
+    (stored by the first worker) and `own` (SEARCH_INDEX_DIR empty: each process builds its own,
+    shared copy-on-write from the master until a worker rebuilds). With `grow` (words, counts,
+    regions of new images), the PSS again after they were added and the workers rebuilt."""
     from PIL import Image
 
     from booru import auth, create_app
@@ -175,28 +199,33 @@ def bench_workers(uri: str, size: int, workers: int, preload: bool) -> str:
     query = io.BytesIO()
     Image.new("RGB", (64, 48), (120, 30, 200)).save(query, "PNG")
     port = free_port()
+    index_dir = tempfile.mkdtemp(prefix="lzb-bench-index-")
+    env = {"BOORU_PRELOAD": "0" if mode == "stored-no-preload" else "1",
+           "SEARCH_INDEX_DIR": "" if mode == "own" else index_dir}
     began = time.monotonic()
-    process = start_booru(uri, port, workers, env={"BOORU_PRELOAD": "1" if preload else "0"})
+    process = start_booru(uri, port, workers, env=env)
     url, headers = f"http://127.0.0.1:{port}/api/similarity/file", {auth.HEADER: key}
+
+    def search() -> None:  # a new connection each: the kernel spreads them over the workers
+        answer = requests.post(url, headers=headers, files={"image": ("q.png", query.getvalue())}, timeout=300)
+        assert answer.status_code == 200, answer.text
+
     try:
-        first = requests.post(url, headers=headers, files={"image": ("q.png", query.getvalue())}, timeout=300)
-        assert first.status_code == 200, first.text
+        search()
         cold = time.monotonic() - began
-        session = requests.Session()
-        for _ in range(20 * workers):  # new connections spread over the workers: each loads or follows
-            requests.post(url, headers=headers, files={"image": ("q.png", query.getvalue())}, timeout=300)
-        stable, last, deadline = 0, 0.0, time.monotonic() + 300
-        while stable < 3 and time.monotonic() < deadline:  # until no worker is still loading
-            time.sleep(2)
-            pss, count = tree_pss_mib(process.pid)
-            stable = stable + 1 if abs(pss - last) < 5 else 0
-            last = pss
-        session.close()
+        pss, count = _settled_pss(process, search)
+        line = (f"{size:>9,} gunicorn {workers} workers, {mode}: cold start {cold:.1f} s, "
+                f"PSS {pss:.0f} MiB over {count} processes")
+        if grow is not None:
+            added = len(grow[0])
+            load(uri, size, *grow)
+            pss, count = _settled_pss(process, search, least=60)
+            line += f"; {added:,} images added and folded in: PSS {pss:.0f} MiB"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
-    return (f"{size:>9,} gunicorn {workers} workers, {'indexes loaded in the master (preload)' if preload else 'each worker loads its own'}: "
-            f"cold start {cold:.1f} s, PSS {last:.0f} MiB over {count} processes")
+        shutil.rmtree(index_dir, ignore_errors=True)
+    return line
 
 
 def main() -> None:
@@ -225,8 +254,13 @@ def main() -> None:
             loaded = size
             lines += bench_size(server, uri, size, words, counts, options)
         if options.workers:
-            for preload in (True, False):
-                lines.append(bench_workers(uri, sizes[-1], options.workers, preload))
+            size, grow = sizes[-1], max(1, sizes[-1] * 6 // 100)  # past the 5 % that makes a worker rebuild
+            for mode in ("stored", "own", "stored-no-preload"):
+                rng = np.random.default_rng(size + len(lines))
+                added = None if mode == "stored-no-preload" else (
+                    words[:grow], counts[:grow], region_windows(rng, grow, KEYS))
+                lines.append(bench_workers(uri, size, options.workers, mode, added))
+                size += 0 if added is None else grow
                 print(lines[-1], flush=True)
         print("\nsummary (ms; x = seed p50 / ours near-duplicate p50)")
         print("\n".join(lines))

@@ -2,9 +2,11 @@
 synthetic fingerprints bulk-loaded with COPY, and the seed's search recreated in SQL."""
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import signal
+import shutil
 import socket
 import subprocess
 import sys
@@ -117,9 +119,12 @@ def start_postgres(data: Path, *settings: str) -> Postgres:
 def start_booru(uri: str, port: int, workers: int = 2, env: dict[str, str] | None = None) -> subprocess.Popen:
     """booru as supervisord.conf runs it: gunicorn with booru/gunicorn_conf.py, on 127.0.0.1:port."""
     metrics = Path(tempfile.mkdtemp(prefix="lzb-bench-metrics-"))
+    index_dir = tempfile.mkdtemp(prefix="lzb-bench-index-")
+    atexit.register(shutil.rmtree, index_dir, True)
     process_env = {**os.environ, "ENV_FILE": os.devnull, "DATABASE_URI": uri, "PYTHONPATH": str(ROOT),
                    "BOORU_BIND": f"127.0.0.1:{port}", "BOORU_WORKERS": str(workers), "LOG_LEVEL": "WARNING",
-                   "PROMETHEUS_MULTIPROC_DIR": str(metrics), **(env or {})}
+                   "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+                   "SEARCH_INDEX_DIR": index_dir, **(env or {})}
     command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "booru" / "gunicorn_conf.py"),
                "booru:create_app()"]
     process = subprocess.Popen(command, cwd=ROOT, env=process_env, stdout=subprocess.DEVNULL,

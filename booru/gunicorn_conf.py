@@ -6,11 +6,14 @@ VAR_DIR/prometheus), set before any worker imports prometheus_client, emptied wh
 starts, with each dead worker marked. One directory per gunicorn: two gunicorns started from the
 same checkout need different PROMETHEUS_MULTIPROC_DIR values.
 
-The search indexes are loaded once, in the master before it forks the workers (preload_app,
-BOORU_PRELOAD=0 turns it off): every worker starts with the same base arrays, which no process
-writes again, so their pages stay shared between the workers (copy-on-write) and a machine holds
-one copy however many workers run. Each worker then follows new fingerprints in its own small
-delta. The master's database connections are closed before the fork.
+The search indexes' bases are files under SEARCH_INDEX_DIR (default VAR_DIR/search-index, one
+folder per database, emptied when gunicorn starts) that every worker maps, so a machine holds one
+copy of them however many workers run, also after a base is rebuilt
+(booru/func/similarity/stored.py; SEARCH_INDEX_DIR empty: each process builds its own in memory,
+shared copy-on-write from the master until a worker rebuilds). The master stores them before it forks the workers
+(preload_app, BOORU_PRELOAD=0 turns it off: then the first worker to start stores them and the
+others wait for it). Each worker follows new fingerprints in its own small delta. The master's
+database connections are closed before the fork.
 """
 import ctypes
 import logging
@@ -28,6 +31,7 @@ from common.logs import JsonFormatter, setup_logging  # noqa: E402
 
 _settings = load_settings()
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_settings.var_dir / "prometheus"))
+os.environ.setdefault("SEARCH_INDEX_DIR", str(_settings.var_dir / "search-index"))
 setup_logging(_settings.log_level, _settings.log_format)
 
 bind = os.environ.get("BOORU_BIND", "127.0.0.1:5000")
@@ -82,17 +86,23 @@ logger_class = Logger
 
 
 def on_starting(server) -> None:
-    """Start with an empty metrics directory: the counters of an earlier run are gone."""
+    """Start with an empty metrics directory (the counters of an earlier run are gone) and no
+    stored search index (it may hold an earlier state of the database, e.g. before a restore)."""
+    from booru import sqlalchemy_uri
+    from booru.func.similarity import stored
+
     path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     path.mkdir(parents=True, exist_ok=True)
     for stale in path.glob("*.db"):
         stale.unlink(missing_ok=True)
     logging.getLogger("booru").info("metrics of all workers gathered in %s", path)
+    if os.environ["SEARCH_INDEX_DIR"]:
+        stored.clear(stored.directory_for(Path(os.environ["SEARCH_INDEX_DIR"]), sqlalchemy_uri(_settings.database_uri)))
 
 
 def when_ready(server) -> None:
-    """With preload_app: load the search indexes in the master, then close its connections, so
-    the workers forked next share the indexes' pages and open connections of their own."""
+    """With preload_app: store the search indexes' bases in the master, then close its
+    connections, so the workers forked next map the bases and open connections of their own."""
     if not server.cfg.preload_app:
         return
     from booru.extensions import db

@@ -185,7 +185,9 @@ def live_booru(database_uri: str, fakenet_server, app) -> Iterator[LiveBooru]:
         daemon_key = auth.create_key("admin", "test daemons")[1]
     port = free_port()
     metrics_dir = tempfile.mkdtemp(prefix="lzb-metrics-")
-    env = base_env(DATABASE_URI=database_uri, PROMETHEUS_MULTIPROC_DIR=metrics_dir, **fakenet_server.env())
+    index_dir = tempfile.mkdtemp(prefix="lzb-search-index-")
+    env = base_env(DATABASE_URI=database_uri, PROMETHEUS_MULTIPROC_DIR=metrics_dir, SEARCH_INDEX_DIR=index_dir,
+                   **fakenet_server.env())
     # as supervisord.conf starts it: with its config (logging, the workers' shared metrics)
     command = ["-m", "gunicorn", "--config", str(PROJECT_ROOT / "booru" / "gunicorn_conf.py"),
                "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "booru:create_app()"]
@@ -200,6 +202,7 @@ def live_booru(database_uri: str, fakenet_server, app) -> Iterator[LiveBooru]:
     yield live
     live.process.stop()
     shutil.rmtree(metrics_dir, ignore_errors=True)
+    shutil.rmtree(index_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ Modules, one concern each:
 * groups, index: identical fingerprints grouped; base + delta indexes with immutable snapshots;
 * dhash_index, histogram_index, combined: the index of each kind and the combined measure;
 * nearest: the exact nearest images without a radius, from one scan of the dhash groups;
-* follow: loading the tables into this process's indexes (once, before gunicorn forks) and
-  following new rows;
+* table_rows, follow: reading the fingerprint tables; loading them into this process's indexes
+  and following new rows;
+* stored: index bases kept as files every gunicorn worker maps (one copy per machine);
 * planner: what each algorithm reads, default radii, the queries an image turns into, the
   searches tried in turn;
 * confidence: `match` / `likely` / `weak` and the 0–100 score of a distance;

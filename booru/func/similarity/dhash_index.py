@@ -70,12 +70,23 @@ def _ball(chunk: int, threshold: int, counted_chunks: np.ndarray | None) -> np.n
 class DhashBase:
     """Groups of dhash words with 16-bit-chunk postings (multi-index hashing)."""
 
-    def __init__(self, ids: np.ndarray, values: np.ndarray):
+    def __init__(self, groups: Groups, postings: np.ndarray, offsets: np.ndarray, sizes: np.ndarray):
+        self.groups, self.postings, self.offsets, self.sizes = groups, postings, offsets, sizes
+
+    @classmethod
+    def of(cls, ids: np.ndarray, values: np.ndarray) -> "DhashBase":
         groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3))
         # column-major: verifying candidates gathers from three contiguous word arrays
-        self.groups = replace(groups, keys=np.asfortranarray(groups.keys))
-        self.postings, self.offsets = self._postings(self.groups.keys)
-        self.sizes = np.diff(self.offsets).astype(np.int32)  # postings per bucket
+        groups = replace(groups, keys=np.asfortranarray(groups.keys))
+        postings, offsets = cls._postings(groups.keys)
+        return cls(groups, postings, offsets, np.diff(offsets).astype(np.int32))  # sizes: postings per bucket
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {**self.groups.arrays(), "postings": self.postings, "offsets": self.offsets, "sizes": self.sizes}
+
+    @classmethod
+    def restored(cls, arrays: dict[str, np.ndarray]) -> "DhashBase":
+        return cls(Groups.restored(arrays), arrays["postings"], arrays["offsets"], arrays["sizes"])
 
     @staticmethod
     def chunks(words: np.ndarray) -> np.ndarray:
@@ -177,10 +188,7 @@ class DhashBase:
 
 
 class DhashIndex(Index):
-    width, dtype = 3, np.uint64
-
-    def build(self, ids: np.ndarray, values: np.ndarray) -> DhashBase:
-        return DhashBase(ids, values)
+    width, dtype, base_type = 3, np.uint64, DhashBase
 
     def search(self, queries: Sequence[DhashQuery | np.ndarray], radius: float, limit: int) -> Hits:
         """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`

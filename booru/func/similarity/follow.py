@@ -6,70 +6,37 @@ first use and kept in step by polling at query time (at most every POLL_SECONDS)
 `written_xid` is at least the oldest transaction that was still running at the previous poll
 (migration 0002): every committed insert and rewrite is seen, even one that committed out of
 order. Rows deleted with their image are dropped when a search meets them.
+
+Under gunicorn (SEARCH_INDEX_DIR set) the bases are stored bases (stored.py) that every worker
+maps: the first process to need one reads the whole table and stores it; each worker maps the
+newest and reads the rows written since it was stored. A worker whose delta grew past the
+index's rebuild threshold folds it into a new stored base (one worker at a time), and every
+worker moves over to it at its next poll. Where the directory cannot be written, a process
+builds its own base as without it.
 """
 from __future__ import annotations
 
 import ctypes
-import io
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import text
 
-from booru.extensions import db
+from booru.func.similarity import stored
 from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.distances import normalise_histograms
 from booru.func.similarity.histogram_index import HistogramIndex
-from booru.func.similarity.region_index import KEYS, RegionIndex
-from common.fingerprint import CHANNELS
+from booru.func.similarity.region_index import KEYS, RegionIndex, keys_of
+from booru.func.similarity.table_rows import ROWS, read_rows
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
-
-DHASH_ROWS = ("SELECT id, red::bigint, green::bigint, blue::bigint FROM dhash "
-              "WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
-HISTOGRAM_ROWS = ("SELECT id, " + ", ".join(f"coalesce({c}[{i}], 0)::bigint" for c in CHANNELS for i in range(1, 5))
-                  + " FROM histogram WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
-REGION_ROWS = ("SELECT id, " + ", ".join(f"dhashes[{i}]" for i in range(1, 3 * KEYS + 1))
-               + f" FROM region_dhash WHERE array_length(dhashes, 1) = {3 * KEYS}")
-# kind -> (rows, columns read)
-ROWS = {"dhash": (DHASH_ROWS, 4), "histogram": (HISTOGRAM_ROWS, 13), "region": (REGION_ROWS, 1 + 3 * KEYS)}
-SINCE = " AND written_xid >= %s::xid8"
-
-
-def parse_binary_copy(data: bytes | memoryview, columns: int) -> np.ndarray:
-    """Rows of a `COPY … (FORMAT binary)` whose columns are all NOT NULL bigints, as int64."""
-    if len(data) < 21:
-        return np.empty((0, columns), dtype=np.int64)
-    extension = int.from_bytes(bytes(data[15:19]), "big")
-    body = memoryview(data)[19 + extension: len(data) - 2]  # the trailer is a field count of -1
-    layout = [("fields", ">i2")]
-    for n in range(columns):
-        layout += [(f"length{n}", ">i4"), (f"value{n}", ">i8")]
-    rows = np.frombuffer(body, dtype=np.dtype(layout))
-    return np.stack([rows[f"value{n}"].astype(np.int64) for n in range(columns)], axis=1) \
-        if len(rows) else np.empty((0, columns), dtype=np.int64)
-
-
-def read_rows(select_sql: str, columns: int, since: str | None) -> tuple[str, np.ndarray]:
-    """(oldest running transaction, rows) read in one snapshot; rows written from `since` on only
-    when given."""
-    with db.engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="REPEATABLE READ")
-        with connection.begin():
-            connection.execute(text("SET LOCAL statement_timeout = '10min'"))  # a whole-table load, not a request
-            xmin = connection.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")).scalar_one()
-            cursor = connection.connection.dbapi_connection.cursor()
-            statement = select_sql if since is None else select_sql + cursor.mogrify(SINCE, (since,)).decode()
-            buffer = io.BytesIO()
-            cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT binary)", buffer)
-            cursor.close()
-    return xmin, parse_binary_copy(buffer.getbuffer(), columns)
 
 
 def release_memory() -> None:
@@ -80,15 +47,24 @@ def release_memory() -> None:
         pass
 
 
+# kind -> its index class (RegionIndex: the `visual` search's windows)
+INDEXES = {"dhash": DhashIndex, "histogram": HistogramIndex, "region": RegionIndex}
+
+
 @dataclass
 class Follower:
-    """One index kept in step with its table."""
+    """One index kept in step with its table. With a `directory` (stored.py) its base is the newest
+    stored one, mapped from files every worker of the machine shares; without, this process
+    builds its own."""
 
     kind: str  # a key of ROWS
+    directory: Path | None = None
     index: DhashIndex | HistogramIndex | RegionIndex | None = None
     xmin: str | None = None
+    generation: int = 0  # of the stored base the index is over
     polled: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    busy: bool = False  # a stored base is being adopted or built in the background
 
     def current(self) -> DhashIndex | HistogramIndex | RegionIndex:
         with self.lock:
@@ -96,7 +72,10 @@ class Follower:
                 self._load()
             elif time.monotonic() - self.polled >= POLL_SECONDS:
                 self._poll()
-        self.index.rebuild_in_background()
+                if self.directory is not None:
+                    self._follow_stored()
+        if self.directory is None:
+            self.index.rebuild_in_background()
         return self.index
 
     def _rows(self) -> tuple[str, int]:
@@ -104,14 +83,28 @@ class Follower:
 
     def _load(self) -> None:
         started = time.monotonic()
-        self.xmin, rows = read_rows(*self._rows(), None)
-        ids, values = rows[:, 0], self._values(rows)
-        self.index = {"dhash": DhashIndex, "histogram": HistogramIndex, "region": RegionIndex}[self.kind](ids, values)
+        for attempt in range(3 if self.directory is not None else 0):
+            try:
+                self.index, self.xmin, self.generation = self._adopted(self._newest_or_built())
+                break
+            except FileNotFoundError:  # replaced by a newer one between finding and mapping it
+                if attempt < 2:
+                    continue
+                raise
+            except OSError as exc:  # e.g. the directory is not writable: this process keeps its own
+                log.warning("similarity index %s: no stored base in %s (%s); building this process's own",
+                            self.kind, self.directory, exc)
+                self.directory = None
+                break
+        if self.directory is None:
+            self.xmin, rows = read_rows(*self._rows(), None)
+            self.index = INDEXES[self.kind](rows[:, 0], self._values(rows))
+            del rows
+            release_memory()
         self.polled = time.monotonic()
-        del rows, values
-        release_memory()
-        log.info("similarity index %s: %d images, %.0f MiB, loaded in %.1f s", self.kind, len(ids),
-                 self.index.nbytes / 2**20, self.polled - started)
+        log.info("similarity index %s: %d images, %.0f MiB, loaded in %.1f s%s", self.kind, len(self.index),
+                 self.index.nbytes / 2**20, self.polled - started,
+                 "" if self.directory is None else f" (mapped from {self.directory})")
 
     def _poll(self) -> None:
         self.xmin, rows = read_rows(*self._rows(), self.xmin)
@@ -126,11 +119,104 @@ class Follower:
             return np.ascontiguousarray(rows[:, 1:]).view(np.uint64).reshape(-1, KEYS, 3)
         return normalise_histograms(rows[:, 1:13])
 
+    # stored bases (self.directory)
+    def _newest_or_built(self) -> stored.Stored:
+        """The newest stored base; without one, one built from the whole table and stored."""
+        found = stored.newest(self.directory, self.kind)
+        if found is not None:
+            return found
+        with stored.building(self.directory, self.kind):
+            found = stored.newest(self.directory, self.kind)  # another process's, built meanwhile
+            if found is None:
+                xmin, rows = read_rows(*self._rows(), None)
+                base = INDEXES[self.kind].base_type.of(*self._keyed(rows))
+                del rows
+                found = stored.store(self.directory, self.kind, base.arrays(), xmin)
+                del base
+                release_memory()
+        return found
+
+    def _keyed(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, values) as the kind's base holds them (the region base: one key per window)."""
+        if self.kind == "region":
+            return keys_of(rows[:, 0]), self._values(rows).reshape(-1, 3)
+        return rows[:, 0], self._values(rows)
+
+    def _adopted(self, found: stored.Stored) -> tuple[DhashIndex | HistogramIndex | RegionIndex, str, int]:
+        """(index, xmin, generation): an index over the stored base, brought up to date."""
+        index = INDEXES[self.kind](base=INDEXES[self.kind].base_type.restored(stored.mapped(found)))
+        xmin, rows = read_rows(*self._rows(), found.xmin)
+        if len(rows):
+            index.upsert(rows[:, 0], self._values(rows))
+        return index, xmin, found.generation
+
+    def _follow_stored(self) -> None:
+        """Adopt a newer stored base, or build and store one when this delta grew too large (in
+        the background; called holding the lock)."""
+        if self.busy:
+            return
+        found = stored.newest(self.directory, self.kind)
+        if found is not None and found.generation > self.generation:
+            work = lambda: self._adopt(found)  # noqa: E731
+        elif self.index.needs_rebuild():
+            work = self._store_folded
+        else:
+            return
+        self.busy = True
+        app = current_app._get_current_object()
+
+        def run() -> None:
+            try:
+                with app.app_context():
+                    work()
+            except FileNotFoundError:  # replaced by a newer base meanwhile: the next poll adopts that
+                pass
+            except Exception:  # the next poll tries again
+                log.exception("similarity index %s: keeping the current base", self.kind)
+            finally:
+                self.busy = False
+
+        threading.Thread(target=run, name=f"similarity-stored-{self.kind}", daemon=True).start()
+
+    def _adopt(self, found: stored.Stored) -> None:
+        index, xmin, generation = self._adopted(found)
+        with self.lock:
+            self.index, self.xmin, self.generation = index, xmin, generation
+        log.info("similarity index %s: now over the stored base %s", self.kind, found.path.name)
+
+    def _store_folded(self) -> None:
+        """Store this process's index (its base and delta folded into one base) as the newest
+        base; unless another process is storing one, which this one adopts when it is in place."""
+        with stored.building(self.directory, self.kind, wait=False) as mine:
+            if not mine:
+                return
+            with self.lock:
+                index, xmin = self.index, self.xmin
+                snapshot = index.snapshot
+            found = stored.newest(self.directory, self.kind)
+            if found is not None and found.generation > self.generation:
+                return  # stored while this process waited: adopted at the next poll
+            try:
+                stored.store(self.directory, self.kind, index.folded(snapshot).arrays(), xmin)
+            except OSError as exc:  # e.g. the disk is full: this process folds its own, as without a directory
+                log.warning("similarity index %s: could not store a base in %s (%s); rebuilding this "
+                            "process's own", self.kind, self.directory, exc)
+                index.rebuild()
+        release_memory()
+
+    def forget(self) -> None:
+        """Let go of the index (its next use loads it again)."""
+        with self.lock:
+            self.index, self.xmin, self.generation = None, None, 0
+
 
 def followers() -> dict[str, Follower]:
-    """This process's indexes for the app's database."""
+    """This process's indexes for the app's database (stored bases under SEARCH_INDEX_DIR, when
+    set: gunicorn sets it)."""
+    root = current_app.config.get("SEARCH_INDEX_DIR") or os.environ.get("SEARCH_INDEX_DIR")
+    directory = stored.directory_for(Path(root), current_app.config["SQLALCHEMY_DATABASE_URI"]) if root else None
     return current_app.extensions.setdefault("lzb_similarity", {
-        "dhash": Follower("dhash"), "histogram": Follower("histogram"), "region": Follower("region")})
+        kind: Follower(kind, directory) for kind in INDEXES})
 
 
 def load_all(app) -> None:
@@ -157,13 +243,20 @@ def load_all(app) -> None:
 
 
 def preload(app) -> None:
-    """Load this process's indexes now (gunicorn's master, before it forks the workers)."""
+    """Load this process's indexes now (gunicorn's master, before it forks the workers). With
+    stored bases the master only stores them: each worker maps them, and the master, which
+    searches nothing, keeps no generation mapped that the workers have moved on from."""
     started = time.monotonic()
     try:
         load_all(app)
     except Exception as exc:  # e.g. the database is not up yet: each worker loads its own
         log.warning("search indexes not preloaded in the master (%s); each worker loads its own", exc)
         return
+    with app.app_context():
+        for follower in followers().values():
+            if follower.directory is not None:
+                follower.forget()
+    release_memory()
     log.info("search indexes preloaded for the workers in %.1f s", time.monotonic() - started)
 
 

@@ -2,7 +2,7 @@
 group to all its images at once, so an image posted 1000 times costs one row."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -59,6 +59,14 @@ class Groups:
         grouped = np.ascontiguousarray(ids[order], dtype=np.int64)
         by_id = np.argsort(grouped, kind="stable")
         return cls(np.ascontiguousarray(keys), start, grouped, grouped[by_id], by_id.astype(np.int32))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays that make these groups, by field name (stored.py writes them)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def restored(cls, arrays: dict[str, np.ndarray]) -> "Groups":
+        return cls(**{f.name: arrays[f.name] for f in fields(cls)})
 
     def rows_of(self, image_ids: np.ndarray) -> np.ndarray:
         """Positions in `ids` of those `image_ids` that are here."""

@@ -19,9 +19,21 @@ PAD = 1e-9  # relative slack for tree queries; candidates are re-measured exactl
 class HistogramBase:
     """Groups of normalised histograms in a k-d tree (exact radius and kNN queries)."""
 
-    def __init__(self, ids: np.ndarray, values: np.ndarray):
-        self.groups = Groups.of(ids, np.asarray(values, dtype=np.float64).reshape(-1, 12))
-        self.tree = cKDTree(self.groups.keys, copy_data=False, balanced_tree=False) if len(ids) else None
+    def __init__(self, groups: Groups):
+        self.groups = groups
+        self.tree = cKDTree(groups.keys, copy_data=False, balanced_tree=False) if len(groups.keys) else None
+
+    @classmethod
+    def of(cls, ids: np.ndarray, values: np.ndarray) -> "HistogramBase":
+        return cls(Groups.of(ids, np.asarray(values, dtype=np.float64).reshape(-1, 12)))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The groups; the tree is made again from their keys (quick, and small beside them)."""
+        return self.groups.arrays()
+
+    @classmethod
+    def restored(cls, arrays: dict[str, np.ndarray]) -> "HistogramBase":
+        return cls(Groups.restored(arrays))
 
     def within(self, query: np.ndarray, radius: float, p: int) -> tuple[np.ndarray, np.ndarray]:
         if self.tree is None:
@@ -51,10 +63,7 @@ class HistogramBase:
 
 
 class HistogramIndex(Index):
-    width, dtype = 12, np.float64
-
-    def build(self, ids: np.ndarray, values: np.ndarray) -> HistogramBase:
-        return HistogramBase(ids, values)
+    width, dtype, base_type = 12, np.float64, HistogramBase
 
     def search(self, query: np.ndarray, radius: float, limit: int, p: int) -> Hits:
         """The `limit` images nearest to `query` (normalised) within `radius` in the L`p` norm."""

@@ -15,9 +15,18 @@ from booru.func.similarity.groups import Groups
 
 
 class Base(Protocol):
-    """What an index kind builds from its images: groups of identical fingerprints, searchable."""
+    """What an index kind builds from its images: groups of identical fingerprints, searchable;
+    made of arrays it can be restored from (stored.py keeps them in files every worker maps)."""
 
     groups: Groups
+
+    @classmethod
+    def of(cls, ids: np.ndarray, values: np.ndarray) -> "Base": ...
+
+    def arrays(self) -> dict[str, np.ndarray]: ...
+
+    @classmethod
+    def restored(cls, arrays: dict[str, np.ndarray]) -> "Base": ...
 
     @property
     def nbytes(self) -> int: ...
@@ -81,23 +90,22 @@ class Index:
 
     width: int
     dtype: type
+    base_type: type[Base]
 
     def __init__(self, ids: Sequence[int] | np.ndarray = (), values: np.ndarray | None = None,
-                 rebuild_at: int = 20_000):
-        ids = np.asarray(ids, dtype=np.int64)
-        values = self._empty() if values is None else np.asarray(values, dtype=self.dtype).reshape(-1, self.width)
+                 rebuild_at: int = 20_000, base: Base | None = None):
+        """Over the images `ids` with fingerprints `values`, or over a `base` already made."""
         self.rebuild_at = rebuild_at
         self._lock = threading.Lock()
         self._rebuilding = False
         self._delta: dict[int, np.ndarray | None] = {}
-        base = self.build(ids, values)
+        if base is None:
+            ids = np.asarray(ids, dtype=np.int64)
+            values = self._empty() if values is None else np.asarray(values, dtype=self.dtype).reshape(-1, self.width)
+            base = self.base_type.of(ids, values)
         # fresh empty arrays: views like ids[:0] would keep the caller's whole arrays alive
         self.snapshot = Snapshot(base, np.ones(len(base.groups.ids), dtype=bool), np.empty(0, dtype=np.int64),
                                  self._empty())
-
-    # subclass hooks
-    def build(self, ids: np.ndarray, values: np.ndarray) -> Base:
-        raise NotImplementedError
 
     def _empty(self) -> np.ndarray:
         return np.empty((0, self.width), dtype=self.dtype)
@@ -142,12 +150,7 @@ class Index:
             self._rebuilding = True
             snapshot, folded = self.snapshot, dict(self._delta)
         try:
-            groups = snapshot.base.groups
-            keep = snapshot.alive
-            base_ids = groups.ids[keep]
-            base_values = np.repeat(groups.keys, np.diff(groups.start), axis=0)[keep]
-            base = self.build(np.concatenate([base_ids, snapshot.delta_ids]),
-                              np.concatenate([base_values, snapshot.delta_values]))
+            base = self.folded(snapshot)
             with self._lock:
                 self._delta = {i: v for i, v in self._delta.items() if folded.get(i, _MISSING) is not v}
                 alive = np.ones(len(base.groups.ids), dtype=bool)
@@ -160,6 +163,15 @@ class Index:
     def rebuild_in_background(self) -> None:
         if self.needs_rebuild():
             threading.Thread(target=self.rebuild, name="similarity-index-rebuild", daemon=True).start()
+
+    def folded(self, snapshot: Snapshot) -> Base:
+        """A new base holding what `snapshot` holds (its alive base images and its delta)."""
+        groups = snapshot.base.groups
+        keep = snapshot.alive
+        base_ids = groups.ids[keep]
+        base_values = np.repeat(groups.keys, np.diff(groups.start), axis=0)[keep]
+        return self.base_type.of(np.concatenate([base_ids, snapshot.delta_ids]),
+                                 np.concatenate([base_values, snapshot.delta_values]))
 
     # searching
     def __len__(self) -> int:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from booru.func.similarity.dhash_index import DhashIndex
+from booru.func.similarity.dhash_index import DhashBase, DhashIndex
+from booru.func.similarity.index import Snapshot
 from common.regions import WINDOWS
 
 KEYS = len(WINDOWS)
@@ -55,7 +56,15 @@ class RegionIndex:
     """Exact: `nearest` returns what measuring every window of every image would (tests hold it
     to a brute-force oracle)."""
 
-    def __init__(self, ids: np.ndarray | None = None, dhashes: np.ndarray | None = None):
+    base_type = DhashBase
+
+    def __init__(self, ids: np.ndarray | None = None, dhashes: np.ndarray | None = None,
+                 base: DhashBase | None = None):
+        """Over the images `ids` with their windows' `dhashes` (n × KEYS × 3), or over a `base`
+        already made (its keys are keys_of the images)."""
+        if base is not None:
+            self.index = DhashIndex(base=base)
+            return
         ids = np.empty(0, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
         dhashes = np.empty((0, KEYS, 3), dtype=np.uint64) if dhashes is None else dhashes
         self.index = DhashIndex(keys_of(ids), np.asarray(dhashes, dtype=np.uint64).reshape(-1, 3))
@@ -71,6 +80,16 @@ class RegionIndex:
 
     def rebuild_in_background(self) -> None:
         self.index.rebuild_in_background()
+
+    def needs_rebuild(self) -> bool:
+        return self.index.needs_rebuild()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.index.snapshot
+
+    def folded(self, snapshot: Snapshot) -> DhashBase:
+        return self.index.folded(snapshot)
 
     @property
     def nbytes(self) -> int:
