@@ -166,6 +166,14 @@ def tree_pss_mib(pid: int) -> tuple[float, int]:
     return sum(p.memory_full_info().pss for p in processes) / 2**20, len(processes)
 
 
+def files_pss_mib(pid: int, folder: str) -> float:
+    """PSS of the files under `folder` mapped by a process and its descendants, in MiB (deleted
+    ones included: a process still mapping an older base)."""
+    root = psutil.Process(pid)
+    return sum(m.pss for p in [root, *root.children(recursive=True)] for m in p.memory_maps(grouped=True)
+               if m.path.startswith(folder)) / 2**20
+
+
 def _settled_pss(process: subprocess.Popen, search: Callable[[], None], least: float = 0.0) -> tuple[float, int]:
     """The tree's PSS once it stopped changing (no worker still loading or rebuilding), searching
     on new connections meanwhile so every worker polls; at least `least` seconds."""
@@ -201,7 +209,7 @@ def bench_workers(uri: str, size: int, workers: int, mode: str, grow: tuple[np.n
     port = free_port()
     index_dir = tempfile.mkdtemp(prefix="lzb-bench-index-")
     env = {"BOORU_PRELOAD": "0" if mode == "stored-no-preload" else "1",
-           "SEARCH_INDEX_DIR": "" if mode == "own" else index_dir}
+           "SEARCH_INDEX_DIR": "" if mode == "own" else index_dir, "QUOTA_READER": "none"}
     began = time.monotonic()
     process = start_booru(uri, port, workers, env=env)
     url, headers = f"http://127.0.0.1:{port}/api/similarity/file", {auth.HEADER: key}
@@ -215,12 +223,13 @@ def bench_workers(uri: str, size: int, workers: int, mode: str, grow: tuple[np.n
         cold = time.monotonic() - began
         pss, count = _settled_pss(process, search)
         line = (f"{size:>9,} gunicorn {workers} workers, {mode}: cold start {cold:.1f} s, "
-                f"PSS {pss:.0f} MiB over {count} processes")
+                f"PSS {pss:.0f} MiB over {count} processes (index files {files_pss_mib(process.pid, index_dir):.0f})")
         if grow is not None:
             added = len(grow[0])
             load(uri, size, *grow)
             pss, count = _settled_pss(process, search, least=60)
-            line += f"; {added:,} images added and folded in: PSS {pss:.0f} MiB"
+            line += (f"; {added:,} images added and folded in: PSS {pss:.0f} MiB "
+                     f"(index files {files_pss_mib(process.pid, index_dir):.0f})")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)

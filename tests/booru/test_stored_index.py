@@ -4,6 +4,7 @@ mapped from the same files, and all move over to the base one of them rebuilds; 
 gunicorn workers map the stored bases instead of holding copies of their own."""
 from __future__ import annotations
 
+import gc
 import io
 import time
 from pathlib import Path
@@ -118,7 +119,8 @@ def test_followers_share_one_stored_base_and_move_to_the_one_rebuilt(app, api, t
     first, second = Follower("region", tmp_path), Follower("region", tmp_path)  # two workers of one machine
     _current(app, first)
     _current(app, second)
-    generation = stored.newest(tmp_path, "region").generation
+    original = stored.newest(tmp_path, "region")
+    generation = original.generation
     assert first.generation == second.generation == generation and len(stored.generations(tmp_path, "region")) == 1
     assert _base_files(first) <= _mapped_paths()
 
@@ -143,6 +145,8 @@ def test_followers_share_one_stored_base_and_move_to_the_one_rebuilt(app, api, t
         flags = np.array([False, True, False])
         assert _listed(index.nearest(queries, flags, 5, 40.0)) == oracle(ids, windows, queries, flags.tolist(), 5, 40.0)
     assert _base_files(second) <= _mapped_paths()
+    gc.collect()
+    assert not any(path.startswith(str(original.path)) for path in _mapped_paths())  # let go of the old files
 
 
 def test_a_follower_whose_directory_cannot_be_written_builds_its_own(app, api, tmp_path) -> None:

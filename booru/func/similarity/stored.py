@@ -1,8 +1,9 @@
 """Index bases kept as files that every booru worker of a machine maps, so a machine holds one copy
 of each however many workers run, also after a base is rebuilt.
 
-A directory (SEARCH_INDEX_DIR, one per database: `directory_for`) holds, per index kind, the
-newest stored base: a folder `<kind>-<generation>-<xmin>` of one .npy file per array of the base.
+A directory (SEARCH_INDEX_DIR, one per database: `directory_for`; made readable by booru's user
+only) holds, per index kind, the newest stored base: a folder `<kind>-<generation>-<xmin>` of
+one .npy file per array of the base.
 `generation` grows with every base stored (nanoseconds since the epoch); `xmin` is the oldest
 transaction still running when the base's rows were read (follow.py): a worker that maps the base
 reads the rows written from that transaction on and is up to date. A base is written under a
@@ -59,7 +60,7 @@ def newest(directory: Path, kind: str) -> Stored | None:
 def store(directory: Path, kind: str, arrays: dict[str, np.ndarray], xmin: str) -> Stored:
     """Write a base's arrays as the newest generation of `kind`; delete the older ones."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     generation = max([time.time_ns()] + [older.generation + 1 for older in generations(directory, kind)])
     final = directory / f"{kind}-{generation}-{int(xmin)}"
     partial = directory / f".{final.name}.partial"
@@ -90,7 +91,7 @@ def building(directory: Path, kind: str, wait: bool = True) -> Iterator[bool]:
     """Hold the lock of `kind`'s builder: yields True once held, or False at once when another
     process holds it and `wait` is false."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(directory / f"{kind}.lock", "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
