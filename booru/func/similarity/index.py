@@ -1,7 +1,8 @@
-"""An exact index of one fingerprint kind: an immutable base (built by a subclass), an `alive`
-mask retiring its rows, and a small delta scanned brute force. Changes land in the delta; when
-it grows the base is rebuilt (in a background thread). Readers use an immutable Snapshot, so
-searches never see a half-applied change."""
+"""An exact index of one fingerprint kind: an immutable base (of the subclass's `base_type`), an
+`alive` mask retiring its rows, and a small delta scanned brute force. Changes land in the delta;
+when it grows the base is rebuilt (in a background thread; under gunicorn follow.py stores the
+rebuilt base for every worker instead). Readers use an immutable Snapshot, so searches never see
+a half-applied change."""
 from __future__ import annotations
 
 import threading
