@@ -95,16 +95,37 @@ class Mirror:
         return ids, values
 
 
+def _change(rng: np.random.Generator, mirror: Mirror, make, n: int, existing: list[int]) -> None:
+    """Add new images or rewrite some; sometimes delete some."""
+    new = rng.integers(1, 4 * n + 10, size=int(rng.integers(1, 12)))
+    mirror.upsert(new, make(rng, len(new)))
+    if existing and rng.random() < 0.5:
+        mirror.remove(rng.choice(existing, size=min(len(existing), int(rng.integers(1, 6))), replace=False))
+
+
+def _rebuild(rng: np.random.Generator, mirror: Mirror, make, n: int, existing: list[int]) -> None:
+    """Rebuild; half the time with changes made while the new base is being built."""
+    if rng.random() < 0.5:
+        mirror.index.rebuild()
+        return
+    build = mirror.index.folded
+
+    def folded_meanwhile(snapshot):
+        base = build(snapshot)
+        _change(rng, mirror, make, n, existing)
+        return base
+
+    with mock.patch.object(mirror.index, "folded", folded_meanwhile):
+        mirror.index.rebuild()
+
+
 def _churn(rng: np.random.Generator, mirror: Mirror, make, n: int) -> None:
     """Add new images, rewrite some, delete some; sometimes rebuild."""
     existing = list(mirror.truth)
     for _ in range(int(rng.integers(0, 4))):
-        new = rng.integers(1, 4 * n + 10, size=int(rng.integers(1, 12)))
-        mirror.upsert(new, make(rng, len(new)))
-        if existing and rng.random() < 0.5:
-            mirror.remove(rng.choice(existing, size=min(len(existing), int(rng.integers(1, 6))), replace=False))
+        _change(rng, mirror, make, n, existing)
         if rng.random() < 0.3:
-            mirror.index.rebuild()
+            _rebuild(rng, mirror, make, n, existing)
 
 
 @FAST

@@ -124,7 +124,7 @@ def test_followers_share_one_stored_base_and_move_to_the_one_rebuilt(app, api, t
     assert first.generation == second.generation == generation and len(stored.generations(tmp_path, "region")) == 1
     assert _base_files(first) <= _mapped_paths()
 
-    monkeypatch.setattr(Index, "needs_rebuild", lambda index: len(index._delta) >= 5 * KEYS)
+    monkeypatch.setattr(Index, "needs_rebuild", lambda index: index.pending >= 5 * KEYS)
     _write_windows(app, ids[12:20], windows[12:20])
     time.sleep(POLL_SECONDS)
     _current(app, first)  # follows the new rows, then folds them into a stored base in the background

@@ -75,6 +75,36 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """The changes not folded into the base yet, in arrays: one entry per image, its latest (a
+    fingerprint, or its removal), stamped with the number of the change that made it."""
+
+    ids: np.ndarray       # (m,) int64
+    values: np.ndarray    # (m, width); rows of removals are zeros
+    present: np.ndarray   # (m,) bool: False = removed
+    stamps: np.ndarray    # (m,) int64
+
+    @classmethod
+    def none(cls, values: np.ndarray) -> "Changes":
+        return cls(np.empty(0, dtype=np.int64), values, np.empty(0, dtype=bool), np.empty(0, dtype=np.int64))
+
+    def then(self, ids: np.ndarray, values: np.ndarray, present: bool, stamp: int) -> "Changes":
+        """These changes followed by those to `ids` (the last of an id repeated in them wins)."""
+        last = len(ids) - 1 - np.unique(ids[::-1], return_index=True)[1]
+        ids, values = ids[last], values[last]
+        kept = self.take(~np.isin(self.ids, ids))
+        return Changes(np.concatenate([kept.ids, ids]), np.concatenate([kept.values, values]),
+                       np.concatenate([kept.present, np.full(len(ids), present)]),
+                       np.concatenate([kept.stamps, np.full(len(ids), stamp, dtype=np.int64)]))
+
+    def take(self, rows: np.ndarray) -> "Changes":
+        return Changes(self.ids[rows], self.values[rows], self.present[rows], self.stamps[rows])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
 class Hits:
     """Search results, best first: image ids, distances, and whether the mirrored query matched."""
 
@@ -99,7 +129,8 @@ class Index:
         self.rebuild_at = rebuild_at
         self._lock = threading.Lock()
         self._rebuilding = False
-        self._delta: dict[int, np.ndarray | None] = {}
+        self._changes = Changes.none(self._empty())
+        self._stamp = 0
         if base is None:
             ids = np.asarray(ids, dtype=np.int64)
             values = self._empty() if values is None else np.asarray(values, dtype=self.dtype).reshape(-1, self.width)
@@ -114,34 +145,38 @@ class Index:
     # changes
     def upsert(self, ids: Sequence[int] | np.ndarray, values: np.ndarray) -> None:
         """Add or replace the fingerprints of these images."""
-        values = np.asarray(values, dtype=self.dtype).reshape(-1, self.width)
-        self._change({int(i): values[n].copy() for n, i in enumerate(np.asarray(ids, dtype=np.int64))})
+        self._change(np.asarray(ids, dtype=np.int64), np.asarray(values, dtype=self.dtype).reshape(-1, self.width),
+                     True)
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> None:
-        self._change({int(i): None for i in np.asarray(ids, dtype=np.int64)})
+        ids = np.asarray(ids, dtype=np.int64)
+        self._change(ids, np.zeros((len(ids), self.width), dtype=self.dtype), False)
 
-    def _change(self, changes: dict[int, np.ndarray | None]) -> None:
-        if not changes:
+    def _change(self, ids: np.ndarray, values: np.ndarray, present: bool) -> None:
+        if not len(ids):
             return
         with self._lock:
-            self._delta.update(changes)
+            self._stamp += 1
+            self._changes = self._changes.then(ids, values, present, self._stamp)
             snapshot = self.snapshot
-            rows = snapshot.base.groups.rows_of(np.fromiter(changes, dtype=np.int64, count=len(changes)))
+            rows = snapshot.base.groups.rows_of(ids)
             alive = snapshot.alive
             if len(rows) and alive[rows].any():
                 alive = alive.copy()
                 alive[rows] = False
-            self.snapshot = Snapshot(snapshot.base, alive, *self._delta_arrays())
+            self.snapshot = self._with_changes(snapshot.base, alive)
 
-    def _delta_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        present = [(i, v) for i, v in self._delta.items() if v is not None]
-        if not present:
-            return np.empty(0, dtype=np.int64), self._empty()
-        return (np.fromiter((i for i, _ in present), dtype=np.int64, count=len(present)),
-                np.stack([v for _, v in present]))
+    def _with_changes(self, base: Base, alive: np.ndarray) -> Snapshot:
+        present = self._changes.present
+        return Snapshot(base, alive, self._changes.ids[present], self._changes.values[present])
+
+    @property
+    def pending(self) -> int:
+        """Changes not folded into the base."""
+        return len(self._changes)
 
     def needs_rebuild(self) -> bool:
-        return len(self._delta) >= max(self.rebuild_at, len(self.snapshot.alive) // 20) and not self._rebuilding
+        return self.pending >= max(self.rebuild_at, len(self.snapshot.alive) // 20) and not self._rebuilding
 
     def rebuild(self) -> None:
         """Fold the delta into a new base; changes made meanwhile stay in the new delta."""
@@ -149,15 +184,14 @@ class Index:
             if self._rebuilding:
                 return
             self._rebuilding = True
-            snapshot, folded = self.snapshot, dict(self._delta)
+            snapshot, folded = self.snapshot, self._stamp
         try:
             base = self.folded(snapshot)
             with self._lock:
-                self._delta = {i: v for i, v in self._delta.items() if folded.get(i, _MISSING) is not v}
+                self._changes = self._changes.take(self._changes.stamps > folded)
                 alive = np.ones(len(base.groups.ids), dtype=bool)
-                if self._delta:
-                    alive[base.groups.rows_of(np.fromiter(self._delta, dtype=np.int64))] = False
-                self.snapshot = Snapshot(base, alive, *self._delta_arrays())
+                alive[base.groups.rows_of(self._changes.ids)] = False
+                self.snapshot = self._with_changes(base, alive)
         finally:
             self._rebuilding = False
 
@@ -182,9 +216,6 @@ class Index:
     def nbytes(self) -> int:
         snapshot = self.snapshot
         return snapshot.base.nbytes + snapshot.alive.nbytes + snapshot.delta_ids.nbytes + snapshot.delta_values.nbytes
-
-
-_MISSING = object()
 
 
 def best(ids: np.ndarray, distances: np.ndarray, mirrored: np.ndarray, limit: int) -> Hits:
