@@ -182,6 +182,7 @@ class Follower:
         index, xmin, generation = self._adopted(found)
         with self.lock:
             self.index, self.xmin, self.generation = index, xmin, generation
+        release_memory()  # what the old index's delta held
         log.info("similarity index %s: now over the stored base %s", self.kind, found.path.name)
 
     def _store_folded(self) -> None:
