@@ -13,7 +13,9 @@ a square), so a rectangle here is a share of the picture's height and width:
 * archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
   the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side);
 * queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
-  frame when the box is small), each also mirrored.
+  frame when the box is small), each also mirrored; the sides of the content box's `seam` when
+  it is two pictures put side by side or stacked (a before/after collage), each a picture of
+  its own; and the content box turned a quarter either way (`turned_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -44,6 +46,13 @@ WINDOWS = (
     (0.0, 0.0, 0.0, 0.15),
 )
 Box = tuple[int, int, int, int]  # top, bottom, left, right (bottom and right exclusive)
+# A seam between two pictures put together: a column (or row) of the content box, within
+# SEAM_SPAN of its width (height), across which the brightness steps, in the median row, by
+# SEAM_CONTRAST (of 255) more than across the columns SEAM_GAP either side of it (a picture's
+# own edges step about as much there: texture, or an edge that crosses only some rows).
+SEAM_SPAN = (0.2, 0.8)
+SEAM_CONTRAST = 12.0
+SEAM_GAP = 3
 
 
 def square(pixels: np.ndarray) -> np.ndarray:
@@ -123,6 +132,20 @@ def region_dhash(integral: np.ndarray, box: Box, mirrored: bool = False) -> np.n
     square_cells = _means(integral, box, 8, 8)
     if mirrored:
         across, down, square_cells = across[:, ::-1], down[:, ::-1], square_cells[:, ::-1]
+    return _bits(across, down, square_cells)
+
+
+def turned_dhashes(integral: np.ndarray, box: Box) -> np.ndarray:
+    """2 × 3 uint64: `region_dhash` of the box turned a quarter clockwise, then anticlockwise
+    (a copy posted on its side meets its archived windows upright)."""
+    tall, wide, square_cells = _means(integral, box, 9, 8), _means(integral, box, 8, 9), _means(integral, box, 8, 8)
+    clockwise = _bits(tall[::-1].T, wide[::-1].T, square_cells[::-1].T)
+    anticlockwise = _bits(tall[:, ::-1].T, wide[:, ::-1].T, square_cells[:, ::-1].T)
+    return np.stack([clockwise, anticlockwise])
+
+
+def _bits(across: np.ndarray, down: np.ndarray, square_cells: np.ndarray) -> np.ndarray:
+    """region_dhash's 3 words from its 8×9, 9×8 and 8×8 cell means."""
     bits = np.stack([(across[:, 1:] > across[:, :-1]).ravel(), (down[1:] > down[:-1]).ravel(),
                      (square_cells > np.median(square_cells)).ravel()])
     return np.ascontiguousarray(np.packbits(bits, axis=1)).view(">u8").astype(np.uint64).ravel()
@@ -153,9 +176,43 @@ def query_boxes(pixels: np.ndarray) -> list[Box]:
     return [whole, box]
 
 
-def query_dhashes(pixels: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
-    """(2n × 3 uint64 dhashes, 2n mirrored flags): each of `boxes` direct, then each mirrored."""
+def _seam(grey: np.ndarray) -> int | None:
+    """The column of `grey` (a box's brightness) where two pictures side by side meet, or None."""
+    width = grey.shape[1]
+    if width < 4 * SEAM_GAP + 2:
+        return None
+    values = grey.astype(np.int16)
+    step = np.median(np.abs(values[:, 2:] - values[:, :-2]), axis=0)  # across column x + 1
+    contrast = step[SEAM_GAP:-SEAM_GAP] - np.maximum(step[:-2 * SEAM_GAP], step[2 * SEAM_GAP:])
+    low, high = max(0, round(SEAM_SPAN[0] * width) - SEAM_GAP - 1), round(SEAM_SPAN[1] * width) - SEAM_GAP - 1
+    if high <= low:
+        return None
+    best = low + int(np.argmax(contrast[low:high]))
+    return best + SEAM_GAP + 1 if contrast[best] >= SEAM_CONTRAST else None
+
+
+def seam_sides(pixels: np.ndarray, box: Box) -> list[Box]:
+    """The two sides of `box` where it holds two pictures put side by side, else stacked (each
+    meeting the other at a seam, `_seam`); none if it holds one."""
+    top, bottom, left, right = box
+    grey = cv2.cvtColor(square(pixels), cv2.COLOR_RGB2GRAY)[top:bottom, left:right]
+    across = _seam(grey)
+    if across is not None:
+        return [(top, bottom, left, left + across), (top, bottom, left + across, right)]
+    down = _seam(grey.T)
+    if down is not None:
+        return [(top, top + down, left, right), (top + down, bottom, left, right)]
+    return []
+
+
+def query_dhashes(pixels: np.ndarray, boxes: list[Box], turned: Box | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(2n × 3 uint64 dhashes, 2n mirrored flags): each of `boxes` direct, then each mirrored;
+    then, if `turned` is given, that box turned a quarter either way (`turned_dhashes`, not
+    mirrored)."""
     integral = _integral(pixels)
     words = [region_dhash(integral, box, mirrored) for mirrored in (False, True) for box in boxes]
     flags = [mirrored for mirrored in (False, True) for _ in boxes]
+    if turned is not None:
+        words += list(turned_dhashes(integral, turned))
+        flags += [False, False]
     return np.stack(words), np.array(flags)

@@ -68,6 +68,10 @@ EDITS = {
     "rotate 5°": lambda p: _rotate(p, 5),
     "screenshot": _screenshot,
     "crop and caption": lambda p: _caption(p[:, 96:]),
+    "squeezed": lambda p: cv2.resize(p, (448, 480), interpolation=cv2.INTER_AREA),
+    "beside another picture": lambda p: np.hstack([picture(999), p]),
+    "above another picture": lambda p: np.vstack([p, picture(998)]),
+    "quarter turn": lambda p: np.ascontiguousarray(np.rot90(p)),
 }
 
 

@@ -123,3 +123,38 @@ def test_a_query_searches_its_whole_frame_only_where_an_archived_copy_would_keep
     # the box an archived copy of this very image would keep: the query's own box, or the frame
     archived = content_box(framed, regions.ARCHIVE_SHARE)
     assert archived in boxes
+
+
+@pytest.mark.parametrize("first, second", [(picture(7), picture(8)), (picture(7), picture(8, 360, 480))])
+def test_the_sides_of_two_pictures_put_together_are_found_at_their_seam(first: np.ndarray, second: np.ndarray) -> None:
+    """Side by side (a before/after post, of equal or unequal widths) or stacked; each side is
+    searched as a picture of its own and meets that picture's archived box."""
+    height = first.shape[0]
+    second = cv2.resize(second, (round(second.shape[1] * height / second.shape[0]), height))
+    beside = regions.square(np.hstack([first, second]))
+    seam = round(first.shape[1] / (first.shape[1] + second.shape[1]) * SIZE)
+    sides = regions.seam_sides(beside, (0, SIZE, 0, SIZE))
+    assert len(sides) == 2 and abs(sides[0][3] - seam) <= 2 and sides[0][3] == sides[1][2]
+    words, _ = query_dhashes(beside, sides)
+    assert _bits(words[0], archive_dhashes(first)[0]) <= 12
+    assert _bits(words[1], archive_dhashes(second)[0]) <= 12
+    stacked = regions.square(np.vstack([first, cv2.resize(second, (first.shape[1], height))]))
+    sides = regions.seam_sides(stacked, (0, SIZE, 0, SIZE))
+    assert len(sides) == 2 and sides[0][:2] == (0, sides[1][0]) and abs(sides[1][0] - SIZE // 2) <= 2
+    assert sides[1][1] == SIZE and all(side[2:] == (0, SIZE) for side in sides)
+
+
+def test_a_single_picture_has_no_seam() -> None:
+    for seed in range(20, 40):
+        assert regions.seam_sides(regions.square(picture(seed)), (0, SIZE, 0, SIZE)) == [], seed
+
+
+def test_a_picture_turned_on_its_side_meets_its_upright_dhash() -> None:
+    original = picture(9)
+    stored = archive_dhashes(original)[0]
+    for turn in (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_90_CLOCKWISE):
+        turned = regions.square(cv2.rotate(original, turn))
+        words, flags = query_dhashes(turned, [(0, SIZE, 0, SIZE)], turned=(0, SIZE, 0, SIZE))
+        assert len(words) == 4 and not flags[2:].any()
+        assert _bits(words[0], stored) > 60  # upright, the turned picture is another picture
+        assert min(_bits(words[2], stored), _bits(words[3], stored)) <= 8

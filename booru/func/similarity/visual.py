@@ -2,15 +2,17 @@
 thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the answer is.
 
 1. The query's regions (common.regions.query_boxes: its content box, and its whole frame too
-   where the box is small, each also mirrored) find the images whose archived windows are
-   nearest within region_index.NEAR_RADIUS (RegionIndex, exact).
+   where the box is small, each also mirrored; the two sides of the content box where it is
+   two pictures put side by side or stacked, common.regions.seam_sides; the content box
+   turned a quarter either way) find the images whose archived windows are nearest within
+   region_index.NEAR_RADIUS (RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
    meet copies whose regions moved too far for the region search (rotations, mostly): their
    region distances are measured from the index all the same.
 2. The CANDIDATES nearest by regions and the GLOBAL_CANDIDATES nearest by the whole picture are
-   verified: the inliers of a RANSAC similarity fit between the ORB features of the query's
-   content box (mirrored if the query that met the image was) and those of the image's
-   thumbnail (verify.py).
+   verified: the inliers of a RANSAC affine fit between the ORB features of the query's
+   content box (mirrored if the query that met the image was; the side of a collage if that
+   side met it) and those of the image's thumbnail (verify.py).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
@@ -37,7 +39,7 @@ import numpy as np
 from booru.func.similarity.region_index import RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
-from common.regions import Box, query_boxes, query_dhashes
+from common.regions import Box, query_boxes, query_dhashes, seam_sides
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -57,37 +59,53 @@ UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 
 @dataclass
 class VisualQuery:
-    boxes: list[Box]  # in the 512×512 render
-    dhashes: np.ndarray  # 2 × len(boxes) rows of 3 uint64: each box direct, then each mirrored
+    boxes: list[Box]  # in the 512×512 render: query_boxes', then the sides of the content box's seam
+    dhashes: np.ndarray  # rows of 3 uint64: each box direct, then each mirrored, then the content box turned
     mirrored: np.ndarray
-    picture: np.ndarray  # the content box (the whole frame if none) at its own aspect ratio, RGB
+    pictures: list[np.ndarray]  # RGB at their own aspect ratios: the content box, then each seam side
+    sources: np.ndarray  # per dhashes row: the index in `pictures` a hit through that row is verified on
     histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
-    _features: dict[bool, Features] = field(default_factory=dict)
+    _features: dict[tuple[int, bool], Features] = field(default_factory=dict)
 
     @classmethod
     def of(cls, small: np.ndarray, width: int, height: int) -> "VisualQuery":
         """From the 512×512 render and the image's displayed size. The content box (the
         picture without bars, chrome or text around it, which would match other pictures'
-        text, edges and white) is what verification and colours look at."""
+        text, edges and white) is what verification and colours look at; a hit met through a
+        side of a collage is verified on that side."""
         boxes = query_boxes(small)
-        dhashes, mirrored = query_dhashes(small, boxes)
-        top, bottom, left, right = boxes[-1]
-        crop = small[top:bottom, left:right]
-        true_width, true_height = (right - left) * width, (bottom - top) * height
-        scale = UPRIGHT / max(true_width, true_height)
-        picture = cv2.resize(crop, (max(1, round(true_width * scale)), max(1, round(true_height * scale))),
-                             interpolation=cv2.INTER_AREA)
-        counts = histogram(crop)
+        content = boxes[-1]
+        sides = seam_sides(small, content)
+        dhashes, mirrored = query_dhashes(small, boxes + sides, turned=content)
+        pictures = [_upright(small, box, width, height) for box in [content] + sides]
+        per_box = [0] * len(boxes) + list(range(1, len(sides) + 1))
+        sources = np.array(per_box * 2 + [0, 0])
+        top, bottom, left, right = content
+        counts = histogram(small[top:bottom, left:right])
         bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
-        return cls(boxes, dhashes, mirrored, picture, (bins / bins.sum(axis=1, keepdims=True)).ravel())
+        return cls(boxes + sides, dhashes, mirrored, pictures, sources, (bins / bins.sum(axis=1, keepdims=True)).ravel())
+
+    @property
+    def picture(self) -> np.ndarray:
+        """The content box's picture."""
+        return self.pictures[0]
 
     def features(self, row: int) -> Features:
-        """ORB features of the picture for verifying a hit through dhash row `row` (cached),
+        """ORB features of the picture a hit through dhash row `row` is verified on (cached),
         mirrored as the row is."""
-        mirrored = bool(self.mirrored[row])
-        if mirrored not in self._features:
-            self._features[mirrored] = features(self.picture, mirrored)
-        return self._features[mirrored]
+        key = (int(self.sources[row]), bool(self.mirrored[row]))
+        if key not in self._features:
+            self._features[key] = features(self.pictures[key[0]], key[1])
+        return self._features[key]
+
+
+def _upright(small: np.ndarray, box: Box, width: int, height: int) -> np.ndarray:
+    """A box of the render at its true aspect ratio, UPRIGHT px on its longest side."""
+    top, bottom, left, right = box
+    true_width, true_height = (right - left) * width, (bottom - top) * height
+    scale = UPRIGHT / max(true_width, true_height)
+    return cv2.resize(small[top:bottom, left:right], (max(1, round(true_width * scale)), max(1, round(true_height * scale))),
+                      interpolation=cv2.INTER_AREA)
 
 
 @dataclass(frozen=True)
