@@ -3,9 +3,10 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 
 1. The query's regions (common.regions.query_boxes: its content box, and its whole frame too
    where the box is small, each also mirrored; the two sides of the content box where it is
-   two pictures put side by side or stacked, common.regions.seam_sides; the content box
+   two pictures put side by side or stacked, common.regions.collage_sides; the content box
    turned a quarter either way) find the images whose archived windows are nearest within
-   region_index.NEAR_RADIUS (RegionIndex, exact).
+   region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
+   RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
    meet copies whose regions moved too far for the region search (rotations, mostly): their
    region distances are measured from the index all the same.
@@ -36,10 +37,10 @@ from typing import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
-from booru.func.similarity.region_index import RegionHits, RegionIndex
+from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
-from common.regions import Box, query_boxes, query_dhashes, seam_sides
+from common.regions import Box, collage_sides, query_boxes, query_dhashes
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -55,14 +56,16 @@ LIKELY_DISTANCE = 24.0
 DISTANCE_BONUS, DISTANCE_WEIGHT = 24.0, 1.0
 COLOUR_WEIGHT = 3.0
 UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
+# bits of 192: how near an archived window a collage side or the turned box must be to count
+SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 
 
 @dataclass
 class VisualQuery:
-    boxes: list[Box]  # in the 512×512 render: query_boxes', then the sides of the content box's seam
-    dhashes: np.ndarray  # rows of 3 uint64: each box direct, then each mirrored, then the content box turned
+    boxes: list[Box]  # in the 512×512 render: query_boxes', then the content box's collage sides
+    dhashes: np.ndarray  # rows of 3 uint64: query_boxes' direct, then mirrored; the sides; the content box turned
     mirrored: np.ndarray
-    pictures: list[np.ndarray]  # RGB at their own aspect ratios: the content box, then each seam side
+    pictures: list[np.ndarray]  # RGB at their own aspect ratios: the content box, then each collage side
     sources: np.ndarray  # per dhashes row: the index in `pictures` a hit through that row is verified on
     histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
     _features: dict[tuple[int, bool], Features] = field(default_factory=dict)
@@ -75,15 +78,20 @@ class VisualQuery:
         side of a collage is verified on that side."""
         boxes = query_boxes(small)
         content = boxes[-1]
-        sides = seam_sides(small, content)
-        dhashes, mirrored = query_dhashes(small, boxes + sides, turned=content)
+        sides = collage_sides(small, content)
+        dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content)
         pictures = [_upright(small, box, width, height) for box in [content] + sides]
-        per_box = [0] * len(boxes) + list(range(1, len(sides) + 1))
-        sources = np.array(per_box * 2 + [0, 0])
+        sources = np.array([0] * 2 * len(boxes) + list(range(1, len(sides) + 1)) + [0, 0])
         top, bottom, left, right = content
         counts = histogram(small[top:bottom, left:right])
         bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
-        return cls(boxes + sides, dhashes, mirrored, pictures, sources, (bins / bins.sum(axis=1, keepdims=True)).ravel())
+        shares = (bins / bins.sum(axis=1, keepdims=True)).ravel()
+        return cls(boxes + sides, dhashes, mirrored, pictures, sources, shares)
+
+    @property
+    def boxes_rows(self) -> int:
+        """The rows of query_boxes' boxes (direct and mirrored); the sides and turns follow."""
+        return 2 * (len(self.boxes) - len(self.pictures) + 1)
 
     @property
     def picture(self) -> np.ndarray:
@@ -104,8 +112,8 @@ def _upright(small: np.ndarray, box: Box, width: int, height: int) -> np.ndarray
     top, bottom, left, right = box
     true_width, true_height = (right - left) * width, (bottom - top) * height
     scale = UPRIGHT / max(true_width, true_height)
-    return cv2.resize(small[top:bottom, left:right], (max(1, round(true_width * scale)), max(1, round(true_height * scale))),
-                      interpolation=cv2.INTER_AREA)
+    size = (max(1, round(true_width * scale)), max(1, round(true_height * scale)))
+    return cv2.resize(small[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,7 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
     `colours` their normalised seed histograms (booru's histogram index), `global_ids` the
     images nearest to the query by the whole-picture fingerprints, nearest first (the first
     GLOBAL_CANDIDATES of them are verified too)."""
-    near = index.nearest(query.dhashes, query.mirrored, max(limit, candidates))
+    near = nearest(query, index, max(limit, candidates))
     wide = index.measure(np.asarray(list(global_ids)[:GLOBAL_CANDIDATES], dtype=np.int64), query.dhashes,
                          query.mirrored)
     top = near.take(slice(candidates))
@@ -154,6 +162,23 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
             for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
     hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
     return hits[:limit]
+
+
+def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
+    """The `count` images nearest to the query's regions: within region_index.NEAR_RADIUS of
+    its boxes, SIDES_RADIUS of its collage sides, TURNED_RADIUS of its turned box (searched as
+    pictures they may not be, they would otherwise bring in more unrelated images to verify)."""
+    sides = query.boxes_rows + len(query.pictures) - 1
+    groups = ((0, query.boxes_rows, NEAR_RADIUS), (query.boxes_rows, sides, SIDES_RADIUS),
+              (sides, len(query.dhashes), TURNED_RADIUS))
+    hits = [(index.nearest(query.dhashes[start:stop], query.mirrored[start:stop], count, radius=radius), start)
+            for start, stop, radius in groups if stop > start]
+    ids, distances, mirrored, windows, rows = (np.concatenate(field) for field in zip(
+        *((h.ids, h.distances, h.mirrored, h.windows, h.queries + start) for h, start in hits)))
+    order = np.lexsort((rows, ids, distances))  # each image's nearest row first, then by (distance, id)
+    _, kept = np.unique(ids[order], return_index=True)
+    chosen = order[np.sort(kept)][:count]
+    return RegionHits(ids[chosen], distances[chosen], mirrored[chosen], windows[chosen], rows[chosen])
 
 
 def _in_turn(first: int, second: int) -> np.ndarray:
