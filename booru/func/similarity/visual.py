@@ -65,9 +65,12 @@ class VisualQuery:
     boxes: list[Box]  # in the 512×512 render: query_boxes', then the content box's collage sides
     dhashes: np.ndarray  # rows of 3 uint64: query_boxes' direct, then mirrored; the sides; the content box turned
     mirrored: np.ndarray
-    pictures: list[np.ndarray]  # RGB at their own aspect ratios: the content box, then each collage side
-    sources: np.ndarray  # per dhashes row: the index in `pictures` a hit through that row is verified on
+    parts: list[Box]  # what hits are verified on: the content box, then each collage side
+    sources: np.ndarray  # per dhashes row: the index in `parts` a hit through that row is verified on
     histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
+    render: np.ndarray  # the 512×512 render
+    size: tuple[int, int]  # the image's displayed width and height
+    _pictures: dict[int, np.ndarray] = field(default_factory=dict)
     _features: dict[tuple[int, bool], Features] = field(default_factory=dict)
 
     @classmethod
@@ -80,40 +83,40 @@ class VisualQuery:
         content = boxes[-1]
         sides = collage_sides(small, content)
         dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content)
-        pictures = [_upright(small, box, width, height) for box in [content] + sides]
         sources = np.array([0] * 2 * len(boxes) + list(range(1, len(sides) + 1)) + [0, 0])
         top, bottom, left, right = content
         counts = histogram(small[top:bottom, left:right])
         bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
         shares = (bins / bins.sum(axis=1, keepdims=True)).ravel()
-        return cls(boxes + sides, dhashes, mirrored, pictures, sources, shares)
+        return cls(boxes + sides, dhashes, mirrored, [content] + sides, sources, shares, small, (width, height))
 
     @property
     def boxes_rows(self) -> int:
         """The rows of query_boxes' boxes (direct and mirrored); the sides and turns follow."""
-        return 2 * (len(self.boxes) - len(self.pictures) + 1)
+        return 2 * (len(self.boxes) - len(self.parts) + 1)
 
     @property
     def picture(self) -> np.ndarray:
         """The content box's picture."""
-        return self.pictures[0]
+        return self.picture_of(0)
+
+    def picture_of(self, part: int) -> np.ndarray:
+        """A part (`parts`) at its true aspect ratio, UPRIGHT px on its longest side, RGB (cached)."""
+        if part not in self._pictures:
+            top, bottom, left, right = self.parts[part]
+            true_width, true_height = (right - left) * self.size[0], (bottom - top) * self.size[1]
+            scale = UPRIGHT / max(true_width, true_height)
+            size = (max(1, round(true_width * scale)), max(1, round(true_height * scale)))
+            self._pictures[part] = cv2.resize(self.render[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
+        return self._pictures[part]
 
     def features(self, row: int) -> Features:
-        """ORB features of the picture a hit through dhash row `row` is verified on (cached),
+        """ORB features of the part a hit through dhash row `row` is verified on (cached),
         mirrored as the row is."""
         key = (int(self.sources[row]), bool(self.mirrored[row]))
         if key not in self._features:
-            self._features[key] = features(self.pictures[key[0]], key[1])
+            self._features[key] = features(self.picture_of(key[0]), key[1])
         return self._features[key]
-
-
-def _upright(small: np.ndarray, box: Box, width: int, height: int) -> np.ndarray:
-    """A box of the render at its true aspect ratio, UPRIGHT px on its longest side."""
-    top, bottom, left, right = box
-    true_width, true_height = (right - left) * width, (bottom - top) * height
-    scale = UPRIGHT / max(true_width, true_height)
-    size = (max(1, round(true_width * scale)), max(1, round(true_height * scale)))
-    return cv2.resize(small[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
     """The `count` images nearest to the query's regions: within region_index.NEAR_RADIUS of
     its boxes, SIDES_RADIUS of its collage sides, TURNED_RADIUS of its turned box (searched as
     pictures they may not be, they would otherwise bring in more unrelated images to verify)."""
-    sides = query.boxes_rows + len(query.pictures) - 1
+    sides = query.boxes_rows + len(query.parts) - 1
     groups = ((0, query.boxes_rows, NEAR_RADIUS), (query.boxes_rows, sides, SIDES_RADIUS),
               (sides, len(query.dhashes), TURNED_RADIUS))
     hits = [(index.nearest(query.dhashes[start:stop], query.mirrored[start:stop], count, radius=radius), start)
