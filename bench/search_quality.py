@@ -55,6 +55,7 @@ means above. Their rules (each function `_extra_*` below says exactly how) were 
 any of their figures was read; `rotate90` is beyond what the search is meant to find and is
 reported for information. The collage's other half is a photo that is not archived (so the
 query's original is the only archived picture in it), chosen per photo from its file name.
+The confidence thresholds are calibrated on the EDITS queries alone, as before.
 """
 from __future__ import annotations
 
