@@ -13,7 +13,9 @@ a square), so a rectangle here is a share of the picture's height and width:
 * archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
   the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side);
 * queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
-  frame when the box is small), each also mirrored.
+  frame when the box is small), each also mirrored; the sides of the content box when it is
+  two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
+  picture of its own; and the content box turned a quarter either way (`turned_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -44,6 +46,16 @@ WINDOWS = (
     (0.0, 0.0, 0.0, 0.15),
 )
 Box = tuple[int, int, int, int]  # top, bottom, left, right (bottom and right exclusive)
+# A seam between two pictures put together: a column (or row) of the content box, within
+# SEAM_SPAN of its width (height), across which the brightness steps, in the median row, by
+# SEAM_CONTRAST (of 255) more than across the columns SEAM_GAP either side of it (a picture's
+# own edges step about as much there: texture, or an edge that crosses only some rows).
+SEAM_SPAN = (0.2, 0.8)
+SEAM_CONTRAST = 12.0
+SEAM_GAP = 3
+# Two pictures put together with a uniform gutter between them: the content box is the larger,
+# the other (`gutter_side`) is searched too when it is at least this share of the frame.
+GUTTER_SIDE = 0.25
 
 
 def square(pixels: np.ndarray) -> np.ndarray:
@@ -73,10 +85,15 @@ def _longest_run(busy: np.ndarray) -> tuple[int, int]:
     return int(starts[best]), int(ends[best])
 
 
+def _scan(pixels: np.ndarray) -> np.ndarray:
+    """The SCAN×SCAN grey reduction (area means) boxes are looked for on."""
+    return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (SCAN, SCAN), interpolation=cv2.INTER_AREA)
+
+
 def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
     """The picture inside borders, bars and screenshot chrome (module docstring); the whole
     frame when the box found is thinner than `least` of the frame."""
-    grey = cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (SCAN, SCAN), interpolation=cv2.INTER_AREA)
+    grey = _scan(pixels)
     height, width = grey.shape
     top, bottom = _longest_run(_spread(grey, 1) >= UNIFORM)
     if bottom - top < least * height:
@@ -89,6 +106,35 @@ def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
         top, bottom = top + again_top, top + again_bottom
     scale = pixels.shape[0] / SCAN
     return round(top * scale), round(bottom * scale), round(left * scale), round(right * scale)
+
+
+def _runs(busy: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of every run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], busy.astype(np.int8), [0]))))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+def gutter_side(grey: np.ndarray, box: Box) -> list[Box]:
+    """The other picture where `box` (the content box, on the SCAN grey `grey`) is one of two put
+    side by side (or else stacked) with a uniform gutter between them: the longest other run of
+    columns (rows) that are not uniform, at least GUTTER_SIDE of the frame, trimmed as
+    content_box trims; none if there is no such run."""
+    top, bottom, left, right = box
+    beside = [run for run in _runs(_spread(grey[top:bottom], 0) >= UNIFORM)
+              if run[1] - run[0] >= GUTTER_SIDE * SCAN and (run[1] <= left or run[0] >= right)]
+    if beside:
+        start, end = max(beside, key=lambda run: run[1] - run[0])
+        again_top, again_bottom = _longest_run(_spread(grey[top:bottom, start:end], 1) >= UNIFORM)
+        found = (top + again_top, top + again_bottom, start, end)
+    else:
+        above = [run for run in _runs(_spread(grey[:, left:right], 1) >= UNIFORM)
+                 if run[1] - run[0] >= GUTTER_SIDE * SCAN and (run[1] <= top or run[0] >= bottom)]
+        if not above:
+            return []
+        start, end = max(above, key=lambda run: run[1] - run[0])
+        again_left, again_right = _longest_run(_spread(grey[start:end, left:right], 0) >= UNIFORM)
+        found = (start, end, left + again_left, left + again_right)
+    return [found] if min(found[1] - found[0], found[3] - found[2]) >= GUTTER_SIDE * SCAN else []
 
 
 def window(box: Box, cut: tuple[float, float, float, float]) -> Box:
@@ -123,6 +169,20 @@ def region_dhash(integral: np.ndarray, box: Box, mirrored: bool = False) -> np.n
     square_cells = _means(integral, box, 8, 8)
     if mirrored:
         across, down, square_cells = across[:, ::-1], down[:, ::-1], square_cells[:, ::-1]
+    return _bits(across, down, square_cells)
+
+
+def turned_dhashes(integral: np.ndarray, box: Box) -> np.ndarray:
+    """2 × 3 uint64: `region_dhash` of the box turned a quarter clockwise, then anticlockwise
+    (a copy posted on its side meets its archived windows upright)."""
+    tall, wide, square_cells = _means(integral, box, 9, 8), _means(integral, box, 8, 9), _means(integral, box, 8, 8)
+    clockwise = _bits(tall[::-1].T, wide[::-1].T, square_cells[::-1].T)
+    anticlockwise = _bits(tall[:, ::-1].T, wide[:, ::-1].T, square_cells[:, ::-1].T)
+    return np.stack([clockwise, anticlockwise])
+
+
+def _bits(across: np.ndarray, down: np.ndarray, square_cells: np.ndarray) -> np.ndarray:
+    """region_dhash's 3 words from its 8×9, 9×8 and 8×8 cell means."""
     bits = np.stack([(across[:, 1:] > across[:, :-1]).ravel(), (down[1:] > down[:-1]).ravel(),
                      (square_cells > np.median(square_cells)).ravel()])
     return np.ascontiguousarray(np.packbits(bits, axis=1)).view(">u8").astype(np.uint64).ravel()
@@ -153,9 +213,48 @@ def query_boxes(pixels: np.ndarray) -> list[Box]:
     return [whole, box]
 
 
-def query_dhashes(pixels: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
-    """(2n × 3 uint64 dhashes, 2n mirrored flags): each of `boxes` direct, then each mirrored."""
+def _seam(grey: np.ndarray) -> tuple[int, float]:
+    """The column of `grey` (a box's brightness) most likely to be where two pictures side by
+    side meet, within SEAM_SPAN, and its contrast (module constants)."""
+    width = grey.shape[1]
+    low, high = max(0, round(SEAM_SPAN[0] * width) - SEAM_GAP - 1), round(SEAM_SPAN[1] * width) - SEAM_GAP - 1
+    if width < 4 * SEAM_GAP + 2 or high <= low:
+        return 0, 0.0
+    values = grey.astype(np.int16)
+    step = np.median(np.abs(values[:, 2:] - values[:, :-2]), axis=0)  # across column x + 1
+    contrast = step[SEAM_GAP:-SEAM_GAP] - np.maximum(step[:-2 * SEAM_GAP], step[2 * SEAM_GAP:])
+    best = low + int(np.argmax(contrast[low:high]))
+    return best + SEAM_GAP + 1, float(contrast[best])
+
+
+def collage_sides(pixels: np.ndarray, box: Box) -> list[Box]:
+    """The pictures of a collage: the two sides of `box` where it holds two pictures put side by
+    side or stacked, meeting at a seam (`_seam`; the stronger of the two ways), else the other
+    picture across a uniform gutter from it (`gutter_side`); none for a single picture."""
+    grey = _scan(square(pixels))
+    scale = SIZE / SCAN
+    top, bottom, left, right = (round(edge / scale) for edge in box)
+    (across, sideways), (down, upright) = _seam(grey[top:bottom, left:right]), _seam(grey[top:bottom, left:right].T)
+    if max(sideways, upright) >= SEAM_CONTRAST:
+        if sideways >= upright:
+            sides = [(top, bottom, left, left + across), (top, bottom, left + across, right)]
+        else:
+            sides = [(top, top + down, left, right), (top + down, bottom, left, right)]
+    else:
+        sides = gutter_side(grey, (top, bottom, left, right))
+    return [tuple(round(edge * scale) for edge in side) for side in sides]
+
+
+def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (),
+                  turned: Box | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(dhashes, mirrored flags), a row each: each of `boxes` direct, then each mirrored; then
+    each of `sides` (a collage's, `collage_sides`) direct; then, if `turned` is given, that box
+    turned a quarter either way (`turned_dhashes`)."""
     integral = _integral(pixels)
     words = [region_dhash(integral, box, mirrored) for mirrored in (False, True) for box in boxes]
-    flags = [mirrored for mirrored in (False, True) for _ in boxes]
+    words += [region_dhash(integral, side) for side in sides]
+    flags = [mirrored for mirrored in (False, True) for _ in boxes] + [False] * len(sides)
+    if turned is not None:
+        words += list(turned_dhashes(integral, turned))
+        flags += [False, False]
     return np.stack(words), np.array(flags)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 
+import cv2
 import pytest
 
 from booru.extensions import db
@@ -57,6 +58,12 @@ def test_each_edit_finds_its_original_first(api, archive):
         assert hits[0]["mirrored"] == (edit == "mirror"), edit
         assert hits[0]["posts"][0]["image_id"] == archive[ORIGINAL]
         assert len(hits) == 3 and len({h["id"] for h in hits}) == 3, edit  # filled up to q
+
+
+def test_a_copy_squeezed_to_another_aspect_ratio_is_a_match(api, archive):
+    """Its width scaled by 0.6, its height kept: verification fits a stretch, not only a similarity."""
+    hits = _visual(api, jpeg(cv2.resize(picture(100 + ORIGINAL), (384, 480), interpolation=cv2.INTER_AREA)), "&q=2")
+    assert hits[0]["id"] == archive[ORIGINAL] and hits[0]["confidence"] == "match", hits[0]
 
 
 def test_a_picture_not_in_the_archive_is_not_a_match(api, archive):

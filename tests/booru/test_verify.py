@@ -1,5 +1,5 @@
-"""Geometric verification: many inliers between a picture and its cropped, rotated, framed or
-mirrored copy, few between different pictures; the stored form round-trips."""
+"""Geometric verification: many inliers between a picture and its cropped, rotated, framed,
+squeezed or mirrored copy, few between different pictures; the stored form round-trips."""
 from __future__ import annotations
 
 import cv2
@@ -27,6 +27,13 @@ def test_copies_verify_and_other_pictures_do_not() -> None:
         assert inliers(features(copy), original) >= 40, name
     assert inliers(features(picture(10)[:, ::-1], mirrored=True), original) >= 40
     assert max(inliers(features(picture(seed)), original) for seed in range(11, 16)) < 15
+
+
+def test_a_copy_squeezed_to_another_aspect_ratio_verifies() -> None:
+    """Its width scaled by 0.6 (one axis scaled, the other not: no similarity fits it)."""
+    original = features(picture(10))
+    for size in ((384, 480), (640, 288)):
+        assert inliers(features(cv2.resize(picture(10), size, interpolation=cv2.INTER_AREA)), original) >= 30, size
 
 
 def test_stored_features_round_trip() -> None:

@@ -11,7 +11,7 @@ from booru.func.similarity import visual
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
-from common.regions import archive_dhashes
+from common.regions import WINDOWS, archive_dhashes
 from tests.photos import jpeg, picture
 
 ARCHIVED = 12
@@ -68,6 +68,13 @@ EDITS = {
     "rotate 5°": lambda p: _rotate(p, 5),
     "screenshot": _screenshot,
     "crop and caption": lambda p: _caption(p[:, 96:]),
+    "squeezed": lambda p: cv2.resize(p, (448, 480), interpolation=cv2.INTER_AREA),
+    "beside another picture": lambda p: np.hstack([picture(999), p]),
+    "above another picture": lambda p: np.vstack([p, picture(998)]),
+    "beside a wider picture, a gutter between": lambda p: np.hstack([
+        cv2.resize(p, (480, 360), interpolation=cv2.INTER_AREA), np.full((360, 24, 3), 255, np.uint8),
+        cv2.resize(picture(999), (640, 360), interpolation=cv2.INTER_AREA)]),
+    "quarter turn": lambda p: np.ascontiguousarray(np.rot90(p)),
 }
 
 
@@ -110,3 +117,23 @@ def test_a_copy_beyond_the_region_search_is_verified_among_the_global_candidates
     hits = visual.visual_search(query, index, lookup, 5, global_ids=[7, 3])
     assert hits[0].id == 3 and hits[0].confidence == "match", hits[0]
     assert hits[0].distance == index.measure(np.array([3]), query.dhashes, query.mirrored).distances[0]
+
+
+def test_the_turned_box_meets_only_images_within_its_radius() -> None:
+    """Searched as a picture it may not be, the turned box meets an image only within
+    TURNED_RADIUS bits, the query's boxes within NEAR_RADIUS."""
+    query = visual.query_of(jpeg(picture(104)))
+    turned = query.dhashes[-1]
+
+    def flipped(words: np.ndarray, bits: int) -> np.ndarray:
+        changed = words.copy()
+        changed[0] ^= np.uint64((1 << bits) - 1)
+        return changed
+
+    near, far = flipped(turned, visual.TURNED_RADIUS - 2), flipped(turned, visual.TURNED_RADIUS + 4)
+    boxed = flipped(query.dhashes[0], visual.TURNED_RADIUS + 4)
+    windows = [np.tile(words, (len(WINDOWS), 1)) for words in (near, far, boxed)]
+    index = RegionIndex(np.array([1, 2, 3]), np.stack(windows))
+    hits = visual.nearest(query, index, 10)
+    assert sorted(hits.ids.tolist()) == [1, 3]
+    assert hits.queries[hits.ids.tolist().index(1)] >= query.boxes_rows

@@ -123,3 +123,57 @@ def test_a_query_searches_its_whole_frame_only_where_an_archived_copy_would_keep
     # the box an archived copy of this very image would keep: the query's own box, or the frame
     archived = content_box(framed, regions.ARCHIVE_SHARE)
     assert archived in boxes
+
+
+@pytest.mark.parametrize("first, second", [(picture(7), picture(8)), (picture(7), picture(8, 360, 480))])
+def test_the_sides_of_two_pictures_put_together_are_found_at_their_seam(first: np.ndarray, second: np.ndarray) -> None:
+    """Side by side (a before/after post, of equal or unequal widths) or stacked; each side is
+    searched as a picture of its own and meets that picture's archived box."""
+    height = first.shape[0]
+    second = cv2.resize(second, (round(second.shape[1] * height / second.shape[0]), height))
+    beside = regions.square(np.hstack([first, second]))
+    seam = round(first.shape[1] / (first.shape[1] + second.shape[1]) * SIZE)
+    sides = regions.collage_sides(beside, (0, SIZE, 0, SIZE))
+    assert len(sides) == 2 and abs(sides[0][3] - seam) <= 2 and sides[0][3] == sides[1][2]
+    words, flags = query_dhashes(beside, [(0, SIZE, 0, SIZE)], sides)
+    assert len(words) == 4 and not flags[2:].any()
+    assert _bits(words[2], archive_dhashes(first)[0]) <= 12
+    assert _bits(words[3], archive_dhashes(second)[0]) <= 12
+    stacked = regions.square(np.vstack([first, cv2.resize(second, (first.shape[1], height))]))
+    sides = regions.collage_sides(stacked, (0, SIZE, 0, SIZE))
+    assert len(sides) == 2 and sides[0][:2] == (0, sides[1][0]) and abs(sides[1][0] - SIZE // 2) <= 2
+    assert sides[1][1] == SIZE and all(side[2:] == (0, SIZE) for side in sides)
+
+
+def test_a_single_picture_has_no_seam() -> None:
+    for seed in range(20, 40):
+        assert regions.collage_sides(regions.square(picture(seed)), (0, SIZE, 0, SIZE)) == [], seed
+
+
+def test_a_picture_turned_on_its_side_meets_its_upright_dhash() -> None:
+    original = picture(9)
+    stored = archive_dhashes(original)[0]
+    for turn in (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_90_CLOCKWISE):
+        turned = regions.square(cv2.rotate(original, turn))
+        words, flags = query_dhashes(turned, [(0, SIZE, 0, SIZE)], turned=(0, SIZE, 0, SIZE))
+        assert len(words) == 4 and not flags[2:].any()
+        assert _bits(words[0], stored) > 60  # upright, the turned picture is another picture
+        assert min(_bits(words[2], stored), _bits(words[3], stored)) <= 8
+
+
+def test_the_other_picture_across_a_gutter_is_found() -> None:
+    """Two pictures with a white gutter between them: the content box is the wider, the other
+    is its collage side; bars, borders and captions around one picture have no other side."""
+    gutter = np.full((360, 24, 3), 255, np.uint8)
+    pair = regions.square(np.hstack([cv2.resize(picture(7), (480, 360)), gutter, cv2.resize(picture(8), (640, 360))]))
+    box = content_box(pair)
+    (other,) = regions.collage_sides(pair, box)
+    width = 480 + 24 + 640
+    assert np.allclose(_share(box, 360, width)[2:], (504, width), atol=0.01 * width + 2)
+    assert np.allclose(_share(other, 360, width), (0, 360, 0, 480), atol=0.01 * width + 2)
+    stacked = regions.square(np.vstack([picture(7), np.full((24, 640, 3), 255, np.uint8), picture(8)]))
+    (other,) = regions.collage_sides(stacked, content_box(stacked))
+    assert abs(other[1] - other[0] - SIZE * 480 // 984) <= 4 and other[2:] == (0, SIZE)
+    for top, bottom, left, right in ((120, 0, 0, 0), (80, 80, 0, 0), (0, 0, 200, 200), (40, 40, 40, 40)):
+        framed = regions.square(_framed(picture(1), top, bottom, left, right, 255))
+        assert regions.collage_sides(framed, content_box(framed)) == []

@@ -1,6 +1,7 @@
 """Geometric verification: ORB features of the query and of an archived thumbnail, matched and
-fitted with a RANSAC similarity transform (rotation, scale, shift); the inliers count how much
-of the picture the two share, whatever was cut, added or rotated around it."""
+fitted with a RANSAC affine transform (rotation, scale, shift, and a scale that differs between
+two axes, as a copy stretched or squeezed to another aspect ratio has); the inliers count how
+much of the picture the two share, whatever was cut, added, rotated or stretched around it."""
 from __future__ import annotations
 
 import threading
@@ -16,6 +17,9 @@ REPROJECTION = 5.0  # px at LONGEST: a match farther than this from the fitted t
 # A fit that shrinks or grows the query more than this is degenerate (many query points
 # crowding onto a few stored ones), not a copy.
 SCALES = (1 / 6, 6.0)
+# A fit that stretches one axis more than this against the other, or mirrors, is not a copy
+# (the search tries mirrored copies apart, with mirrored features).
+ANISOTROPY = 2.0
 _local = threading.local()
 
 
@@ -57,8 +61,8 @@ def features(pixels: np.ndarray, mirrored: bool = False) -> Features:
 
 
 def inliers(query: Features, stored: Features) -> int:
-    """Matches (one per stored point, passing the ratio test) consistent with one similarity
-    transform from query to stored of a plausible scale (0 if none fits)."""
+    """Matches (one per stored point, passing the ratio test) consistent with one affine
+    transform from query to stored that is `plausible` (0 if none fits)."""
     if len(query) < 4 or len(stored) < 4:
         return 0
     pairs = _matcher().knnMatch(query.descriptors, stored.descriptors, k=2)
@@ -72,14 +76,22 @@ def inliers(query: Features, stored: Features) -> int:
         return 0
     source = query.points[[m.queryIdx for m in good]]
     target = stored.points[[m.trainIdx for m in good]]
-    transform, mask = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC,
-                                                  ransacReprojThreshold=REPROJECTION, maxIters=500)
-    if transform is None or mask is None:
-        return 0
-    scale = float(np.hypot(transform[0, 0], transform[1, 0]))
-    if not SCALES[0] <= scale <= SCALES[1]:
+    transform, mask = cv2.estimateAffine2D(source, target, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION,
+                                           maxIters=500)
+    if transform is None or mask is None or not plausible(transform):
         return 0
     return int(mask.sum())
+
+
+def plausible(transform: np.ndarray) -> bool:
+    """Whether a 2×3 affine transform is one a copy can have: not mirrored, its scale (the
+    geometric mean of the two axes') within SCALES, one axis stretched at most ANISOTROPY
+    times the other."""
+    linear = transform[:, :2]
+    if np.linalg.det(linear) <= 0:
+        return False
+    larger, smaller = np.linalg.svd(linear, compute_uv=False)
+    return SCALES[0] <= float(np.sqrt(larger * smaller)) <= SCALES[1] and larger <= ANISOTROPY * smaller
 
 
 def to_bytes(found: Features) -> bytes:

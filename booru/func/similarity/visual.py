@@ -2,15 +2,18 @@
 thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the answer is.
 
 1. The query's regions (common.regions.query_boxes: its content box, and its whole frame too
-   where the box is small, each also mirrored) find the images whose archived windows are
-   nearest within region_index.NEAR_RADIUS (RegionIndex, exact).
+   where the box is small, each also mirrored; the two sides of the content box where it is
+   two pictures put side by side or stacked, common.regions.collage_sides; the content box
+   turned a quarter either way) find the images whose archived windows are nearest within
+   region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
+   RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
    meet copies whose regions moved too far for the region search (rotations, mostly): their
    region distances are measured from the index all the same.
 2. The CANDIDATES nearest by regions and the GLOBAL_CANDIDATES nearest by the whole picture are
-   verified: the inliers of a RANSAC similarity fit between the ORB features of the query's
-   content box (mirrored if the query that met the image was) and those of the image's
-   thumbnail (verify.py).
+   verified: the inliers of a RANSAC affine fit between the ORB features of the query's
+   content box (mirrored if the query that met the image was; the side of a collage if that
+   side met it) and those of the image's thumbnail (verify.py).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
@@ -34,10 +37,10 @@ from typing import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
-from booru.func.similarity.region_index import RegionHits, RegionIndex
+from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
-from common.regions import Box, query_boxes, query_dhashes
+from common.regions import Box, collage_sides, query_boxes, query_dhashes
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -53,41 +56,67 @@ LIKELY_DISTANCE = 24.0
 DISTANCE_BONUS, DISTANCE_WEIGHT = 24.0, 1.0
 COLOUR_WEIGHT = 3.0
 UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
+# bits of 192: how near an archived window a collage side or the turned box must be to count
+SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 
 
 @dataclass
 class VisualQuery:
-    boxes: list[Box]  # in the 512×512 render
-    dhashes: np.ndarray  # 2 × len(boxes) rows of 3 uint64: each box direct, then each mirrored
+    boxes: list[Box]  # in the 512×512 render: query_boxes', then the content box's collage sides
+    dhashes: np.ndarray  # rows of 3 uint64: query_boxes' direct, then mirrored; the sides; the content box turned
     mirrored: np.ndarray
-    picture: np.ndarray  # the content box (the whole frame if none) at its own aspect ratio, RGB
+    parts: list[Box]  # what hits are verified on: the content box, then each collage side
+    sources: np.ndarray  # per dhashes row: the index in `parts` a hit through that row is verified on
     histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
-    _features: dict[bool, Features] = field(default_factory=dict)
+    render: np.ndarray  # the 512×512 render
+    size: tuple[int, int]  # the image's displayed width and height
+    _pictures: dict[int, np.ndarray] = field(default_factory=dict)
+    _features: dict[tuple[int, bool], Features] = field(default_factory=dict)
 
     @classmethod
     def of(cls, small: np.ndarray, width: int, height: int) -> "VisualQuery":
         """From the 512×512 render and the image's displayed size. The content box (the
         picture without bars, chrome or text around it, which would match other pictures'
-        text, edges and white) is what verification and colours look at."""
+        text, edges and white) is what verification and colours look at; a hit met through a
+        side of a collage is verified on that side."""
         boxes = query_boxes(small)
-        dhashes, mirrored = query_dhashes(small, boxes)
-        top, bottom, left, right = boxes[-1]
-        crop = small[top:bottom, left:right]
-        true_width, true_height = (right - left) * width, (bottom - top) * height
-        scale = UPRIGHT / max(true_width, true_height)
-        picture = cv2.resize(crop, (max(1, round(true_width * scale)), max(1, round(true_height * scale))),
-                             interpolation=cv2.INTER_AREA)
-        counts = histogram(crop)
+        content = boxes[-1]
+        sides = collage_sides(small, content)
+        dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content)
+        sources = np.array([0] * 2 * len(boxes) + list(range(1, len(sides) + 1)) + [0, 0])
+        top, bottom, left, right = content
+        counts = histogram(small[top:bottom, left:right])
         bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
-        return cls(boxes, dhashes, mirrored, picture, (bins / bins.sum(axis=1, keepdims=True)).ravel())
+        shares = (bins / bins.sum(axis=1, keepdims=True)).ravel()
+        return cls(boxes + sides, dhashes, mirrored, [content] + sides, sources, shares, small, (width, height))
+
+    @property
+    def boxes_rows(self) -> int:
+        """The rows of query_boxes' boxes (direct and mirrored); the sides and turns follow."""
+        return 2 * (len(self.boxes) - len(self.parts) + 1)
+
+    @property
+    def picture(self) -> np.ndarray:
+        """The content box's picture."""
+        return self.picture_of(0)
+
+    def picture_of(self, part: int) -> np.ndarray:
+        """A part (`parts`) at its true aspect ratio, UPRIGHT px on its longest side, RGB (cached)."""
+        if part not in self._pictures:
+            top, bottom, left, right = self.parts[part]
+            true_width, true_height = (right - left) * self.size[0], (bottom - top) * self.size[1]
+            scale = UPRIGHT / max(true_width, true_height)
+            size = (max(1, round(true_width * scale)), max(1, round(true_height * scale)))
+            self._pictures[part] = cv2.resize(self.render[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
+        return self._pictures[part]
 
     def features(self, row: int) -> Features:
-        """ORB features of the picture for verifying a hit through dhash row `row` (cached),
+        """ORB features of the part a hit through dhash row `row` is verified on (cached),
         mirrored as the row is."""
-        mirrored = bool(self.mirrored[row])
-        if mirrored not in self._features:
-            self._features[mirrored] = features(self.picture, mirrored)
-        return self._features[mirrored]
+        key = (int(self.sources[row]), bool(self.mirrored[row]))
+        if key not in self._features:
+            self._features[key] = features(self.picture_of(key[0]), key[1])
+        return self._features[key]
 
 
 @dataclass(frozen=True)
@@ -122,7 +151,7 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
     `colours` their normalised seed histograms (booru's histogram index), `global_ids` the
     images nearest to the query by the whole-picture fingerprints, nearest first (the first
     GLOBAL_CANDIDATES of them are verified too)."""
-    near = index.nearest(query.dhashes, query.mirrored, max(limit, candidates))
+    near = nearest(query, index, max(limit, candidates))
     wide = index.measure(np.asarray(list(global_ids)[:GLOBAL_CANDIDATES], dtype=np.int64), query.dhashes,
                          query.mirrored)
     top = near.take(slice(candidates))
@@ -136,6 +165,23 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
             for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
     hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
     return hits[:limit]
+
+
+def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
+    """The `count` images nearest to the query's regions: within region_index.NEAR_RADIUS of
+    its boxes, SIDES_RADIUS of its collage sides, TURNED_RADIUS of its turned box (searched as
+    pictures they may not be, they would otherwise bring in more unrelated images to verify)."""
+    sides = query.boxes_rows + len(query.parts) - 1
+    groups = ((0, query.boxes_rows, NEAR_RADIUS), (query.boxes_rows, sides, SIDES_RADIUS),
+              (sides, len(query.dhashes), TURNED_RADIUS))
+    hits = [(index.nearest(query.dhashes[start:stop], query.mirrored[start:stop], count, radius=radius), start)
+            for start, stop, radius in groups if stop > start]
+    ids, distances, mirrored, windows, rows = (np.concatenate(field) for field in zip(
+        *((h.ids, h.distances, h.mirrored, h.windows, h.queries + start) for h, start in hits)))
+    order = np.lexsort((rows, ids, distances))  # each image's nearest row first, then by (distance, id)
+    _, kept = np.unique(ids[order], return_index=True)
+    chosen = order[np.sort(kept)][:count]
+    return RegionHits(ids[chosen], distances[chosen], mirrored[chosen], windows[chosen], rows[chosen])
 
 
 def _in_turn(first: int, second: int) -> np.ndarray:
