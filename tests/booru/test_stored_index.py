@@ -134,9 +134,13 @@ def test_followers_share_one_stored_base_and_move_to_the_one_rebuilt(app, api, t
     assert [g.generation for g in stored.generations(tmp_path, "region")] == [rebuilt.generation]
 
     _write_windows(app, ids[20:], windows[20:])  # written after the rebuilt base: read on adopting it
+    def adopted(follower: Follower) -> bool:
+        time.sleep(POLL_SECONDS)
+        _current(app, follower)  # polls, and moves over to the rebuilt base in the background
+        return follower.generation == rebuilt.generation
+
     for follower in (first, second):
-        wait_until(lambda: time.sleep(POLL_SECONDS) or _current(app, follower) and follower.generation == rebuilt.generation,
-                   timeout=30, message="the rebuilt base adopted")
+        wait_until(lambda: adopted(follower), timeout=30, message="the rebuilt base adopted")
     time.sleep(POLL_SECONDS)
     for follower in (first, second):
         index = _current(app, follower)

@@ -133,7 +133,8 @@ class Index:
         self._stamp = 0
         if base is None:
             ids = np.asarray(ids, dtype=np.int64)
-            values = self._empty() if values is None else np.asarray(values, dtype=self.dtype).reshape(-1, self.width)
+            values = self._empty() if values is None else np.asarray(values, dtype=self.dtype)
+            values = values.reshape(-1, self.width)
             base = self.base_type.of(ids, values)
         # fresh empty arrays: views like ids[:0] would keep the caller's whole arrays alive
         self.snapshot = Snapshot(base, np.ones(len(base.groups.ids), dtype=bool), np.empty(0, dtype=np.int64),
