@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+import pytest
 import requests
 from PIL import Image
 from sqlalchemy import text
@@ -87,6 +88,8 @@ def test_a_newer_generation_replaces_the_older_ones(tmp_path) -> None:
     assert second.generation > first.generation and not first.path.exists()
     assert stored.newest(tmp_path, "dhash") == second and stored.newest(tmp_path, "region") == other
     assert stored.mapped(second)["keys"].tolist() == [0, 1, 2, 3] and second.xmin == "12"
+    with pytest.raises(FileNotFoundError):  # replaced meanwhile: the caller looks for the newest again
+        stored.mapped(first)
     with stored.building(tmp_path, "dhash") as mine:
         assert mine
         with stored.building(tmp_path, "dhash", wait=False) as theirs:  # a second holder is refused

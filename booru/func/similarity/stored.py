@@ -82,8 +82,10 @@ def store(directory: Path, kind: str, arrays: dict[str, np.ndarray], xmin: str) 
 def mapped(stored: Stored) -> dict[str, np.ndarray]:
     """The arrays of a stored base, mapped read-only from its files (FileNotFoundError: it was
     replaced by a newer one meanwhile)."""
-    return {path.stem: np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
-            for path in stored.path.glob("*.npy")}
+    files = list(stored.path.glob("*.npy"))
+    if not files:
+        raise FileNotFoundError(stored.path)
+    return {path.stem: np.asarray(np.load(path, mmap_mode="r", allow_pickle=False)) for path in files}
 
 
 @contextmanager
