@@ -31,7 +31,7 @@ from booru.func.similarity import stored
 from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.distances import normalise_histograms
 from booru.func.similarity.histogram_index import HistogramIndex
-from booru.func.similarity.region_index import KEYS, RegionIndex, keys_of
+from booru.func.similarity.region_index import KEYS, RegionIndex
 from booru.func.similarity.table_rows import ROWS, read_rows
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class Follower:
                 break
         if self.directory is None:
             self.xmin, rows = read_rows(*self._rows(), None)
-            self.index = INDEXES[self.kind](rows[:, 0], self._values(rows))
+            self.index = self._built(rows)
             del rows
             release_memory()
         self.polled = time.monotonic()
@@ -129,18 +129,16 @@ class Follower:
             found = stored.newest(self.directory, self.kind)  # another process's, built meanwhile
             if found is None:
                 xmin, rows = read_rows(*self._rows(), None)
-                base = INDEXES[self.kind].base_type.of(*self._keyed(rows))
+                index = self._built(rows)
                 del rows
-                found = stored.store(self.directory, self.kind, base.arrays(), xmin)
-                del base
+                found = stored.store(self.directory, self.kind, index.snapshot.base.arrays(), xmin)
+                del index
                 release_memory()
         return found
 
-    def _keyed(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, values) as the kind's base holds them (the region base: one key per window)."""
-        if self.kind == "region":
-            return keys_of(rows[:, 0]), self._values(rows).reshape(-1, 3)
-        return rows[:, 0], self._values(rows)
+    def _built(self, rows: np.ndarray) -> DhashIndex | HistogramIndex | RegionIndex:
+        """An index over the whole table's rows, built in this process."""
+        return INDEXES[self.kind](rows[:, 0], self._values(rows))
 
     def _adopted(self, found: stored.Stored) -> tuple[DhashIndex | HistogramIndex | RegionIndex, str, int]:
         """(index, xmin, generation): an index over the stored base, brought up to date."""

@@ -95,11 +95,6 @@ class VisualQuery:
         """The rows of query_boxes' boxes (direct and mirrored); the sides and turns follow."""
         return 2 * (len(self.boxes) - len(self.parts) + 1)
 
-    @property
-    def picture(self) -> np.ndarray:
-        """The content box's picture."""
-        return self.picture_of(0)
-
     def picture_of(self, part: int) -> np.ndarray:
         """A part (`parts`) at its true aspect ratio, UPRIGHT px on its longest side, RGB (cached)."""
         if part not in self._pictures:
