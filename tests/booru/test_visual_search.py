@@ -137,3 +137,25 @@ def test_the_turned_box_meets_only_images_within_its_radius() -> None:
     hits = visual.nearest(query, index, 10)
     assert sorted(hits.ids.tolist()) == [1, 3]
     assert hits.queries[hits.ids.tolist().index(1)] >= query.boxes_rows
+
+
+def _on_plain_background(pixels: np.ndarray) -> np.ndarray:
+    """A small picture (a logo, say) in the middle of a wide, smooth grey gradient."""
+    gradient = np.linspace(200, 250, 960, dtype=np.float32)
+    canvas = np.repeat(np.repeat(gradient[None, :, None], 720, axis=0), 3, axis=2).astype(np.uint8)
+    canvas[285:435, 380:580] = cv2.resize(pixels, (200, 150), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
+def test_a_small_picture_on_a_plain_background_is_verified_on_the_whole_frame() -> None:
+    """Archived whole (its content box is too small for an archived picture), the copy's content
+    box alone is too far in scale from the archived thumbnail for ORB; the whole frame, searched
+    where the content box is small, verifies it."""
+    pictures = [_on_plain_background(picture(110)), picture(111), _on_plain_background(picture(112))]
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(3), np.stack([archive_dhashes(t) for t in thumbnails]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    query = visual.query_of(jpeg(cv2.resize(pictures[0], (480, 360), interpolation=cv2.INTER_AREA)))
+    assert query.boxes[0] == (0, 512, 0, 512) and query.boxes_rows == 4  # the whole frame is searched
+    hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
+    assert hits[0].id == 0 and hits[0].confidence == "match", hits

@@ -13,7 +13,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 2. The CANDIDATES nearest by regions and the GLOBAL_CANDIDATES nearest by the whole picture are
    verified: the inliers of a RANSAC affine fit between the ORB features of the query's
    content box (mirrored if the query that met the image was; the side of a collage if that
-   side met it) and those of the image's thumbnail (verify.py).
+   side met it; the better of the content box and the whole frame if the whole frame met it)
+   and those of the image's thumbnail (verify.py).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
@@ -65,8 +66,10 @@ class VisualQuery:
     boxes: list[Box]  # in the 512×512 render: query_boxes', then the content box's collage sides
     dhashes: np.ndarray  # rows of 3 uint64: query_boxes' direct, then mirrored; the sides; the content box turned
     mirrored: np.ndarray
-    parts: list[Box]  # what hits are verified on: the content box, then each collage side
-    sources: np.ndarray  # per dhashes row: the index in `parts` a hit through that row is verified on
+    boxes_rows: int  # the rows of query_boxes' boxes (direct and mirrored)
+    sides_rows: int  # the rows of the collage sides, after them; the turned box's two rows follow
+    parts: list[Box]  # what hits are verified on: the content box, each collage side, the whole frame
+    sources: list[tuple[int, ...]]  # per dhashes row: the `parts` a hit through that row is verified on
     histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
     render: np.ndarray  # the 512×512 render
     size: tuple[int, int]  # the image's displayed width and height
@@ -78,22 +81,23 @@ class VisualQuery:
         """From the 512×512 render and the image's displayed size. The content box (the
         picture without bars, chrome or text around it, which would match other pictures'
         text, edges and white) is what verification and colours look at; a hit met through a
-        side of a collage is verified on that side."""
+        side of a collage is verified on that side. A hit met through the whole frame (searched
+        where the content box is small) is verified on the content box and on the whole frame,
+        the better counting: the archived copy of a small picture on a plain background, a logo
+        say, is the whole frame, at a scale the content box alone is too far from for ORB."""
         boxes = query_boxes(small)
         content = boxes[-1]
         sides = collage_sides(small, content)
         dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content)
-        sources = np.array([0] * 2 * len(boxes) + list(range(1, len(sides) + 1)) + [0, 0])
+        parts = [content] + sides + boxes[:-1]  # boxes[:-1]: the whole frame, if searched
+        frame = [(0, len(parts) - 1)] if len(boxes) > 1 else []
+        sources = (2 * (frame + [(0,)]) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)])
         top, bottom, left, right = content
         counts = histogram(small[top:bottom, left:right])
         bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
         shares = (bins / bins.sum(axis=1, keepdims=True)).ravel()
-        return cls(boxes + sides, dhashes, mirrored, [content] + sides, sources, shares, small, (width, height))
-
-    @property
-    def boxes_rows(self) -> int:
-        """The rows of query_boxes' boxes (direct and mirrored); the sides and turns follow."""
-        return 2 * (len(self.boxes) - len(self.parts) + 1)
+        return cls(boxes + sides, dhashes, mirrored, 2 * len(boxes), len(sides), parts, sources, shares, small,
+                   (width, height))
 
     def picture_of(self, part: int) -> np.ndarray:
         """A part (`parts`) at its true aspect ratio, UPRIGHT px on its longest side, RGB (cached)."""
@@ -105,13 +109,16 @@ class VisualQuery:
             self._pictures[part] = cv2.resize(self.render[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
         return self._pictures[part]
 
-    def features(self, row: int) -> Features:
-        """ORB features of the part a hit through dhash row `row` is verified on (cached),
+    def features(self, row: int) -> list[Features]:
+        """ORB features of each part a hit through dhash row `row` is verified on (cached),
         mirrored as the row is."""
-        key = (int(self.sources[row]), bool(self.mirrored[row]))
-        if key not in self._features:
-            self._features[key] = features(self.picture_of(key[0]), key[1])
-        return self._features[key]
+        found = []
+        for part in self.sources[row]:
+            key = (part, bool(self.mirrored[row]))
+            if key not in self._features:
+                self._features[key] = features(self.picture_of(part), key[1])
+            found.append(self._features[key])
+        return found
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
     """The `count` images nearest to the query's regions: within region_index.NEAR_RADIUS of
     its boxes, SIDES_RADIUS of its collage sides, TURNED_RADIUS of its turned box (searched as
     pictures they may not be, they would otherwise bring in more unrelated images to verify)."""
-    sides = query.boxes_rows + len(query.parts) - 1
+    sides = query.boxes_rows + query.sides_rows
     groups = ((0, query.boxes_rows, NEAR_RADIUS), (query.boxes_rows, sides, SIDES_RADIUS),
               (sides, len(query.dhashes), TURNED_RADIUS))
     hits = [(index.nearest(query.dhashes[start:stop], query.mirrored[start:stop], count, radius=radius), start)
@@ -195,7 +202,7 @@ def verified(query: VisualQuery, chosen: RegionHits, stored: Stored) -> dict[int
         theirs = stored(ids[start:start + VERIFY_BATCH])
         for image_id, row in zip(ids[start:start + VERIFY_BATCH], rows[start:start + VERIFY_BATCH]):
             if image_id in theirs:
-                found[image_id] = inliers(query.features(int(row)), theirs[image_id])
+                found[image_id] = max(inliers(part, theirs[image_id]) for part in query.features(int(row)))
                 if found[image_id] >= STOP_INLIERS:
                     return found
     return found
