@@ -31,6 +31,9 @@ import numpy as np
 SIZE = 512
 SCAN = 256  # the content box is looked for on a SCAN×SCAN grey reduction (area means)
 UNIFORM = 10.0  # brightness spread (p95 − p5, of 255) below which a row or column is uniform
+# A uniform row or column this much brighter or darker (of 255) than the uniform first and last
+# lines of the frame is a flat part of the picture, not more of the border around it.
+BORDER_STEP = 24.0
 # A content box thinner than this share of the frame is not trusted: an archived picture is
 # mostly itself, a query may be a phone screenshot whose picture is a fifth of its height.
 ARCHIVE_SHARE, QUERY_SHARE = 0.5, 0.12
@@ -90,18 +93,31 @@ def _scan(pixels: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (SCAN, SCAN), interpolation=cv2.INTER_AREA)
 
 
+def _busy(grey: np.ndarray, axis: int) -> np.ndarray:
+    """Which rows (axis 1) or columns (axis 0) are picture: those not uniform, and the uniform
+    ones more than BORDER_STEP from the brightness of each end of the frame whose line is
+    uniform (a border's colour; a flat picture inside a border is not more border)."""
+    uniform = _spread(grey, axis) < UNIFORM
+    level = grey.mean(axis=axis)
+    ends = level[[end for end in (0, -1) if uniform[end]]]
+    if not len(ends):
+        return ~uniform
+    bordering = (np.abs(level[:, None] - ends[None, :]) <= BORDER_STEP).any(axis=1)
+    return ~(uniform & bordering)
+
+
 def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
     """The picture inside borders, bars and screenshot chrome (module docstring); the whole
     frame when the box found is thinner than `least` of the frame."""
     grey = _scan(pixels)
     height, width = grey.shape
-    top, bottom = _longest_run(_spread(grey, 1) >= UNIFORM)
+    top, bottom = _longest_run(_busy(grey, 1))
     if bottom - top < least * height:
         return 0, pixels.shape[0], 0, pixels.shape[1]
-    left, right = _longest_run(_spread(grey[top:bottom], 0) >= UNIFORM)
+    left, right = _longest_run(_busy(grey[top:bottom], 0))
     if right - left < least * width:
         return 0, pixels.shape[0], 0, pixels.shape[1]
-    again_top, again_bottom = _longest_run(_spread(grey[top:bottom, left:right], 1) >= UNIFORM)
+    again_top, again_bottom = _longest_run(_busy(grey[top:bottom, left:right], 1))
     if again_bottom - again_top >= least * height:
         top, bottom = top + again_top, top + again_bottom
     scale = pixels.shape[0] / SCAN

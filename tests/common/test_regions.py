@@ -36,6 +36,39 @@ def test_content_box_is_the_picture_inside_uniform_bars(top: int, bottom: int, l
     assert np.allclose(found, expected, atol=0.01 * max(height, width) + 2)
 
 
+def _flat_picture() -> np.ndarray:
+    """A dark, mostly flat picture (a night sky, say): its rows and columns are uniform but for
+    a few lit shapes."""
+    flat = np.full((480, 640, 3), (10, 12, 40), np.uint8)
+    cv2.circle(flat, (150, 140), 30, (90, 120, 160), -1)
+    cv2.rectangle(flat, (420, 300), (470, 330), (70, 90, 60), -1)
+    return flat
+
+
+@pytest.mark.parametrize("top, bottom, left, right, colour", [
+    (40, 40, 40, 40, 235),  # a light border
+    (0, 0, 200, 200, 255),  # on white, as a screenshot shows it
+])
+def test_content_box_of_a_flat_picture_is_inside_its_border(top: int, bottom: int, left: int, right: int,
+                                                            colour: int) -> None:
+    """The flat picture's uniform rows and columns are of another brightness than the border,
+    so they are picture, not more border."""
+    inner = _flat_picture()
+    framed = _framed(inner, top, bottom, left, right, colour)
+    height, width = framed.shape[:2]
+    found = _share(content_box(regions.square(framed)), height, width)
+    expected = (top, top + inner.shape[0], left, left + inner.shape[1])
+    assert np.allclose(found, expected, atol=0.01 * max(height, width) + 2)
+
+
+def test_a_flat_picture_without_a_border_keeps_its_box() -> None:
+    """Unframed, the flat picture's own dark rows and columns at its edges set the background: its
+    box is what it was before borders were told apart by brightness (the archived side of the
+    query above, which verification then meets at the scale it expects)."""
+    flat = regions.square(_flat_picture())
+    assert content_box(flat, regions.ARCHIVE_SHARE) == (0, SIZE, 0, SIZE)
+
+
 def test_content_box_of_a_screenshot_with_text_and_icons() -> None:
     canvas = np.full((2340, 1080, 3), 255, np.uint8)
     canvas[:90] = 30
