@@ -25,6 +25,8 @@ thumbnail Coco stores (an existing archive is upgraded from it), rendered to 512
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import cv2
 import numpy as np
 
@@ -93,35 +95,52 @@ def _scan(pixels: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (SCAN, SCAN), interpolation=cv2.INTER_AREA)
 
 
-def _busy(grey: np.ndarray, axis: int) -> np.ndarray:
-    """Which rows (axis 1) or columns (axis 0) are picture: those not uniform, and the uniform
-    ones more than BORDER_STEP from the brightness of each end of the frame whose line is
-    uniform (a border's colour; a flat picture inside a border is not more border)."""
-    uniform = _spread(grey, axis) < UNIFORM
+def _not_uniform(grey: np.ndarray, axis: int) -> np.ndarray:
+    """Which rows (axis 1) or columns (axis 0) are not uniform."""
+    return _spread(grey, axis) >= UNIFORM
+
+
+def _not_border(grey: np.ndarray, axis: int) -> np.ndarray:
+    """Which rows (axis 1) or columns (axis 0) are not border: those not uniform, and the
+    uniform ones more than BORDER_STEP from the brightness of each end of the frame whose line
+    is uniform (a border's colour)."""
+    uniform = ~_not_uniform(grey, axis)
     level = grey.mean(axis=axis)
     ends = level[[end for end in (0, -1) if uniform[end]]]
-    if not len(ends):
-        return ~uniform
     bordering = (np.abs(level[:, None] - ends[None, :]) <= BORDER_STEP).any(axis=1)
     return ~(uniform & bordering)
 
 
-def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
-    """The picture inside borders, bars and screenshot chrome (module docstring); the whole
-    frame when the box found is thinner than `least` of the frame."""
-    grey = _scan(pixels)
+def _box(grey: np.ndarray, least: float, busy: Callable[[np.ndarray, int], np.ndarray]) -> Box | None:
+    """The tallest run of `busy` rows, then within it the widest run of busy columns, then the
+    rows again within those columns (on the SCAN grey `grey`); None when thinner than `least`."""
     height, width = grey.shape
-    top, bottom = _longest_run(_busy(grey, 1))
+    top, bottom = _longest_run(busy(grey, 1))
     if bottom - top < least * height:
-        return 0, pixels.shape[0], 0, pixels.shape[1]
-    left, right = _longest_run(_busy(grey[top:bottom], 0))
+        return None
+    left, right = _longest_run(busy(grey[top:bottom], 0))
     if right - left < least * width:
-        return 0, pixels.shape[0], 0, pixels.shape[1]
-    again_top, again_bottom = _longest_run(_busy(grey[top:bottom, left:right], 1))
+        return None
+    again_top, again_bottom = _longest_run(busy(grey[top:bottom, left:right], 1))
     if again_bottom - again_top >= least * height:
         top, bottom = top + again_top, top + again_bottom
+    return top, bottom, left, right
+
+
+def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
+    """The picture inside borders, bars and screenshot chrome (module docstring); the whole
+    frame when the box found is thinner than `least` of the frame. A box too thin by uniform
+    rows and columns is looked for again by `_not_border`: a flat picture (a night sky, a
+    drawing) has uniform rows and columns of its own, which make no box at all, but inside a
+    border of another brightness those are picture. Where the first way finds a box, the
+    second is not asked: an archived picture's own flat margins are cut by the first, and its
+    copy's must be too."""
+    grey = _scan(pixels)
+    box = _box(grey, least, _not_uniform) or _box(grey, least, _not_border)
+    if box is None:
+        return 0, pixels.shape[0], 0, pixels.shape[1]
     scale = pixels.shape[0] / SCAN
-    return round(top * scale), round(bottom * scale), round(left * scale), round(right * scale)
+    return tuple(round(edge * scale) for edge in box)
 
 
 def _runs(busy: np.ndarray) -> list[tuple[int, int]]:
