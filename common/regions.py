@@ -9,13 +9,16 @@ a square), so a rectangle here is a share of the picture's height and width:
   row or column (spread between its 5th and 95th percentile of brightness below UNIFORM) is a
   border, a bar, a letterbox, the white of a screenshot around its picture, or the gap between
   a caption and the picture; what is left is the picture itself, on the query and on the
-  archived image alike.
+  archived image alike. Where uniform rows and columns leave no box (a flat picture), those of
+  another brightness than the frame's uniform edges are picture.
 * archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
   the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side);
 * queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
   frame when the box is small), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
-  picture of its own; and the content box turned a quarter either way (`turned_dhashes`).
+  picture of its own; and the content box turned a quarter either way (`turned_dhashes`);
+  and, asked for when those find no match, the content box with 15 % cut from two opposite
+  sides (`inner_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -278,6 +281,18 @@ def collage_sides(pixels: np.ndarray, box: Box) -> list[Box]:
     else:
         sides = gutter_side(grey, (top, bottom, left, right))
     return [tuple(round(edge * scale) for edge in side) for side in sides]
+
+
+# Cut from a query's content box: a copy cropped on one axis only (to a square, say) shows the
+# middle of its original's width or height whole, which then meets the archived window with 15 %
+# cut from every side once the other axis is cut the same.
+INNER = ((0.15, 0.15, 0.0, 0.0), (0.0, 0.0, 0.15, 0.15))
+
+
+def inner_dhashes(pixels: np.ndarray, box: Box) -> np.ndarray:
+    """len(INNER) × 3 uint64: the region dhash of each INNER window of a query's content box."""
+    integral = _integral(pixels)
+    return np.stack([region_dhash(integral, window(box, cut)) for cut in INNER])
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (),

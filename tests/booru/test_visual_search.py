@@ -159,3 +159,21 @@ def test_a_small_picture_on_a_plain_background_is_verified_on_the_whole_frame() 
     assert query.boxes[0] == (0, 512, 0, 512) and query.boxes_rows == 4  # the whole frame is searched
     hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
     assert hits[0].id == 0 and hits[0].confidence == "match", hits
+
+
+@pytest.mark.parametrize("original, crop", [
+    (0, (slice(None), slice(80, 560))),  # 12.5 % from the left and the right: a square
+    (4, (slice(60, 420), slice(None))),  # 12.5 % from the top and the bottom
+])
+def test_a_copy_cropped_on_one_axis_is_found_by_the_second_look(archive, monkeypatch, original: int,
+                                                                 crop: tuple[slice, slice]) -> None:
+    """No region of the copy lies within NEAR_RADIUS of its original's windows; the first look
+    finds no match, so the content box's inner windows are searched and verified."""
+    index, stored = archive
+    query = visual.query_of(jpeg(np.ascontiguousarray(picture(100 + original)[crop])))
+    assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    hits = visual.visual_search(query, index, lookup, 5)
+    assert hits[0].id == original and hits[0].confidence == "match", hits[0]
+    monkeypatch.setattr(visual, "INNER_CANDIDATES", 0)
+    assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]

@@ -41,7 +41,7 @@ import numpy as np
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
-from common.regions import Box, collage_sides, query_boxes, query_dhashes
+from common.regions import Box, collage_sides, inner_dhashes, query_boxes, query_dhashes
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -59,6 +59,9 @@ COLOUR_WEIGHT = 3.0
 UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 # bits of 192: how near an archived window a collage side or the turned box must be to count
 SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
+# when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
+# (common.regions.INNER) within INNER_RADIUS are verified too, and kept if they reach MIN_INLIERS
+INNER_CANDIDATES, INNER_RADIUS = 3, 20
 
 
 @dataclass
@@ -108,6 +111,11 @@ class VisualQuery:
             size = (max(1, round(true_width * scale)), max(1, round(true_height * scale)))
             self._pictures[part] = cv2.resize(self.render[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
         return self._pictures[part]
+
+    @property
+    def content_row(self) -> int:
+        """The dhashes row of the content box, direct."""
+        return self.boxes_rows // 2 - 1
 
     def features(self, row: int) -> list[Features]:
         """ORB features of each part a hit through dhash row `row` is verified on (cached),
@@ -160,9 +168,13 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
     chosen = top.then(wide)  # the images verified: by regions and by the whole picture in turn
     chosen = chosen.take(_in_turn(len(top), len(chosen) - len(top)))
     near = chosen.then(near)
+    found = verified(query, chosen, stored)
+    if max(found.values(), default=0) < MATCH_INLIERS:
+        inner, confirmed = inner_hits(query, index, near.ids, stored)
+        near = near.then(inner)
+        found.update(confirmed)
     theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
     apart = {i: float(np.abs(h - query.histogram).sum()) for i, h in theirs_colours.items()}
-    found = verified(query, chosen, stored)
     hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w), confidence(float(d), found.get(int(i))))
             for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
     hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
@@ -184,6 +196,22 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
     _, kept = np.unique(ids[order], return_index=True)
     chosen = order[np.sort(kept)][:count]
     return RegionHits(ids[chosen], distances[chosen], mirrored[chosen], windows[chosen], rows[chosen])
+
+
+def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
+               stored: Stored) -> tuple[RegionHits, dict[int, int]]:
+    """The second look, for a query the first found no match for: the INNER_CANDIDATES images
+    not `seen` nearest to the content box's inner windows within INNER_RADIUS, verified on the
+    content box; those reaching MIN_INLIERS (what ranking counts) and their inliers. A copy
+    cropped on one axis only, to a square say, meets its original this way."""
+    inner = index.nearest(inner_dhashes(query.render, query.parts[0]), np.zeros(2, dtype=bool),
+                          INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
+    inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
+    inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,
+                       np.full(len(inner), query.content_row))  # verified on the content box
+    found = verified(query, inner, stored)
+    kept = np.flatnonzero([found.get(int(i), 0) >= MIN_INLIERS for i in inner.ids])
+    return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept]}
 
 
 def _in_turn(first: int, second: int) -> np.ndarray:
