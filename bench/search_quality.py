@@ -56,6 +56,10 @@ any of their figures was read; `rotate90` is beyond what the search is meant to 
 reported for information. The collage's other half is a photo that is not archived (so the
 query's original is the only archived picture in it), chosen per photo from its file name.
 The confidence thresholds are calibrated on the EDITS queries alone, as before.
+
+Added last: PROBE_EDITS (bench/probe_edits.py, whose docstring gives their rules and when they
+were written), the issue's edit classes with other parameters and more common repost edits,
+reported in a third table per photo set, never in the means above.
 """
 from __future__ import annotations
 
@@ -74,8 +78,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from booru.func.similarity import visual  # noqa: E402
+from probe_edits import PROBE_EDITS, probe_edit  # noqa: E402
 from booru.func.similarity.combined import combined_search  # noqa: E402
 from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
 from booru.func.similarity.distances import dhash_words, normalise_histograms  # noqa: E402
@@ -456,13 +462,15 @@ def _posted(path: str) -> Image.Image:
 
 
 def query_photo(job: tuple[int, str, str]) -> list[dict]:
-    """Every edit (EDITS, then EXTRA_EDITS) of one photo searched every way (runs in a worker
+    """Every edit (EDITS, EXTRA_EDITS, PROBE_EDITS) of one photo searched every way (runs in a worker
     process); `other` is the photo the collage puts beside it."""
     original, path, other = job
     picture = _posted(path)
     rows = []
-    for name in EDITS + EXTRA_EDITS:
-        if name in EXTRA_EDITS:
+    for name in EDITS + EXTRA_EDITS + PROBE_EDITS:
+        if name in PROBE_EDITS:
+            data = probe_edit(picture, name, Path(path).name)
+        elif name in EXTRA_EDITS:
             data = extra_edit(picture, name, Path(path).name, _posted(other))
         else:
             data = edit(picture, name, Path(path).name)
@@ -551,10 +559,11 @@ def _first(row: dict, fill: bool = True) -> tuple:
 
 
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
-    """The EDITS table per photo set, then the EXTRA_EDITS table per photo set (apart: their
-    means are never mixed), then the time per query (over both)."""
+    """The EDITS table per photo set, then the EXTRA_EDITS and the PROBE_EDITS tables per photo
+    set (apart: their means are never mixed), then the time per query (over all)."""
     edited = {r["edit"] for r in rows}
-    for edits, heading in ((EDITS, "EDITS"), (EXTRA_EDITS, "EXTRA_EDITS (added later, reported apart)")):
+    for edits, heading in ((EDITS, "EDITS"), (EXTRA_EDITS, "EXTRA_EDITS (added later, reported apart)"),
+                           (PROBE_EDITS, "PROBE_EDITS (added last, reported apart)")):
         if edited.issuperset(edits):
             print(f"\n===== {heading}")
             _table(rows, items, photos, edits)
