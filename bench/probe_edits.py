@@ -13,30 +13,17 @@ the search is meant for and are reported for information.
 from __future__ import annotations
 
 import hashlib
-import io
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+
+from edit_basics import crop as _crop
+from edit_basics import font as _font
+from edit_basics import jpeg as _jpeg
 
 PROBE_EDITS = ("crop_lr12", "crop_tb12", "crop_asym", "crop10_side", "crop8_two", "padding12", "rotate4_crop8",
                "caption_bottom", "letterbox_white43", "screenshot_landscape", "desktop", "twitter", "border20",
                "impact", "sepia", "contrast", "rotate10", "square", "portrait45", "crop25", "crop30_side")
-
-
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=max(8, size))
-
-
-def _jpeg(picture: Image.Image, quality: int = 90) -> bytes:
-    out = io.BytesIO()
-    picture.convert("RGB").save(out, "JPEG", quality=quality)
-    return out.getvalue()
-
-
-def _crop(picture: Image.Image, top: float, bottom: float, left: float, right: float) -> Image.Image:
-    width, height = picture.size
-    return picture.crop((round(left * width), round(top * height), width - round(right * width),
-                         height - round(bottom * height)))
 
 
 def _one_side(photo: str, salt: str, share: float) -> tuple[float, float, float, float]:

@@ -75,12 +75,15 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from booru.func.similarity import visual  # noqa: E402
+from edit_basics import crop as _crop  # noqa: E402
+from edit_basics import font as _font  # noqa: E402
+from edit_basics import jpeg as _jpeg  # noqa: E402
 from probe_edits import PROBE_EDITS, probe_edit  # noqa: E402
 from booru.func.similarity.combined import combined_search  # noqa: E402
 from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
@@ -106,22 +109,6 @@ EXTRA_EDITS = ("stretch80", "recompress", "blur2", "noise8", "keystone", "sticke
                "caption_padding", "rotate90")
 SAME_PICTURE_MAE = 3.0
 SEED_ALGORITHMS = ("combined", "dhash_xor_norm", "abs_norm", "eucl_norm")
-
-
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=max(8, size))
-
-
-def _jpeg(picture: Image.Image, quality: int = 90) -> bytes:
-    out = io.BytesIO()
-    picture.convert("RGB").save(out, "JPEG", quality=quality)
-    return out.getvalue()
-
-
-def _crop(picture: Image.Image, top: float, bottom: float, left: float, right: float) -> Image.Image:
-    width, height = picture.size
-    return picture.crop((round(left * width), round(top * height), width - round(right * width),
-                         height - round(bottom * height)))
 
 
 def _caption(picture: Image.Image) -> Image.Image:
