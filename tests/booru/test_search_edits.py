@@ -8,6 +8,7 @@ import io
 import time
 
 import cv2
+import numpy as np
 import pytest
 
 from booru.extensions import db
@@ -64,6 +65,13 @@ def test_a_copy_squeezed_to_another_aspect_ratio_is_a_match(api, archive):
     """Its width scaled by 0.6, its height kept: verification fits a stretch, not only a similarity."""
     hits = _visual(api, jpeg(cv2.resize(picture(100 + ORIGINAL), (384, 480), interpolation=cv2.INTER_AREA)), "&q=2")
     assert hits[0]["id"] == archive[ORIGINAL] and hits[0]["confidence"] == "match", hits[0]
+
+
+def test_a_copy_cut_to_a_square_is_a_match(api, archive):
+    """12.5 % cut from its left and its right: too far from every archived window for the first
+    look (tests/booru/test_visual_search.py shows it), found by the second."""
+    hits = _visual(api, jpeg(np.ascontiguousarray(picture(100)[:, 80:560])), "&q=2")
+    assert hits[0]["id"] == archive[0] and hits[0]["confidence"] == "match", hits[0]
 
 
 def test_a_picture_not_in_the_archive_is_not_a_match(api, archive):
