@@ -63,7 +63,9 @@ CLIPPED_DARK, CLIPPED_LIGHT = 5, 250
 QUERY_ONLY = ("dhash_mirrored", "dhash_clipped", "dhash_mirrored_clipped")
 # Which way fingerprints are computed; booru re-fingerprints images stored with an older one.
 # 2: region dhashes (common.regions) computed from the thumbnail.
-FINGERPRINT_VERSION = 2
+# 3: the content box of a flat picture, whose own rows and columns are uniform, told from a
+#    border around it by brightness (common.regions.content_box).
+FINGERPRINT_VERSION = 3
 THUMBNAIL_QUALITY = 85
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.

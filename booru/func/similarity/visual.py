@@ -15,6 +15,10 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    content box (mirrored if the query that met the image was; the side of a collage if that
    side met it; the better of the content box and the whole frame if the whole frame met it)
    and those of the image's thumbnail (verify.py).
+   When none is a match and no image is within COPY_DISTANCE, a second look (`inner_hits`)
+   verifies the images nearest to the content box with 15 % cut from two opposite sides,
+   which a copy cropped on one axis only shares with its original's inner window, and keeps
+   those verification confirms.
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
@@ -60,8 +64,10 @@ UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 # bits of 192: how near an archived window a collage side or the turned box must be to count
 SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 # when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
-# (common.regions.INNER) within INNER_RADIUS are verified too, and kept if they reach MIN_INLIERS
-INNER_CANDIDATES, INNER_RADIUS = 3, 20
+# (common.regions.INNER) within INNER_RADIUS are verified too, and kept if they reach MIN_INLIERS;
+# not when an image is within COPY_DISTANCE (the query is a copy of it, not a crop of another:
+# a flat picture or a drawing, whose few features never make a match)
+INNER_CANDIDATES, INNER_RADIUS, COPY_DISTANCE = 3, 20, 12
 
 
 @dataclass
@@ -169,7 +175,7 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
     chosen = chosen.take(_in_turn(len(top), len(chosen) - len(top)))
     near = chosen.then(near)
     found = verified(query, chosen, stored)
-    if max(found.values(), default=0) < MATCH_INLIERS:
+    if max(found.values(), default=0) < MATCH_INLIERS and not (near.distances <= COPY_DISTANCE).any():
         inner, confirmed = inner_hits(query, index, near.ids, stored)
         near = near.then(inner)
         found.update(confirmed)
