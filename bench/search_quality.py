@@ -482,7 +482,7 @@ def query_photo(job: tuple[int, str, str]) -> list[dict]:
                                    MAX_DISTANCE[algorithm], 1)
             nearest_by[algorithm] = (int(found.ids[0]), float(found.distances[0])) if len(found) else (None, None)
         rows.append({"photo": original, "edit": name, "seconds": took, "search_seconds": searched,
-                     "hits": [(h.id, h.distance, h.inliers, h.confidence) for h in hits], "fill": fill,
+                     "hits": [(h.id, h.distance, h.inliers, h.confidence, h.framed) for h in hits], "fill": fill,
                      "nearest_by": nearest_by,
                      "seed": int(plain.ids[0]) if len(plain) else None,
                      "combined": int(combined.ids[0]) if len(combined) else None})
@@ -532,6 +532,11 @@ def in_archive(items: list[dict], n: int, absent: list[int]) -> bool:
     return not any(same_picture(items, n, m) for m in absent)
 
 
+def _framed(hit: tuple) -> bool:
+    """Whether a stored hit was met through the query's whole frame (rows of earlier runs: no)."""
+    return len(hit) > 4 and bool(hit[4])
+
+
 def _first(row: dict, fill: bool = True) -> tuple:
     """The first hit (id, distance, inliers, confidence), the confidence by the thresholds in
     force now (they do not change the ranking); the fill's (judged by `combined`) if visual
@@ -541,8 +546,8 @@ def _first(row: dict, fill: bool = True) -> tuple:
             return None, 0.0, 0, "weak"
         image, distance = row["fill"]
         return image, distance, 0, seed_confidence(distance, "combined")
-    image, distance, found, _ = row["hits"][0]
-    return image, distance, found, visual.confidence(distance, found)
+    image, distance, found = row["hits"][0][:3]
+    return image, distance, found, visual.confidence(distance, found, _framed(row["hits"][0]))
 
 
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
@@ -602,7 +607,7 @@ def calibrate(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     strangers = [r["hits"][0] for r in rows if r["photo"] in tuning and not in_archive(items, r["photo"], absent)
                  and r["hits"]]
     inliers = np.array([h[2] or 0 for h in strangers])
-    distances = np.array([h[1] for h in strangers])
+    distances = np.array([np.inf if _framed(h) else h[1] for h in strangers])  # a frame's distance never counts
 
     def fewest(share: float) -> int:
         return next(t for t in range(1, 1000) if np.mean(inliers >= t) <= share)
@@ -619,7 +624,7 @@ def calibrate(rows: list[dict], items: list[dict], photos: list[int]) -> None:
             part = [r["hits"][0] for r in mine if in_archive(items, r["photo"], absent) == inside
                     and (not inside or right(items, r["hits"][0][0], r["photo"]))]
             found = np.array([h[2] or 0 for h in part])
-            near = np.array([h[1] for h in part])
+            near = np.array([np.inf if _framed(h) else h[1] for h in part])
             if len(part):
                 print(f"  {title:<8} {label:<26} {len(part):5} queries: match {np.mean(found >= match):6.1%}, "
                       f"likely or match {np.mean((found >= likely) | (near <= nearest)):6.1%}")

@@ -44,8 +44,11 @@ def _matcher() -> cv2.BFMatcher:
     return _local.matcher
 
 
-def features(pixels: np.ndarray, mirrored: bool = False) -> Features:
-    """ORB keypoints and descriptors of an RGB image at LONGEST px (aspect ratio kept)."""
+def features(pixels: np.ndarray, mirrored: bool = False,
+             within: tuple[float, float, float, float] | None = None) -> Features:
+    """ORB keypoints and descriptors of an RGB image at LONGEST px (aspect ratio kept); with
+    `within` (top, bottom, left, right as shares of the image, before mirroring), only
+    keypoints inside that rectangle."""
     height, width = pixels.shape[:2]
     scale = LONGEST / max(height, width)
     grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
@@ -54,7 +57,15 @@ def features(pixels: np.ndarray, mirrored: bool = False) -> Features:
                           interpolation=cv2.INTER_AREA)
     if mirrored:
         grey = np.ascontiguousarray(grey[:, ::-1])
-    keypoints, descriptors = _orb().detectAndCompute(grey, None)
+    mask = None
+    if within is not None:
+        top, bottom, left, right = within
+        if mirrored:
+            left, right = 1 - right, 1 - left
+        rows, columns = grey.shape
+        mask = np.zeros(grey.shape, np.uint8)
+        mask[round(top * rows):round(bottom * rows), round(left * columns):round(right * columns)] = 255
+    keypoints, descriptors = _orb().detectAndCompute(grey, mask)
     if descriptors is None:
         return Features(np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8))
     return Features(np.array([k.pt for k in keypoints], dtype=np.float32), descriptors)

@@ -123,6 +123,24 @@ class VisualQuery:
         """The dhashes row of the content box, direct."""
         return self.boxes_rows // 2 - 1
 
+    @property
+    def frame_part(self) -> int | None:
+        """The part that is the whole frame (searched where the content box is small), if any."""
+        return len(self.parts) - 1 if self.boxes_rows > 2 else None
+
+    def focus(self, part: int) -> tuple[float, float, float, float] | None:
+        """Where in the whole frame (`part`, if it is the whole frame) the content box lies, as
+        shares of it: the frame's features are taken there alone. Elsewhere the frame is the
+        query's own surroundings (an app's bars and text in a screenshot), which screenshots of
+        other pictures in the same app share."""
+        if part != self.frame_part:
+            return None
+        top, bottom, left, right = self.parts[part]
+        inner_top, inner_bottom, inner_left, inner_right = self.parts[0]
+        height, width = bottom - top, right - left
+        return ((inner_top - top) / height, (inner_bottom - top) / height, (inner_left - left) / width,
+                (inner_right - left) / width)
+
     def features(self, row: int) -> list[Features]:
         """ORB features of each part a hit through dhash row `row` is verified on (cached),
         mirrored as the row is."""
@@ -130,7 +148,7 @@ class VisualQuery:
         for part in self.sources[row]:
             key = (part, bool(self.mirrored[row]))
             if key not in self._features:
-                self._features[key] = features(self.picture_of(part), key[1])
+                self._features[key] = features(self.picture_of(part), key[1], self.focus(part))
             found.append(self._features[key])
         return found
 
@@ -143,14 +161,18 @@ class VisualHit:
     mirrored: bool
     window: int
     confidence: str
+    framed: bool = False  # met through the query's whole frame (`confidence`)
 
 
-def confidence(distance: float, found: int | None) -> str:
-    """`match`, `likely` or `weak` from the inliers and the region distance (bits of 192)."""
+def confidence(distance: float, found: int | None, framed: bool = False) -> str:
+    """`match`, `likely` or `weak` from the inliers and the region distance (bits of 192). The
+    distance of a hit met through the query's whole frame (`framed`) does not count: that
+    frame is mostly the picture's surroundings (the content box is small), so a near one says
+    the surroundings are alike (screenshots in one app), not the pictures."""
     found = found or 0
     if found >= MATCH_INLIERS:
         return "match"
-    if found >= LIKELY_INLIERS or distance <= LIKELY_DISTANCE:
+    if found >= LIKELY_INLIERS or (distance <= LIKELY_DISTANCE and not framed):
         return "likely"
     return "weak"
 
@@ -181,8 +203,10 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
         found.update(confirmed)
     theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
     apart = {i: float(np.abs(h - query.histogram).sum()) for i, h in theirs_colours.items()}
-    hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w), confidence(float(d), found.get(int(i))))
-            for i, d, m, w in zip(near.ids, near.distances, near.mirrored, near.windows)]
+    framed = [query.frame_part in query.sources[int(row)] for row in near.queries]
+    hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w),
+                      confidence(float(d), found.get(int(i)), f), f)
+            for i, d, m, w, f in zip(near.ids, near.distances, near.mirrored, near.windows, framed)]
     hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
     return hits[:limit]
 

@@ -25,7 +25,7 @@ from booru.func.similarity.index import Hits
 from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
 from booru.func.similarity.verify import Features, features
-from booru.func.similarity.visual import VisualHit, VisualQuery, confidence, visual_search
+from booru.func.similarity.visual import VisualHit, VisualQuery, visual_search
 
 RETRIES = 5  # searches repeated after dropping images deleted since the index saw them
 # an image's own thumbnail, else that of another image with the same file
@@ -83,7 +83,7 @@ def search_visual(query: Query, fill: Callable[[int], list[dict]], limit: int,
                               global_ids=global_ids)
         if max_distance is not None:
             found = [h for h in found if h.distance <= max_distance]
-        judged = {h.id: confidence(h.distance, h.inliers) for h in found}
+        judged = {h.id: h.confidence for h in found}
         pictures, gone = describe_pictures(_hits(found), "visual", posts, posts_limit, judged)
         if not gone:
             break
