@@ -16,7 +16,7 @@ from booru.func.similarity.follow import POLL_SECONDS
 from common.fingerprint import fingerprint
 from tests.booru.helpers import seed_images
 from tests.booru.test_search import _claim
-from tests.booru.test_visual_search import EDITS
+from tests.booru.test_visual_search import EDITS, _in_an_app
 from tests.photos import jpeg, picture
 
 ARCHIVED = 8
@@ -25,8 +25,12 @@ THUMBNAIL_SIZE = 320
 
 
 def _archive(api, claimed: list[dict], seeds: list[int]) -> None:
-    items = [fingerprint(jpeg(picture(seed)), thumbnail_size=THUMBNAIL_SIZE).to_payload(
-        id=item["id"], lease=item["lease"]) for item, seed in zip(claimed, seeds)]
+    _archive_pictures(api, claimed, [picture(seed) for seed in seeds])
+
+
+def _archive_pictures(api, claimed: list[dict], pictures: list[np.ndarray]) -> None:
+    items = [fingerprint(jpeg(pixels), thumbnail_size=THUMBNAIL_SIZE).to_payload(
+        id=item["id"], lease=item["lease"]) for item, pixels in zip(claimed, pictures)]
     assert all(item["regions"] for item in items)
     response = api.post("/api/image/fingerprints", role="coco", json={"items": items})
     assert response.status_code == 200, response.json
@@ -137,3 +141,15 @@ def test_the_uploaded_file_itself_comes_first_at_distance_zero(api, archive):
     assert hits[0]["id"] == archive[1]
     assert (hits[0]["distance"], hits[0]["score"], hits[0]["confidence"]) == (0.0, 100.0, "match")
     assert all(h["distance"] > 0 for h in hits[1:])
+
+
+def test_a_screenshot_of_another_picture_in_the_same_app_is_not_a_match(app, api):
+    """Archived screenshots in one app, and a screenshot of a picture not archived in that app:
+    the app around the pictures is alike, the pictures are not. Neither the visual hits nor
+    the pictures filling the answer say `match` or `likely`."""
+    shots = 10
+    seed_images(api, app, shots + 1)
+    _archive_pictures(api, _claim(api, shots)[:shots], [_in_an_app(picture(120 + n)) for n in range(shots)])
+    hits = _visual(api, jpeg(_in_an_app(picture(130))), f"&q={shots}")
+    assert len(hits) == shots
+    assert all(hit["confidence"] == "weak" for hit in hits), [(h["distance"], h["confidence"]) for h in hits]
