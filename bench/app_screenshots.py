@@ -101,6 +101,13 @@ def _share(flags: list[bool]) -> str:
     return f"{sum(flags):3}/{len(flags)} ({np.mean(flags):6.1%})"
 
 
+def _found(hits: list[tuple[tuple[str, int] | None, str]], photos: list[int]) -> str:
+    """How often the first hit shows the query's photo, and how often it is then a `match`."""
+    right = [bool(hit) and hit[1] == n for (hit, _), n in zip(hits, photos)]
+    return (f"first {_share(right)}, "
+            f"match {_share([first and judged == 'match' for first, (_, judged) in zip(right, hits)])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/search_quality"),
@@ -127,12 +134,9 @@ def main() -> None:
                 shot = shot.resize((round(shot.width * .8), round(shot.height * .8)), Image.Resampling.LANCZOS)
                 copies.append(search(jpeg(shot)))
                 bare.append(search(jpeg(posted[n])))
-            right_copies = [bool(hit) and hit[1] == n for (hit, _), n in zip(copies, archived)]
-            right_bare = [bool(hit) and hit[1] == n for (hit, _), n in zip(bare, archived)]
             print(f"  {method:<8} strangers: match {_share([c == 'match' for c in wrong])}, "
-                  f"likely {_share([c == 'likely' for c in wrong])} | "
-                  f"copies: first {_share(right_copies)}, match {_share([r and c == 'match' for r, (_, c) in zip(right_copies, copies)])} | "
-                  f"bare: first {_share(right_bare)}, match {_share([r and c == 'match' for r, (_, c) in zip(right_bare, bare)])}")
+                  f"likely {_share([c == 'likely' for c in wrong])} | copies: {_found(copies, archived)} | "
+                  f"bare: {_found(bare, archived)}")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 2. The CANDIDATES nearest by regions and the GLOBAL_CANDIDATES nearest by the whole picture are
    verified: the inliers of a RANSAC affine fit between the ORB features of the query's
    content box (mirrored if the query that met the image was; the side of a collage if that
-   side met it; the better of the content box and the whole frame if the whole frame met it)
-   and those of the image's thumbnail (verify.py).
+   side met it; if the whole frame met it, the better of the content box and the whole frame's
+   features inside the content box, `VisualQuery.focus`) and those of the image's thumbnail
+   (verify.py).
    When none is a match and no image is within COPY_DISTANCE, a second look (`inner_hits`)
    verifies the images nearest to the content box with 15 % cut from two opposite sides,
    which a copy cropped on one axis only shares with its original's inner window, and keeps
@@ -27,12 +28,12 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    search filling the answer up to the nearest `limit` takes the others from the seed's indexes.
 
 `confidence`: `match` from MATCH_INLIERS verified inliers, `likely` from LIKELY_INLIERS or a
-region distance of at most LIKELY_DISTANCE bits, else `weak`. Measured on the tuning photos
-of bench/search_quality.py (its `calibrate` prints the thresholds they give and what they do
-on the held-out photos): once degenerate fits are refused (verify.py) the first hit of a query
-of a picture not in the archive has at most 3 inliers in 99 % of queries; MATCH_INLIERS is set
-higher, at the MIN_INLIERS that ranking counts from, for margin at archive sizes the bench
-does not reach.
+region distance of at most LIKELY_DISTANCE bits (not through the whole frame), else `weak`.
+Measured on the tuning photos of bench/search_quality.py (its `calibrate` prints the
+thresholds they give and what they do on the held-out photos): once degenerate fits are
+refused (verify.py) the first hit of a query of a picture not in the archive has at most 3
+inliers in 99 % of queries; MATCH_INLIERS is set higher, at the MIN_INLIERS that ranking
+counts from, for margin at archive sizes the bench does not reach.
 """
 from __future__ import annotations
 
@@ -91,9 +92,10 @@ class VisualQuery:
         picture without bars, chrome or text around it, which would match other pictures'
         text, edges and white) is what verification and colours look at; a hit met through a
         side of a collage is verified on that side. A hit met through the whole frame (searched
-        where the content box is small) is verified on the content box and on the whole frame,
-        the better counting: the archived copy of a small picture on a plain background, a logo
-        say, is the whole frame, at a scale the content box alone is too far from for ORB."""
+        where the content box is small) is verified on the content box and on the whole frame's
+        features inside the content box (`focus`), the better counting: the archived copy of a
+        small picture on a plain background, a logo say, is the whole frame, at a scale the
+        content box alone is too far from for ORB."""
         boxes = query_boxes(small)
         content = boxes[-1]
         sides = collage_sides(small, content)
