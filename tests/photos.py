@@ -1,4 +1,5 @@
-"""Photo-like test pictures made with numpy and OpenCV: textured, with corners ORB can find."""
+"""Photo-like test pictures made with numpy and OpenCV: textured, with corners ORB can find;
+and such a picture inside a phone screenshot of an app."""
 from __future__ import annotations
 
 import cv2
@@ -32,3 +33,22 @@ def jpeg(pixels: np.ndarray, quality: int = 90) -> bytes:
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return data.tobytes()
+
+
+def in_an_app(pixels: np.ndarray) -> np.ndarray:
+    """A phone screenshot of a picture in an app with plenty of text around it (a status bar, a
+    title, counts, comments, a navigation bar): the same around every picture."""
+    canvas = np.full((1170, 540, 3), 255, np.uint8)
+    canvas[:45] = 30
+    cv2.putText(canvas, "12:34   5G  87%", (20, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+    cv2.putText(canvas, "r/pics - u/someone - 5h", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (60, 60, 60), 2)
+    cv2.putText(canvas, "Look what I found today", (20, 150), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+    canvas[190:190 + 324, 54:54 + 432] = cv2.resize(pixels, (432, 324), interpolation=cv2.INTER_AREA)
+    lines = ("123 upvotes  45 comments  Share", "top comment: this is a repost", "reply: no it is not",
+             "reply: I saw it yesterday", "another comment with words", "Sort by: best")
+    for n, line in enumerate(lines):
+        cv2.putText(canvas, line, (20, 600 + 70 * n), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (40, 40, 40), 2)
+    canvas[1100:] = 235
+    for n in range(4):
+        cv2.circle(canvas, (70 + 133 * n, 1135), 20, (80, 80, 80), 3)
+    return canvas

@@ -16,8 +16,8 @@ from booru.func.similarity.follow import POLL_SECONDS
 from common.fingerprint import fingerprint
 from tests.booru.helpers import seed_images
 from tests.booru.test_search import _claim
-from tests.booru.test_visual_search import EDITS, _in_an_app
-from tests.photos import jpeg, picture
+from tests.booru.test_visual_search import EDITS
+from tests.photos import in_an_app, jpeg, picture
 
 ARCHIVED = 8
 ORIGINAL = 3
@@ -149,7 +149,7 @@ def test_a_screenshot_of_another_picture_in_the_same_app_is_not_a_match(app, api
     the pictures filling the answer say `match` or `likely`."""
     shots = 10
     seed_images(api, app, shots + 1)
-    _archive_pictures(api, _claim(api, shots)[:shots], [_in_an_app(picture(120 + n)) for n in range(shots)])
-    hits = _visual(api, jpeg(_in_an_app(picture(130))), f"&q={shots}")
+    _archive_pictures(api, _claim(api, shots)[:shots], [in_an_app(picture(120 + n)) for n in range(shots)])
+    hits = _visual(api, jpeg(in_an_app(picture(130))), f"&q={shots}")
     assert len(hits) == shots
     assert all(hit["confidence"] == "weak" for hit in hits), [(h["distance"], h["confidence"]) for h in hits]

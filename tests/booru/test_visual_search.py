@@ -12,7 +12,7 @@ from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
 from common.regions import WINDOWS, archive_dhashes
-from tests.photos import jpeg, picture
+from tests.photos import in_an_app, jpeg, picture
 
 ARCHIVED = 12
 
@@ -143,37 +143,18 @@ def test_the_turned_box_meets_only_images_within_its_radius() -> None:
     assert hits.queries[hits.ids.tolist().index(1)] >= query.boxes_rows
 
 
-def _in_an_app(pixels: np.ndarray) -> np.ndarray:
-    """A phone screenshot of a picture in an app with plenty of text around it (a status bar, a
-    title, counts, comments, a navigation bar): the same around every picture."""
-    canvas = np.full((1170, 540, 3), 255, np.uint8)
-    canvas[:45] = 30
-    cv2.putText(canvas, "12:34   5G  87%", (20, 32), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
-    cv2.putText(canvas, "r/pics - u/someone - 5h", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (60, 60, 60), 2)
-    cv2.putText(canvas, "Look what I found today", (20, 150), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
-    canvas[190:190 + 324, 54:54 + 432] = cv2.resize(pixels, (432, 324), interpolation=cv2.INTER_AREA)
-    lines = ("123 upvotes  45 comments  Share", "top comment: this is a repost", "reply: no it is not",
-             "reply: I saw it yesterday", "another comment with words", "Sort by: best")
-    for n, line in enumerate(lines):
-        cv2.putText(canvas, line, (20, 600 + 70 * n), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (40, 40, 40), 2)
-    canvas[1100:] = 235
-    for n in range(4):
-        cv2.circle(canvas, (70 + 133 * n, 1135), 20, (80, 80, 80), 3)
-    return canvas
-
-
 def test_screenshots_of_other_pictures_in_the_same_app_are_not_a_match() -> None:
     """The app around the picture matches between any two of its screenshots; what says two
     screenshots show the same picture is the picture. A copy of an archived screenshot is
     still found first."""
-    shots = [_thumbnail(_in_an_app(picture(120 + n))) for n in range(5)]
+    shots = [_thumbnail(in_an_app(picture(120 + n))) for n in range(5)]
     index = RegionIndex(np.arange(5), np.stack([archive_dhashes(t) for t in shots]))
     stored = {n: features(t) for n, t in enumerate(shots)}
-    other = visual.query_of(jpeg(_in_an_app(picture(130))))
+    other = visual.query_of(jpeg(in_an_app(picture(130))))
     assert other.boxes_rows == 4  # the picture is small in the screenshot: its whole frame is searched too
     hits = visual.visual_search(other, index, lambda ids: {i: stored[i] for i in ids}, 5)
     assert hits and all(hit.confidence == "weak" for hit in hits), hits
-    copy = cv2.resize(_in_an_app(picture(122)), (432, 936), interpolation=cv2.INTER_AREA)
+    copy = cv2.resize(in_an_app(picture(122)), (432, 936), interpolation=cv2.INTER_AREA)
     hits = visual.visual_search(visual.query_of(jpeg(copy)), index, lambda ids: {i: stored[i] for i in ids}, 5)
     assert hits[0].id == 2, hits
 
