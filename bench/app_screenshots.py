@@ -15,14 +15,17 @@ script measured the effect first, which is how it was found):
 * Archive: each archived photo in each app (PER_SET × 4 images), as Coco stores them: region
   dhashes and ORB features of the JPEG thumbnail (longest side 320).
 * Queries, searched as the endpoint searches an upload under `visual` (the region index and
-  verification, without the `combined` global candidates: this archive holds screenshots
-  only), counted on the first hit:
+  verification, `combined`'s nearest few as global candidates, and when visual finds nothing
+  the fill: the nearest by `combined`, judged by `combined`), counted on the first hit:
   * strangers: each stranger photo in each app; a `match` or a `likely` is wrong.
   * copies: each archived photo's screenshot in each app, scaled to 80 %: right if the first
     hit shows the same photo (in any app), and how often it is a `match`.
   * bare: each archived photo itself: right if the first hit shows it, and how often a `match`.
 * Baseline in the same run: the seed's default, `combined`, nearest first with its confidence,
   on the same archive.
+
+Changed after the first figures were read, and reported under both rules: the first runs left
+out the global candidates and the fill (`--no-global`, `visual` alone).
 """
 from __future__ import annotations
 
@@ -43,12 +46,13 @@ from edit_basics import jpeg  # noqa: E402
 from probe_edits import _browser, _desktop, _twitter  # noqa: E402
 
 from booru.func.similarity import visual  # noqa: E402
+from booru.func.similarity.combined import combined_search  # noqa: E402
 from booru.func.similarity.confidence import confidence as seed_confidence  # noqa: E402
 from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
 from booru.func.similarity.distances import dhash_words, normalise_histograms  # noqa: E402
 from booru.func.similarity.histogram_index import HistogramIndex  # noqa: E402
 from booru.func.similarity.nearest import Nearest  # noqa: E402
-from booru.func.similarity.planner import COMBINED_WEIGHT, dhash_queries  # noqa: E402
+from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
 from booru.func.similarity.region_index import RegionIndex  # noqa: E402
 from booru.func.similarity.verify import features  # noqa: E402
 from common.fingerprint import CHANNELS, Fingerprint, fingerprint, fingerprint_rendered  # noqa: E402
@@ -82,11 +86,20 @@ class Archive:
         self.regions = RegionIndex(ids, np.stack(regions))
         self.dhash, self.histogram = DhashIndex(ids, np.stack(words)), HistogramIndex(ids, np.stack(histograms))
 
-    def visual(self, data: bytes) -> tuple[tuple[str, int] | None, str]:
+    def visual(self, data: bytes, alone: bool = False) -> tuple[tuple[str, int] | None, str]:
+        """The first hit as the endpoint gives it (`alone`: visual_search without the global
+        candidates and without the fill)."""
         seed, small = fingerprint_rendered(data, query=True)
         query = visual.VisualQuery.of(small, seed.width, seed.height)
-        hits = visual.visual_search(query, self.regions, lambda ids: {i: self.features[i] for i in ids}, 10)
-        return (self.labels[hits[0].id], hits[0].confidence) if hits else (None, "none")
+        _, histogram = _seed(seed)
+        global_ids = () if alone else combined_search(
+            self.dhash, self.histogram, dhash_queries(seed), histogram, DEFAULT_RADIUS["combined"],
+            visual.GLOBAL_CANDIDATES, COMBINED_WEIGHT).ids
+        hits = visual.visual_search(query, self.regions, lambda ids: {i: self.features[i] for i in ids}, 10,
+                                    global_ids=global_ids)
+        if hits:
+            return self.labels[hits[0].id], hits[0].confidence
+        return (None, "none") if alone else self.combined(data)
 
     def combined(self, data: bytes) -> tuple[tuple[str, int] | None, str]:
         seed = fingerprint(data)
@@ -112,6 +125,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/search_quality"),
                         help="bench/search_quality.py's work directory (its archive.pickle)")
+    parser.add_argument("--no-global", action="store_true",
+                        help="visual_search alone: no global candidates, no fill (the first runs' rule)")
     options = parser.parse_args()
     archive_file = options.work / "archive.pickle"
     if not archive_file.exists():
@@ -126,7 +141,8 @@ def main() -> None:
     for app, make in APPS.items():
         print(f"\n{app}")
         for method in ("visual", "combined"):
-            search = getattr(archive, method)
+            search = (lambda data: archive.visual(data, alone=True)) if method == "visual" and options.no_global \
+                else getattr(archive, method)
             wrong = [search(jpeg(make(posted[n])))[1] for n in strangers]
             copies, bare = [], []
             for n in archived:
