@@ -49,23 +49,16 @@ from booru.func.similarity import visual  # noqa: E402
 from booru.func.similarity.combined import combined_search  # noqa: E402
 from booru.func.similarity.confidence import confidence as seed_confidence  # noqa: E402
 from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
-from booru.func.similarity.distances import dhash_words, normalise_histograms  # noqa: E402
 from booru.func.similarity.histogram_index import HistogramIndex  # noqa: E402
 from booru.func.similarity.nearest import Nearest  # noqa: E402
-from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
+from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries, histogram_query  # noqa: E402
 from booru.func.similarity.region_index import RegionIndex  # noqa: E402
 from booru.func.similarity.verify import features  # noqa: E402
-from common.fingerprint import CHANNELS, Fingerprint, fingerprint, fingerprint_rendered  # noqa: E402
+from common.fingerprint import fingerprint, fingerprint_rendered  # noqa: E402
 from common.regions import archive_dhashes  # noqa: E402
 
 PER_SET = 30
 APPS = {"phone": quality._screenshot, "social card": _twitter, "desktop": _desktop, "browser": _browser}
-
-
-def _seed(found: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
-    """The seed fingerprint's dhash words and normalised histogram, as booru's indexes hold them."""
-    counts = np.array([[v for c in CHANNELS for v in found.histogram[c]]])
-    return dhash_words(*(found.dhash[c] for c in CHANNELS)), normalise_histograms(counts)[0]
 
 
 class Archive:
@@ -79,9 +72,9 @@ class Archive:
             thumbnail = quality.decode_thumbnail(quality.thumbnail(shot))
             regions.append(archive_dhashes(thumbnail))
             self.features[n] = features(thumbnail)
-            seed_words, histogram = _seed(fingerprint(data))
-            words.append(seed_words)
-            histograms.append(histogram)
+            seed = fingerprint(data)
+            words.append(dhash_queries(seed)[0].words)  # the direct dhash, as booru's dhash index holds it
+            histograms.append(histogram_query(seed))
         ids = np.arange(len(shots), dtype=np.int64)
         self.regions = RegionIndex(ids, np.stack(regions))
         self.dhash, self.histogram = DhashIndex(ids, np.stack(words)), HistogramIndex(ids, np.stack(histograms))
@@ -91,9 +84,8 @@ class Archive:
         candidates and without the fill)."""
         seed, small = fingerprint_rendered(data, query=True)
         query = visual.VisualQuery.of(small, seed.width, seed.height)
-        _, histogram = _seed(seed)
         global_ids = () if alone else combined_search(
-            self.dhash, self.histogram, dhash_queries(seed), histogram, DEFAULT_RADIUS["combined"],
+            self.dhash, self.histogram, dhash_queries(seed), histogram_query(seed), DEFAULT_RADIUS["combined"],
             visual.GLOBAL_CANDIDATES, COMBINED_WEIGHT).ids
         hits = visual.visual_search(query, self.regions, lambda ids: {i: self.features[i] for i in ids}, 10,
                                     global_ids=global_ids)
@@ -103,8 +95,7 @@ class Archive:
 
     def combined(self, data: bytes) -> tuple[tuple[str, int] | None, str]:
         seed = fingerprint(data)
-        _, histogram = _seed(seed)
-        nearest = Nearest(self.dhash, dhash_queries(seed), self.histogram, histogram, COMBINED_WEIGHT)(1)
+        nearest = Nearest(self.dhash, dhash_queries(seed), self.histogram, histogram_query(seed), COMBINED_WEIGHT)(1)
         if not len(nearest):
             return None, "none"
         return self.labels[int(nearest.ids[0])], seed_confidence(float(nearest.distances[0]), "combined")
