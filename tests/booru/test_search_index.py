@@ -16,6 +16,7 @@ from booru.func.similarity.distances import DHASH_BITS, DhashQuery, hamming, nor
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.index import Hits
 from booru.func.similarity.nearest import Nearest
+from booru.func.similarity.planner import Remembered
 from tests.booru import oracle
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -358,3 +359,46 @@ def test_nearest_without_a_radius_equals_brute_force(seed, n, limit, weight, reb
               oracle.combined_search(np.array(both, dtype=np.int64),
                                      [dhash_mirror.truth[i] for i in both], [histogram_mirror.truth[i] for i in both],
                                      queries, histogram, float("inf"), limit, weight))
+
+
+def test_nearest_without_a_radius_skips_the_groups_whose_images_were_all_deleted():
+    """The images nearest to the query deleted (their groups stay in the base, holding no alive
+    image) and some stored twice: the scan still answers the nearest `limit` of those left."""
+    rng = np.random.default_rng(5)
+    query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    near = np.array([_flip(rng, query, bits) for bits in range(1, 13)])
+    far = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(40, 90, size=300)])
+    dhashes = np.vstack([near, near[:3], far])  # the three nearest each stored twice
+    ids = np.arange(1, len(dhashes) + 1, dtype=np.int64)
+    index = DhashIndex(ids, dhashes, rebuild_at=10_000)
+    gone = ids[3:12]
+    index.remove(gone)
+    kept = ~np.isin(ids, gone)
+    for limit in (1, 5, 10, 20):
+        _same(Nearest(index, [DhashQuery.of(query)])(limit),
+              oracle.dhash_search(ids[kept], dhashes[kept], [query], float("inf"), limit))
+
+
+def test_a_remembered_search_answers_from_its_last_call_while_that_holds_the_answer():
+    """Asked for fewer than before, or for more when the last call found everything within
+    its radius, it answers without searching; asked for more than it holds, or after the
+    index changed, it searches again; every answer is the search's own."""
+    rng = np.random.default_rng(9)
+    query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    dhashes = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(0, 60, size=200)])
+    index = DhashIndex(np.arange(len(dhashes), dtype=np.int64), dhashes, rebuild_at=10_000)
+    asked = []
+
+    def search(n: int) -> Hits:
+        asked.append(n)
+        return index.search([query], 30, n)
+
+    remembered = Remembered(search, {"dhash": index})
+    within = len(index.search([query], 30, 1000))
+    assert 12 < within < 100
+    for n, searched in ((12, [12]), (5, [12]), (12, [12]), (100, [12, 100]), (1000, [12, 100])):
+        _same(remembered(n), index.search([query], 30, n))
+        assert asked == searched
+    index.remove(remembered(1).ids)
+    _same(remembered(5), index.search([query], 30, 5))
+    assert asked == [12, 100, 5]

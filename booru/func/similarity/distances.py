@@ -22,11 +22,19 @@ def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 
 def hamming_at(values: np.ndarray, rows: np.ndarray | slice, query: np.ndarray) -> np.ndarray:
-    """hamming(values[rows], query), gathering word by word (fast when `values` is column-major)."""
-    total = np.bitwise_count(values[:, 0][rows] ^ query[0]).astype(np.int32)
-    total += np.bitwise_count(values[:, 1][rows] ^ query[1])
-    total += np.bitwise_count(values[:, 2][rows] ^ query[2])
+    """hamming(values[rows], query) as uint8 (at most 3 × 64), gathering word by word (fast when
+    `values` is column-major)."""
+    total = np.bitwise_count(_column(values, 0, rows) ^ query[0])
+    total += np.bitwise_count(_column(values, 1, rows) ^ query[1])
+    total += np.bitwise_count(_column(values, 2, rows) ^ query[2])
     return total
+
+
+def _column(values: np.ndarray, word: int, rows: np.ndarray | slice) -> np.ndarray:
+    """values[:, word][rows]; by np.take for an index array (the index's postings are int32,
+    which plain indexing converts first)."""
+    column = values[:, word]
+    return column[rows] if isinstance(rows, slice) else np.take(column, rows)
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,9 @@ class DhashQuery:
         return np.minimum(plain.astype(np.float64), outside * (DHASH_BITS / counted))
 
     def _differing_at(self, values: np.ndarray, rows: np.ndarray | slice, mask: np.ndarray) -> np.ndarray:
-        total = np.zeros(len(values[:, 0][rows]), dtype=np.int32)
+        total = np.zeros(len(values[:, 0][rows]) if isinstance(rows, slice) else len(rows), dtype=np.int32)
         for word in range(3):
-            total += np.bitwise_count((values[:, word][rows] ^ self.words[word]) & mask[word])
+            total += np.bitwise_count((_column(values, word, rows) ^ self.words[word]) & mask[word])
         return total
 
 

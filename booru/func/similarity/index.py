@@ -52,6 +52,13 @@ class Snapshot:
             return np.zeros(0, dtype=np.int64)
         return np.add.reduceat(self.alive.astype(np.int64), start[:-1]) * (np.diff(start) > 0)
 
+    @cached_property
+    def uneven_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """The base groups holding another number of alive images than one, and those numbers."""
+        alive = self.alive_per_group
+        uneven = np.flatnonzero(alive != 1)
+        return uneven, alive[uneven]
+
     def values_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(held, values): which of these images the snapshot holds, and their fingerprints
         (rows of images not held are undefined)."""
@@ -114,6 +121,10 @@ class Hits:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def first(self, n: int) -> "Hits":
+        """The best `n` of these hits."""
+        return Hits(self.ids[:n], self.distances[:n], self.mirrored[:n])
 
 
 class Index:

@@ -1,6 +1,6 @@
-"""Query planning: which indexes an algorithm reads, its default radius, and the queries a
+"""Query planning: which indexes an algorithm reads, its default radius, the queries a
 fingerprinted image turns into (its dhash and mirrored dhash with their clipped bits, its
-normalised histogram)."""
+normalised histogram), and the searches to try in turn."""
 from __future__ import annotations
 
 from typing import Callable
@@ -61,6 +61,24 @@ def histogram_query(query: Fingerprint) -> np.ndarray:
     return normalise_histograms(np.array([[v for c in CHANNELS for v in query.histogram[c]]]))[0]
 
 
+class Remembered:
+    """A search for the nearest `n` images that answers a later call from the last one while
+    the indexes are unchanged and that one holds the answer: it asked for at least `n`, or
+    found fewer than it asked for (everything there is). The `visual` search asks `combined`
+    for its global candidates and for the fill of its answer; this is one search, not two."""
+
+    def __init__(self, search: Callable[[int], Hits], indexes: dict[str, DhashIndex | HistogramIndex]):
+        self.search, self.indexes = search, indexes
+        self.asked, self.hits, self.snapshots = 0, None, ()
+
+    def __call__(self, n: int) -> Hits:
+        snapshots = tuple(index.snapshot for index in self.indexes.values())
+        fresh = self.hits is not None and all(a is b for a, b in zip(snapshots, self.snapshots))
+        if not fresh or (n > self.asked and len(self.hits) >= self.asked):
+            self.asked, self.hits, self.snapshots = n, self.search(n), snapshots
+        return self.hits.first(n)
+
+
 def searches(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint, algorithm: str,
              max_distance: float | None) -> list[tuple[Callable[[int], Hits], bool]]:
     """The searches to try in turn, each as (the nearest `n` images, whether it reaches every
@@ -80,4 +98,4 @@ def searches(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint
     else:
         nearest = Nearest(indexes["dhash"], dhash_queries(query), indexes["histogram"], histogram_query(query),
                           COMBINED_WEIGHT)
-    return [(within(DEFAULT_RADIUS[algorithm]), False), (nearest, True)]
+    return [(Remembered(within(DEFAULT_RADIUS[algorithm]), indexes), False), (nearest, True)]

@@ -8,9 +8,12 @@ pictures among the images it returns are the nearest overall. `max_distance`, wh
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.follow import followers
 from booru.func.similarity.histogram_index import HistogramIndex
+from booru.func.similarity.index import Hits
 from booru.func.similarity.planner import DEFAULT_RADIUS, INDEXES, search_indexes, searches
 from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
@@ -28,16 +31,39 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
     if algorithm == "visual":
         if not isinstance(query, Query) or query.render is None:
             raise TypeError("the visual search needs the query image's render: fingerprint it with fingerprint_query")
-
-        def fill(count: int) -> list[dict]:
-            return search_fingerprint(query, "combined", count, max_distance, posts, posts_limit)["hits"]
-
-        nearest = search_indexes(indexes_for("combined"), query, "combined", DEFAULT_RADIUS["combined"],
-                                 GLOBAL_CANDIDATES)
-        return search_visual(query, fill, limit, max_distance, posts, posts_limit, global_ids=nearest.ids)
+        return _search_visual(query, limit, max_distance, posts, posts_limit)
     indexes = indexes_for(algorithm)
+    pictures = nearest_pictures(searches(indexes, query, algorithm, max_distance), indexes, algorithm, limit,
+                                posts, posts_limit)
+    return {"algorithm": algorithm, "max_distance": max_distance, "hits": pictures}
+
+
+def _search_visual(query: Query, limit: int, max_distance: float | None, posts: PostFilter,
+                   posts_limit: int) -> dict:
+    """`visual`, its global candidates and its fill from one plan of `combined` searches: the
+    first asks for as many images as the fill will (at most 2 × `limit`: the visual pictures
+    plus `limit`) and for no fewer than the global candidates, so that the fill is answered
+    from it when enough images lie within the default radius."""
+    indexes = indexes_for("combined")
+    plan = searches(indexes, query, "combined", None)
+    if max_distance is None:
+        nearest, fill_plan = plan[0][0](max(2 * limit, GLOBAL_CANDIDATES)), plan
+    else:
+        nearest = search_indexes(indexes, query, "combined", DEFAULT_RADIUS["combined"], GLOBAL_CANDIDATES)
+        fill_plan = searches(indexes, query, "combined", max_distance)
+
+    def fill(count: int) -> list[dict]:
+        return nearest_pictures(fill_plan, indexes, "combined", count, posts, posts_limit)
+
+    return search_visual(query, fill, limit, max_distance, posts, posts_limit,
+                         global_ids=nearest.ids[:GLOBAL_CANDIDATES])
+
+
+def nearest_pictures(plan: list[tuple[Callable[[int], Hits], bool]], indexes: dict[str, DhashIndex | HistogramIndex],
+                     algorithm: str, limit: int, posts: PostFilter, posts_limit: int) -> list[dict]:
+    """The nearest `limit` pictures by the plan's searches (planner.searches), tried in turn."""
     pictures: list[dict] = []
-    for search, complete in searches(indexes, query, algorithm, max_distance):
+    for search, complete in plan:
         wanted, retries = limit, RETRIES
         while True:
             hits = search(wanted)
@@ -54,7 +80,7 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
             wanted *= 4  # several hits were one picture, or their posts were filtered out
         if len(pictures) >= limit:
             break
-    return {"algorithm": algorithm, "max_distance": max_distance, "hits": pictures[:limit]}
+    return pictures[:limit]
 
 
 def indexes_for(algorithm: str) -> dict[str, DhashIndex | HistogramIndex]:
