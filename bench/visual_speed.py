@@ -17,6 +17,11 @@
    (`decode`), then `combined`'s nearest few, `visual_search` and verification against
    thumbnails decoded and described with ORB per candidate as booru does (`search`). The
    baseline is `combined` alone (booru's previous default) on the same indexes in the same run.
+   Added later: `answer`, all the index work of the endpoint's answer, which `search` leaves
+   out the fill of: the global candidates and the fill's `combined` searches as
+   planner.visual_plan plans them, `visual_search` between them, the fill asked for `--limit`
+   more images than visual found (the endpoint asks for `--limit` more pictures than it found).
+   Both are timed on every query in the same run; `search` keeps its first rule.
 """
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ from booru.func.similarity.combined import combined_search  # noqa: E402
 from booru.func.similarity.dhash_index import DhashIndex  # noqa: E402
 from booru.func.similarity.distances import dhash_words, normalise_histograms  # noqa: E402
 from booru.func.similarity.histogram_index import HistogramIndex  # noqa: E402
-from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries  # noqa: E402
+from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash_queries, visual_plan  # noqa: E402
 from booru.func.similarity.region_index import KEYS, RegionIndex  # noqa: E402
 from booru.func.similarity.verify import Features, features  # noqa: E402
 from common.fingerprint import CHANNELS, fingerprint, fingerprint_rendered, regions_array  # noqa: E402
@@ -159,7 +164,7 @@ def search_phase(options: argparse.Namespace, rng: np.random.Generator, distract
         return {int(i): values[n] for n, i in enumerate(asked) if held[n]}
 
     for kind in ("found", "not archived"):
-        decoding, searching, baseline, right = [], [], [], 0
+        decoding, searching, answering, baseline, right = [], [], [], [], 0
         for n in range(options.searches // 2):
             original = n % PICTURES
             pixels = _edit(picture(1000 + original), n) if kind == "found" else picture(9000 + n)
@@ -177,13 +182,27 @@ def search_phase(options: argparse.Namespace, rng: np.random.Generator, distract
             decoding.append(decoded - started)
             searching.append(done - decoded)
             right += bool(hits) and hits[0].id == images + original
+            fresh = visual.VisualQuery.of(small, seed.width, seed.height)  # its ORB features not made yet
+            started = time.perf_counter()
+            answer(fresh, seed, regions, {"dhash": dhashes, "histogram": histograms}, stored, colours, options.limit)
+            answering.append(time.perf_counter() - started)
             started = time.perf_counter()
             combined_search(dhashes, histograms, dhash_queries(seed), histogram, DEFAULT_RADIUS["combined"],
                             options.limit, COMBINED_WEIGHT)
             baseline.append(time.perf_counter() - started)
         share = f", original first in {right}/{len(searching)}" if kind == "found" else ""
-        print(f"{kind:<13} visual search {_ms(searching)} (decode {_ms(decoding)}); "
+        print(f"{kind:<13} visual search {_ms(searching)} (decode {_ms(decoding)}); answer {_ms(answering)}; "
               f"combined alone {_ms(baseline)}; ×{np.median(searching) / np.median(baseline):.1f}{share}")
+
+
+def answer(query: visual.VisualQuery, seed, regions: RegionIndex, indexes: dict, stored, colours, limit: int) -> None:
+    """The index work of the endpoint's `visual` answer: its global candidates, visual_search,
+    then its fill's `combined` searches (the first holding `limit` images, as the endpoint's)."""
+    global_ids, plan = visual_plan(indexes, seed, limit, None)
+    hits = visual.visual_search(query, regions, stored, limit, colours=colours, global_ids=global_ids)
+    for search, complete in plan:
+        if len(search(limit + len(hits))) >= limit or complete:
+            break
 
 
 def main() -> None:

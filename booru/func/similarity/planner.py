@@ -13,6 +13,7 @@ from booru.func.similarity.distances import DhashQuery, dhash_words, normalise_h
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.index import Hits
 from booru.func.similarity.nearest import Nearest
+from booru.func.similarity.visual import GLOBAL_CANDIDATES
 from common.fingerprint import CHANNELS, Fingerprint
 
 # Defaults from bench/search_quality.py: about the p95 distance of a captioned copy of a photo
@@ -99,3 +100,17 @@ def searches(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint
         nearest = Nearest(indexes["dhash"], dhash_queries(query), indexes["histogram"], histogram_query(query),
                           COMBINED_WEIGHT)
     return [(Remembered(within(DEFAULT_RADIUS[algorithm]), indexes), False), (nearest, True)]
+
+
+def visual_plan(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint, limit: int,
+                max_distance: float | None) -> tuple[np.ndarray, list[tuple[Callable[[int], Hits], bool]]]:
+    """The `visual` search's global candidates (the GLOBAL_CANDIDATES images nearest by
+    `combined` within its default radius) and the `combined` searches its fill tries in turn.
+    Without `max_distance` they are one plan: its first search asks for as many images as the
+    fill will (at most 2 × `limit`: the visual pictures plus `limit`) and for no fewer than the
+    global candidates, so that the fill is answered from it when enough lie within the radius."""
+    plan = searches(indexes, query, "combined", None)
+    if max_distance is None:
+        return plan[0][0](max(2 * limit, GLOBAL_CANDIDATES)).ids[:GLOBAL_CANDIDATES], plan
+    nearest = search_indexes(indexes, query, "combined", DEFAULT_RADIUS["combined"], GLOBAL_CANDIDATES)
+    return nearest.ids, searches(indexes, query, "combined", max_distance)

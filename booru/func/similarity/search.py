@@ -14,10 +14,9 @@ from booru.func.similarity.dhash_index import DhashIndex
 from booru.func.similarity.follow import followers
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.index import Hits
-from booru.func.similarity.planner import DEFAULT_RADIUS, INDEXES, search_indexes, searches
+from booru.func.similarity.planner import INDEXES, searches, visual_plan
 from booru.func.similarity.query import Query
 from booru.func.similarity.results import POSTS_LIMIT, PostFilter, describe_pictures
-from booru.func.similarity.visual import GLOBAL_CANDIDATES
 from booru.func.similarity.visual_answer import search_visual
 from common.fingerprint import Fingerprint
 
@@ -40,23 +39,14 @@ def search_fingerprint(query: Fingerprint, algorithm: str, limit: int, max_dista
 
 def _search_visual(query: Query, limit: int, max_distance: float | None, posts: PostFilter,
                    posts_limit: int) -> dict:
-    """`visual`, its global candidates and its fill from one plan of `combined` searches: the
-    first asks for as many images as the fill will (at most 2 × `limit`: the visual pictures
-    plus `limit`) and for no fewer than the global candidates, so that the fill is answered
-    from it when enough images lie within the default radius."""
+    """`visual`, its global candidates and its fill from planner.visual_plan."""
     indexes = indexes_for("combined")
-    plan = searches(indexes, query, "combined", None)
-    if max_distance is None:
-        nearest, fill_plan = plan[0][0](max(2 * limit, GLOBAL_CANDIDATES)), plan
-    else:
-        nearest = search_indexes(indexes, query, "combined", DEFAULT_RADIUS["combined"], GLOBAL_CANDIDATES)
-        fill_plan = searches(indexes, query, "combined", max_distance)
+    global_ids, plan = visual_plan(indexes, query, limit, max_distance)
 
     def fill(count: int) -> list[dict]:
-        return nearest_pictures(fill_plan, indexes, "combined", count, posts, posts_limit)
+        return nearest_pictures(plan, indexes, "combined", count, posts, posts_limit)
 
-    return search_visual(query, fill, limit, max_distance, posts, posts_limit,
-                         global_ids=nearest.ids[:GLOBAL_CANDIDATES])
+    return search_visual(query, fill, limit, max_distance, posts, posts_limit, global_ids=global_ids)
 
 
 def nearest_pictures(plan: list[tuple[Callable[[int], Hits], bool]], indexes: dict[str, DhashIndex | HistogramIndex],
