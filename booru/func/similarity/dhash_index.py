@@ -170,10 +170,9 @@ class DhashBase:
                                       for c, t in enumerate(thresholds) if t >= 0])
             low = self.offsets[buckets]
             candidates = self.postings[ranges(low, self.sizes[buckets])]
-        distances = query.distance_at(keys, candidates)
-        keep = distances <= radius
-        found, first = np.unique(candidates[keep], return_index=True)
-        return found.astype(np.int64), distances[keep][first]
+        candidates, distances = query.within_at(keys, candidates, radius)
+        found, first = np.unique(candidates, return_index=True)
+        return found.astype(np.int64), distances[first]
 
     def radii(self, query: np.ndarray, radius: float, limit: int) -> Iterator[float]:
         """Radii to try in turn; the last is `radius` itself."""

@@ -90,6 +90,22 @@ class DhashQuery:
         counted = DHASH_BITS - int(np.bitwise_count(self.clipped).sum())
         return np.minimum(plain.astype(np.float64), outside * (DHASH_BITS / counted))
 
+    def within_at(self, values: np.ndarray, rows: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, distances) of the values[rows] within `radius`. For a query whose bits all
+        count, word by word: each word is gathered only for the rows the words before it left
+        within the radius (most candidates of an index lookup are far, and one or two words
+        say so)."""
+        if self.clipped is not None:
+            distances = self.distance_at(values, rows)
+            keep = distances <= radius
+            return rows[keep], distances[keep]
+        total = np.zeros(len(rows), dtype=np.uint8)
+        for word in range(3):
+            total += np.bitwise_count(_column(values, word, rows) ^ self.words[word])
+            keep = total <= radius
+            rows, total = rows[keep], total[keep]
+        return rows, total.astype(np.float64)
+
     def _differing_at(self, values: np.ndarray, rows: np.ndarray | slice, mask: np.ndarray) -> np.ndarray:
         total = np.zeros(len(values[:, 0][rows]) if isinstance(rows, slice) else len(rows), dtype=np.int32)
         for word in range(3):
