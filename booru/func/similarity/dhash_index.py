@@ -43,6 +43,9 @@ def _masks_within(bits: int) -> list[np.ndarray]:
 
 RINGS = _masks_within(5)
 BALLS = [np.concatenate(RINGS[: t + 1]) for t in range(len(RINGS))]
+LOOKED_UP = BALLS[MAX_THRESHOLD]  # every flip pattern of thresholds up to MAX_THRESHOLD, ring by ring
+RING_SIZES = np.array([len(ring) for ring in RINGS[:MAX_THRESHOLD + 1]])
+RING_STARTS = np.concatenate([[0], np.cumsum(RING_SIZES)[:-1]])
 ALL_VALUES = np.arange(BUCKETS, dtype=np.int64)
 POPCOUNT16 = np.bitwise_count(ALL_VALUES).astype(np.int64)
 
@@ -115,9 +118,8 @@ class DhashBase:
     def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None) -> np.ndarray:
         """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t."""
         chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
-        cost = np.empty((CHUNKS, MAX_THRESHOLD + 1))
-        for t in range(MAX_THRESHOLD + 1):
-            cost[:, t] = self.sizes[chunk_base + (query_chunks[:, None] ^ RINGS[t][None, :])].sum(axis=1) + len(RINGS[t])
+        postings = self.sizes[chunk_base + (query_chunks[:, None] ^ LOOKED_UP[None, :])].astype(np.int64)
+        cost = (np.add.reduceat(postings, RING_STARTS, axis=1) + RING_SIZES).astype(np.float64)
         for c in _partial_chunks(counted_chunks):
             if CHUNK_BITS - POPCOUNT16[counted_chunks[c]] > MAX_FREE_BITS:
                 cost[c] = np.inf  # at least 2^free lookups at every threshold: never worth it
@@ -136,18 +138,19 @@ class DhashBase:
         need = radius + 1
         if need > CHUNKS * (MAX_THRESHOLD + 1):
             return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
-        cost = self.ring_costs(query_chunks, counted_chunks)
-        levels = np.full(CHUNKS, -1)
+        cost = self.ring_costs(query_chunks, counted_chunks).tolist()  # a few hundred steps: plain Python is faster
+        levels = [-1] * CHUNKS
         total = 0.0
         for _ in range(need):
-            step = np.where(levels < MAX_THRESHOLD, cost[np.arange(CHUNKS), np.minimum(levels + 1, MAX_THRESHOLD)],
-                            np.inf)
-            chunk = int(np.argmin(step))
-            if step[chunk] == np.inf:  # no chunk can grow (clipped query bits): scan instead
+            chunk, step = -1, float("inf")
+            for c in range(CHUNKS):
+                if levels[c] < MAX_THRESHOLD and cost[c][levels[c] + 1] < step:
+                    chunk, step = c, cost[c][levels[c] + 1]
+            if chunk < 0:  # no chunk can grow (clipped query bits): scan instead
                 return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
             levels[chunk] += 1
-            total += step[chunk]
-        return levels, total
+            total += step
+        return np.array(levels), total
 
     def within(self, query: DhashQuery, radius: float) -> tuple[np.ndarray, np.ndarray]:
         """Every group within `radius` of `query`, with its distance (exact)."""
