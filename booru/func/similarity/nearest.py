@@ -9,6 +9,7 @@ so measuring those gives the exact nearest `limit`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +82,7 @@ def _levels(distances: np.ndarray) -> np.ndarray:
 def _within(distances: np.ndarray, radius: float) -> np.ndarray:
     """distances <= radius, compared in the distances' own type (whole bits: within its floor)."""
     if np.issubdtype(distances.dtype, np.integer):
-        return distances <= min(int(np.floor(radius)), DHASH_BITS)
+        return distances <= math.floor(min(radius, DHASH_BITS))
     return distances <= radius
 
 

@@ -65,7 +65,7 @@ def histogram_query(query: Fingerprint) -> np.ndarray:
 class Remembered:
     """A search for the nearest `n` images that answers a later call from the last one while
     the indexes are unchanged and that one holds the answer: it asked for at least `n`, or
-    found fewer than it asked for (everything there is). The `visual` search asks `combined`
+    found fewer than it asked for (every image within the search's radius). The `visual` search asks `combined`
     for its global candidates and for the fill of its answer; this is one search, not two."""
 
     def __init__(self, search: Callable[[int], Hits], indexes: dict[str, DhashIndex | HistogramIndex]):
@@ -109,8 +109,8 @@ def visual_plan(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerpr
     Without `max_distance` they are one plan: its first search asks for as many images as the
     fill will (at most 2 × `limit`: the visual pictures plus `limit`) and for no fewer than the
     global candidates, so that the fill is answered from it when enough lie within the radius."""
-    plan = searches(indexes, query, "combined", None)
     if max_distance is None:
+        plan = searches(indexes, query, "combined", None)
         return plan[0][0](max(2 * limit, GLOBAL_CANDIDATES)).ids[:GLOBAL_CANDIDATES], plan
     nearest = search_indexes(indexes, query, "combined", DEFAULT_RADIUS["combined"], GLOBAL_CANDIDATES)
     return nearest.ids, searches(indexes, query, "combined", max_distance)
