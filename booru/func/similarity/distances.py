@@ -31,10 +31,12 @@ def hamming_at(values: np.ndarray, rows: np.ndarray | slice, query: np.ndarray) 
 
 
 def _column(values: np.ndarray, word: int, rows: np.ndarray | slice) -> np.ndarray:
-    """values[:, word][rows]; by np.take for an index array (the index's postings are int32,
-    which plain indexing converts first)."""
+    """values[:, word][rows]; by np.take for an array of indices (the index's postings are
+    int32, which plain indexing converts first)."""
     column = values[:, word]
-    return column[rows] if isinstance(rows, slice) else np.take(column, rows)
+    if isinstance(rows, slice) or np.asarray(rows).dtype == bool:
+        return column[rows]
+    return np.take(column, rows)
 
 
 @dataclass(frozen=True)
