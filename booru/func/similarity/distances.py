@@ -109,8 +109,8 @@ class DhashQuery:
         return rows, total.astype(np.float64)
 
     def _differing_at(self, values: np.ndarray, rows: np.ndarray | slice, mask: np.ndarray) -> np.ndarray:
-        total = np.zeros(len(values[:, 0][rows]) if isinstance(rows, slice) else len(rows), dtype=np.int32)
-        for word in range(3):
+        total = np.bitwise_count((_column(values, 0, rows) ^ self.words[0]) & mask[0]).astype(np.int32)
+        for word in (1, 2):
             total += np.bitwise_count((_column(values, word, rows) ^ self.words[word]) & mask[word])
         return total
 
