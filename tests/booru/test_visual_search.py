@@ -197,3 +197,40 @@ def test_a_copy_cropped_on_one_axis_is_found_by_the_second_look(archive, monkeyp
     assert hits[0].id == original and hits[0].confidence == "match", hits[0]
     monkeypatch.setattr(visual, "INNER_CANDIDATES", 0)
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+
+
+def _on_colour(pixels: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """A picture in the middle of a plain background of its own: a design shipped in colour
+    variants that differ in the background's colour alone."""
+    canvas = np.empty((480, 640, 3), np.uint8)
+    canvas[:] = background
+    canvas[120:360, 160:480] = cv2.resize(pixels, (320, 240), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
+def _seed_colours(pixels: np.ndarray) -> np.ndarray:
+    """The archived colours as booru's histogram index holds them: the seed histogram of the
+    whole 512×512 render, 4 bins a channel, each channel summing to 1 (computed here with numpy)."""
+    render = cv2.resize(pixels, (512, 512), interpolation=cv2.INTER_AREA)
+    counts = np.stack([np.histogram(render[:, :, c], bins=4, range=(0, 256))[0] for c in range(3)])
+    return (counts / counts.sum(axis=1, keepdims=True)).ravel()
+
+
+def test_colour_variants_are_told_apart_by_the_colours_of_the_same_area() -> None:
+    """Two variants of one design, whose plain backgrounds the content box trims: their regions
+    are the same, so colour decides. The archived colours are of the whole frame, so a copy's
+    are compared on its whole frame too, not on its content box alone (the design, the same in
+    both). Without stored features, ranking falls back on distance and colour, then id."""
+    design = picture(140)
+    variants = {1: _on_colour(design, (200, 60, 60)), 2: _on_colour(design, (60, 104, 200))}  # one grey
+    thumbnails = {n: _thumbnail(p) for n, p in variants.items()}
+    index = RegionIndex(np.array([1, 2]), np.stack([archive_dhashes(thumbnails[n]) for n in (1, 2)]))
+    colours = {n: _seed_colours(p) for n, p in variants.items()}
+    for wanted in (1, 2):
+        query = visual.query_of(jpeg(cv2.resize(variants[wanted], (480, 360), interpolation=cv2.INTER_AREA)))
+        assert query.parts[0] != (0, 512, 0, 512)  # the backgrounds are trimmed
+        measured = index.measure(np.array([1, 2]), query.dhashes, query.mirrored).distances
+        assert abs(measured[0] - measured[1]) <= 1  # the regions barely tell the variants apart
+        hits = visual.visual_search(query, index, lambda ids: {}, 2,
+                                    colours=lambda ids: {i: colours[i] for i in ids})
+        assert [hit.id for hit in hits] == [wanted, 3 - wanted], hits

@@ -23,9 +23,13 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
-   their brightness), then by region distance, then by id. Only images with a region within
-   region_index.NEAR_RADIUS, or among the global candidates, come back (at most `limit`): the
-   search filling the answer up to the nearest `limit` takes the others from the seed's indexes.
+   their brightness), then by region distance, then by id. The archived colours are the seed
+   histogram of the whole frame; the query's are taken of its content box and of its whole
+   frame, the nearer counting: the box where the copy added bars or borders, the frame where
+   the archived picture's own plain margins were trimmed from the box as well. Only images
+   with a region within region_index.NEAR_RADIUS, or among the global candidates, come back
+   (at most `limit`): the search filling the answer up to the nearest `limit` takes the others
+   from the seed's indexes.
 
 `confidence`: `match` from MATCH_INLIERS verified inliers, `likely` from LIKELY_INLIERS or a
 region distance of at most LIKELY_DISTANCE bits (not through the whole frame), else `weak`.
@@ -80,7 +84,7 @@ class VisualQuery:
     sides_rows: int  # the rows of the collage sides, after them; the turned box's two rows follow
     parts: list[Box]  # what hits are verified on: the content box, each collage side, the whole frame
     sources: list[tuple[int, ...]]  # per dhashes row: the `parts` a hit through that row is verified on
-    histogram: np.ndarray  # the seed's 12 bins of the content box, each channel summing to 1
+    histograms: np.ndarray  # the seed's 12 bins, each channel summing to 1: of the content box, then the whole frame
     render: np.ndarray  # the 512×512 render
     size: tuple[int, int]  # the image's displayed width and height
     _pictures: dict[int, np.ndarray] = field(default_factory=dict)
@@ -104,9 +108,7 @@ class VisualQuery:
         frame = [(0, len(parts) - 1)] if len(boxes) > 1 else []
         sources = (2 * (frame + [(0,)]) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)])
         top, bottom, left, right = content
-        counts = histogram(small[top:bottom, left:right])
-        bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
-        shares = (bins / bins.sum(axis=1, keepdims=True)).ravel()
+        shares = np.stack([_colours(small[top:bottom, left:right]), _colours(small)])
         return cls(boxes + sides, dhashes, mirrored, 2 * len(boxes), len(sides), parts, sources, shares, small,
                    (width, height))
 
@@ -204,7 +206,7 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
         near = near.then(inner)
         found.update(confirmed)
     theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
-    apart = {i: float(np.abs(h - query.histogram).sum()) for i, h in theirs_colours.items()}
+    apart = {i: float(np.abs(h - query.histograms).sum(axis=1).min()) for i, h in theirs_colours.items()}
     framed = [query.frame_part in query.sources[int(row)] for row in near.queries]
     hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w),
                       confidence(float(d), found.get(int(i)), f), f)
@@ -266,6 +268,13 @@ def verified(query: VisualQuery, chosen: RegionHits, stored: Stored) -> dict[int
                 if found[image_id] >= STOP_INLIERS:
                     return found
     return found
+
+
+def _colours(pixels: np.ndarray) -> np.ndarray:
+    """The seed's 12-bin histogram of these pixels, each channel summing to 1."""
+    counts = histogram(pixels)
+    bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
+    return (bins / bins.sum(axis=1, keepdims=True)).ravel()
 
 
 def rank(distance: float, found: int | None, colour: float = 0.0) -> float:
