@@ -35,14 +35,22 @@ def lexicographic(values: np.ndarray) -> np.ndarray:
     return order
 
 
+def narrow(values: np.ndarray) -> np.ndarray:
+    """int32 where every value fits, else int64: ids and offsets are most of an index's memory
+    after its fingerprints, and int32 halves them up to two billion rows and ids."""
+    limits = np.iinfo(np.int32)
+    fits = len(values) == 0 or (int(values.min()) >= limits.min and int(values.max()) <= limits.max)
+    return values.astype(np.int32 if fits else np.int64, copy=False)
+
+
 @dataclass(frozen=True)
 class Groups:
     """Images grouped by identical fingerprint: group g holds ids[start[g]:start[g + 1]]."""
 
     keys: np.ndarray        # (u, width) the distinct fingerprints
-    start: np.ndarray       # (u + 1,) int64
-    ids: np.ndarray         # (n,) int64 image ids, group by group
-    sorted_ids: np.ndarray  # (n,) int64 ascending
+    start: np.ndarray       # (u + 1,) int32 (`narrow`)
+    ids: np.ndarray         # (n,) int32 (`narrow`) image ids, group by group
+    sorted_ids: np.ndarray  # (n,) the same ascending
     position: np.ndarray    # (n,) int32: index into `ids` of sorted_ids[i]
 
     @classmethod
@@ -55,8 +63,8 @@ class Groups:
         first = np.ones(len(ordered), dtype=bool)
         first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
         keys = ordered[first]
-        start = np.append(np.flatnonzero(first), len(ordered)).astype(np.int64)
-        grouped = np.ascontiguousarray(ids[order], dtype=np.int64)
+        start = narrow(np.append(np.flatnonzero(first), len(ordered)))
+        grouped = narrow(np.ascontiguousarray(ids[order], dtype=np.int64))
         by_id = np.argsort(grouped, kind="stable")
         return cls(np.ascontiguousarray(keys), start, grouped, grouped[by_id], by_id.astype(np.int32))
 
