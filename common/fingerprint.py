@@ -65,7 +65,8 @@ QUERY_ONLY = ("dhash_mirrored", "dhash_clipped", "dhash_mirrored_clipped")
 # 2: region dhashes (common.regions) computed from the thumbnail.
 # 3: the content box of a flat picture, whose own rows and columns are uniform, told from a
 #    border around it by brightness (common.regions.content_box).
-FINGERPRINT_VERSION = 3
+# 4: one more archived window, the content box's centre square (common.regions.WINDOWS).
+FINGERPRINT_VERSION = 4
 THUMBNAIL_QUALITY = 85
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.

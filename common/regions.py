@@ -12,7 +12,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   archived image alike. Where uniform rows and columns leave no box (a flat picture), those of
   another brightness than the frame's uniform edges are picture.
 * archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
-  the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side);
+  the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side, the
+  middle square at the picture's true aspect ratio);
 * queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
   frame when the box is small), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
@@ -42,8 +43,12 @@ BORDER_STEP = 24.0
 # A content box thinner than this share of the frame is not trusted: an archived picture is
 # mostly itself, a query may be a phone screenshot whose picture is a fifth of its height.
 ARCHIVE_SHARE, QUERY_SHARE = 0.5, 0.12
-# (top, bottom, left, right) shares cut from the content box: the archived windows, in key order
-WINDOWS = (
+Cut = tuple[float, float, float, float]  # (top, bottom, left, right) shares cut from a box
+# The middle square of the content box at the picture's true aspect ratio (its longer side cut
+# evenly to the shorter, `centre_square`): what a copy cropped square for a feed shows.
+CENTRE_SQUARE = "centre square"
+# The archived windows, in key order: cuts from the content box, then its centre square
+WINDOWS: tuple[Cut | str, ...] = (
     (0.0, 0.0, 0.0, 0.0),
     (0.05, 0.05, 0.05, 0.05),
     (0.10, 0.10, 0.10, 0.10),
@@ -52,6 +57,7 @@ WINDOWS = (
     (0.0, 0.15, 0.0, 0.0),
     (0.0, 0.0, 0.15, 0.0),
     (0.0, 0.0, 0.0, 0.15),
+    CENTRE_SQUARE,
 )
 Box = tuple[int, int, int, int]  # top, bottom, left, right (bottom and right exclusive)
 # A seam between two pictures put together: a column (or row) of the content box, within
@@ -175,7 +181,19 @@ def gutter_side(grey: np.ndarray, box: Box) -> list[Box]:
     return [found] if min(found[1] - found[0], found[3] - found[2]) >= GUTTER_SIDE * SCAN else []
 
 
-def window(box: Box, cut: tuple[float, float, float, float]) -> Box:
+def centre_square(box: Box, aspect: float) -> Cut:
+    """The cut leaving the middle square of `box` (in the SIZE×SIZE render) of a picture whose
+    true width / height is `aspect`."""
+    top, bottom, left, right = box
+    shape = aspect * (right - left) / max(bottom - top, 1)  # the box's true width / height
+    if shape >= 1:
+        cut = (1 - 1 / shape) / 2
+        return 0.0, 0.0, cut, cut
+    cut = (1 - shape) / 2
+    return cut, cut, 0.0, 0.0
+
+
+def window(box: Box, cut: Cut) -> Box:
     top, bottom, left, right = box
     height, width = bottom - top, right - left
     return (top + round(cut[0] * height), bottom - round(cut[1] * height),
@@ -231,10 +249,13 @@ def _integral(pixels: np.ndarray) -> np.ndarray:
 
 
 def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
-    """len(WINDOWS) × 3 uint64: the dhash of each window of an archived image's content box."""
+    """len(WINDOWS) × 3 uint64: the dhash of each window of an archived image's content box
+    (`pixels` at the picture's true aspect ratio, a thumbnail say)."""
+    aspect = pixels.shape[1] / pixels.shape[0]
     pixels = square(pixels)
     box, integral = content_box(pixels, ARCHIVE_SHARE), _integral(pixels)
-    return np.stack([region_dhash(integral, window(box, cut)) for cut in WINDOWS])
+    cuts = [centre_square(box, aspect) if cut is CENTRE_SQUARE else cut for cut in WINDOWS]
+    return np.stack([region_dhash(integral, window(box, cut)) for cut in cuts])
 
 
 def query_boxes(pixels: np.ndarray) -> list[Box]:

@@ -166,3 +166,30 @@ def test_region_dhashes_are_stored_with_the_fingerprints(app, api):
         shared = db.session.execute(text("SELECT r.dhashes FROM region_dhash r JOIN image i ON i.id = r.id "
                                          "WHERE i.submission_id = 'twin'")).scalar_one()
     assert shared == rows[ids[0]]
+
+
+def test_region_rows_of_the_previous_version_are_indexed_until_upgraded(app, api):
+    """Version 3 stored one window fewer (no centre square): until Coco upgrades them, such rows
+    are read with their content box standing in for the centre square; a row of any other length
+    is not read."""
+    from sqlalchemy import text
+
+    from booru.extensions import db
+    from booru.func.similarity.table_rows import ROWS, read_rows
+    from common.regions import WINDOWS
+
+    ids = seed_images(api, app, 3)
+    words = [regions_array(thumbnail_regions(_encode(_picture(20 + n), "JPEG", quality=90))).view("int64")
+             for n in range(3)]
+    assert words[0].shape == (len(WINDOWS), 3)
+    stored = {ids[0]: words[0].ravel(), ids[1]: words[1][:-1].ravel(), ids[2]: words[2][:4].ravel()}
+    with app.app_context():
+        for image_id, dhashes in stored.items():
+            db.session.execute(text("INSERT INTO region_dhash (id, dhashes) VALUES (:id, :dhashes)"),
+                               {"id": image_id, "dhashes": dhashes.tolist()})
+        db.session.commit()
+        _, rows = read_rows(*ROWS["region"], None)
+    read = {int(row[0]): row[1:].reshape(len(WINDOWS), 3) for row in rows}
+    assert sorted(read) == sorted(ids[:2])
+    assert read[ids[0]].tolist() == words[0].tolist()
+    assert read[ids[1]].tolist() == words[1][:-1].tolist() + [words[1][0].tolist()]

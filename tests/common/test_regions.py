@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common import regions
-from common.regions import SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes, region_dhash
+from common.regions import CENTRE_SQUARE, SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes, region_dhash
 from tests.photos import picture
 
 
@@ -125,12 +125,22 @@ def _bits(first: np.ndarray, second: np.ndarray) -> int:
     return int(np.bitwise_count(np.asarray(first) ^ np.asarray(second)).sum())
 
 
+def _crop_of(cut: tuple[float, float, float, float] | str, height: int, width: int) -> tuple[int, int, int, int]:
+    """The window's rows and columns in a picture without borders (its content box is whole)."""
+    if cut == CENTRE_SQUARE:  # the middle square, cut from the longer side
+        side = min(height, width)
+        return (height - side) // 2, (height + side) // 2, (width - side) // 2, (width + side) // 2
+    return (round(cut[0] * height), height - round(cut[1] * height),
+            round(cut[2] * width), width - round(cut[3] * width))
+
+
+@pytest.mark.parametrize("turned", [False, True], ids=["landscape", "portrait"])
 @pytest.mark.parametrize("cut", WINDOWS)
-def test_a_cropped_copy_meets_its_archived_window(cut: tuple[float, float, float, float]) -> None:
-    original = picture(5)
+def test_a_cropped_copy_meets_its_archived_window(cut: tuple[float, float, float, float] | str,
+                                                  turned: bool) -> None:
+    original = np.ascontiguousarray(np.rot90(picture(5))) if turned else picture(5)
     height, width = original.shape[:2]
-    top, bottom, left, right = (round(cut[0] * height), height - round(cut[1] * height),
-                                round(cut[2] * width), width - round(cut[3] * width))
+    top, bottom, left, right = _crop_of(cut, height, width)
     stored = archive_dhashes(original)
     words, _ = query_dhashes(original[top:bottom, left:right], query_boxes(original[top:bottom, left:right]))
     nearest = min(range(len(WINDOWS)), key=lambda n: _bits(stored[n], words[0]))

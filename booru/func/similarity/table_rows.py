@@ -16,8 +16,13 @@ DHASH_ROWS = ("SELECT id, red::bigint, green::bigint, blue::bigint FROM dhash "
               "WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
 HISTOGRAM_ROWS = ("SELECT id, " + ", ".join(f"coalesce({c}[{i}], 0)::bigint" for c in CHANNELS for i in range(1, 5))
                   + " FROM histogram WHERE red IS NOT NULL AND green IS NOT NULL AND blue IS NOT NULL")
-REGION_ROWS = ("SELECT id, " + ", ".join(f"dhashes[{i}]" for i in range(1, 3 * KEYS + 1))
-               + f" FROM region_dhash WHERE array_length(dhashes, 1) = {3 * KEYS}")
+# Rows of fingerprint version 3 have one window fewer (no centre square, the last): until they
+# are upgraded, their content box's words (the first window's) stand in for it.
+EARLIER_KEYS = KEYS - 1
+REGION_ROWS = ("SELECT id, " + ", ".join(f"dhashes[{i}]" if i <= 3 * EARLIER_KEYS
+                                         else f"coalesce(dhashes[{i}], dhashes[{i - 3 * EARLIER_KEYS}])"
+                                         for i in range(1, 3 * KEYS + 1))
+               + f" FROM region_dhash WHERE array_length(dhashes, 1) IN ({3 * KEYS}, {3 * EARLIER_KEYS})")
 # kind -> (rows, columns read)
 ROWS = {"dhash": (DHASH_ROWS, 4), "histogram": (HISTOGRAM_ROWS, 13), "region": (REGION_ROWS, 1 + 3 * KEYS)}
 SINCE = " AND written_xid >= %s::xid8"
