@@ -38,3 +38,5 @@ def test_ids_are_held_as_int32_where_they_all_fit_and_as_int64_beyond() -> None:
         assert groups.rows_of(np.array(ids)).tolist() == [groups.ids.tolist().index(i) for i in ids]
         found, _ = groups.expand(np.arange(len(groups.keys)), np.zeros(len(groups.keys)), np.ones(4, dtype=bool))
         assert sorted(found.tolist()) == sorted(ids)
+        absent = np.array([2**31 - 1 + 5, -2**31 - 7, 3, 2**40])  # beyond int32 too: no row
+        assert groups.rows_of(absent).tolist() == []

@@ -43,6 +43,18 @@ def narrow(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int32 if fits else np.int64, copy=False)
 
 
+def search_sorted(haystack: np.ndarray, needles: np.ndarray, side: str = "left") -> np.ndarray:
+    """np.searchsorted with the needles in the haystack's integer type: given int64 needles,
+    numpy would convert the whole int32 haystack on every call. Needles beyond that type's range
+    are clipped to it, so they can only be told apart from a value of the haystack by comparing
+    it with them, as callers looking values up do."""
+    needles = np.asarray(needles)
+    if needles.dtype != haystack.dtype:
+        limits = np.iinfo(haystack.dtype)
+        needles = np.clip(needles, limits.min, limits.max).astype(haystack.dtype)
+    return np.searchsorted(haystack, needles, side=side)
+
+
 @dataclass(frozen=True)
 class Groups:
     """Images grouped by identical fingerprint: group g holds ids[start[g]:start[g + 1]]."""
@@ -80,7 +92,7 @@ class Groups:
         """Positions in `ids` of those `image_ids` that are here."""
         if len(self.sorted_ids) == 0:
             return np.empty(0, dtype=np.int64)
-        at = np.searchsorted(self.sorted_ids, image_ids).clip(max=len(self.sorted_ids) - 1)
+        at = search_sorted(self.sorted_ids, image_ids).clip(max=len(self.sorted_ids) - 1)
         found = self.sorted_ids[at] == image_ids
         return self.position[at[found]].astype(np.int64)
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from booru.func.similarity.groups import Groups
+from booru.func.similarity.groups import Groups, search_sorted
 
 
 class Base(Protocol):
@@ -67,10 +67,10 @@ class Snapshot:
         held = np.zeros(len(ids), dtype=bool)
         groups = self.base.groups
         if len(groups.sorted_ids) and len(ids):
-            at = np.searchsorted(groups.sorted_ids, ids).clip(max=len(groups.sorted_ids) - 1)
+            at = search_sorted(groups.sorted_ids, ids).clip(max=len(groups.sorted_ids) - 1)
             rows = groups.position[at].astype(np.int64)
             found = (groups.sorted_ids[at] == ids) & self.alive[rows]
-            values[found] = groups.keys[np.searchsorted(groups.start, rows[found], side="right") - 1]
+            values[found] = groups.keys[search_sorted(groups.start, rows[found], side="right") - 1]
             held |= found
         if len(self.delta_ids) and len(ids):
             order = np.argsort(self.delta_ids)
