@@ -30,7 +30,8 @@ def test_groups_are_numpys_unique_rows_in_lexicographic_order(seed: int, rows: i
 
 def test_ids_are_held_as_int32_where_they_all_fit_and_as_int64_beyond() -> None:
     values = np.array([[5], [3], [5], [7]], dtype=np.uint64)
-    for ids, kind in (([4, 9, 2, 2**31 - 1], np.int32), ([4, 9, 2, 2**31], np.int64), ([4, -2**31 - 1, 2, 1], np.int64)):
+    cases = (([4, 9, 2, 2**31 - 1], np.int32), ([4, 9, 2, 2**31], np.int64), ([4, -2**31 - 1, 2, 1], np.int64))
+    for ids, kind in cases:
         groups = Groups.of(np.array(ids, dtype=np.int64), values)
         assert groups.ids.dtype == groups.sorted_ids.dtype == kind
         assert groups.start.dtype == np.int32

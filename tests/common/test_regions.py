@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from common import regions
-from common.regions import CENTRE_SQUARE, SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes, region_dhash
+from common.regions import (CENTRE_SQUARE, SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes,
+                            region_dhash)
 from tests.photos import picture
 
 
