@@ -304,9 +304,10 @@ def collage_sides(pixels: np.ndarray, box: Box) -> list[Box]:
     return [tuple(round(edge * scale) for edge in side) for side in sides]
 
 
-# Cut from a query's content box: a copy cropped on one axis only (to a square, say) shows the
-# middle of its original's width or height whole, which then meets the archived window with 15 %
-# cut from every side once the other axis is cut the same.
+# Cut from a query's content box: a copy cropped on one axis only (a landscape photo from its top
+# and bottom, say; one cut to a square meets the centre square) shows the middle of its original's
+# width or height whole, which then meets the archived window with 15 % cut from every side once
+# the other axis is cut the same.
 INNER = ((0.15, 0.15, 0.0, 0.0), (0.0, 0.0, 0.15, 0.15))
 
 

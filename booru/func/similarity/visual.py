@@ -237,7 +237,8 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     """The second look, for a query the first found no match for: the INNER_CANDIDATES images
     not `seen` nearest to the content box's inner windows within INNER_RADIUS, verified on the
     content box; those reaching MIN_INLIERS (what ranking counts) and their inliers. A copy
-    cropped on one axis only, to a square say, meets its original this way."""
+    cropped on one axis only (a landscape photo from its top and bottom, say) meets its original
+    this way."""
     inner = index.nearest(inner_dhashes(query.render, query.parts[0]), np.zeros(2, dtype=bool),
                           INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
