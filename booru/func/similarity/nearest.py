@@ -40,13 +40,10 @@ class Scan:
         """The smallest whole radius within which at least `limit` images lie (192: all)."""
         near = np.minimum.reduce(self.groups) if self.groups else np.empty(0)
         delta = np.minimum.reduce(self.delta) if self.delta else np.empty(0)
-        levels, delta_levels = _levels(near), _levels(delta)
-        # every group counted once, then the few holding another number of alive images than one
-        counts = np.bincount(levels, minlength=DHASH_BITS + 1)[:DHASH_BITS + 1].astype(np.int64)
+        levels = _levels(near)
         uneven, alive = self.snapshot.uneven_groups
-        counts += np.bincount(levels[uneven], weights=alive - 1, minlength=DHASH_BITS + 1)[:DHASH_BITS + 1].astype(
-            np.int64)
-        counts += np.bincount(delta_levels, minlength=DHASH_BITS + 1)[:DHASH_BITS + 1]
+        # every group counted once, then the few holding another number of alive images than one
+        counts = _per_level(levels) + _per_level(levels[uneven], alive - 1) + _per_level(_levels(delta))
         enough = np.flatnonzero(np.cumsum(counts) >= limit)
         return float(DHASH_BITS) if not len(enough) else float(enough[0] + 1)
 
@@ -77,6 +74,11 @@ def _levels(distances: np.ndarray) -> np.ndarray:
     if np.issubdtype(distances.dtype, np.integer):
         return distances
     return np.floor(distances).astype(np.int64)
+
+
+def _per_level(levels: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """How many (or how much weight) at each whole distance 0..DHASH_BITS."""
+    return np.bincount(levels, weights=weights, minlength=DHASH_BITS + 1)[:DHASH_BITS + 1].astype(np.int64)
 
 
 def _within(distances: np.ndarray, radius: float) -> np.ndarray:

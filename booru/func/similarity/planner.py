@@ -65,8 +65,9 @@ def histogram_query(query: Fingerprint) -> np.ndarray:
 class Remembered:
     """A search for the nearest `n` images that answers a later call from the last one while
     the indexes are unchanged and that one holds the answer: it asked for at least `n`, or
-    found fewer than it asked for (every image within the search's radius). The `visual` search asks `combined`
-    for its global candidates and for the fill of its answer; this is one search, not two."""
+    found fewer than it asked for (every image within the search's radius). The `visual`
+    search asks `combined` for its global candidates and for the fill of its answer; this is
+    one search, not two."""
 
     def __init__(self, search: Callable[[int], Hits], indexes: dict[str, DhashIndex | HistogramIndex]):
         self.search, self.indexes = search, indexes
