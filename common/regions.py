@@ -19,7 +19,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
   picture of its own; and the content box turned a quarter either way (`turned_dhashes`);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
-  sides (`inner_dhashes`).
+  sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window
+  (`inner_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -304,11 +305,28 @@ def collage_sides(pixels: np.ndarray, box: Box) -> list[Box]:
     return [tuple(round(edge * scale) for edge in side) for side in sides]
 
 
-# Cut from a query's content box: a copy cropped on one axis only (a landscape photo from its top
-# and bottom, say; one cut to a square meets the centre square) shows the middle of its original's
-# width or height whole, which then meets the archived window with 15 % cut from every side once
-# the other axis is cut the same.
-INNER = ((0.15, 0.15, 0.0, 0.0), (0.0, 0.0, 0.15, 0.15))
+# The archived window every cut of INNER aims at: INNER_KEPT cut from every side of the content box.
+INNER_KEPT = 0.15
+# A copy cropped from a corner is taken to have lost CORNER_CROP of its original from one end of
+# each axis (the top and the left, say); the same cuts serve crops a few points either way.
+CORNER_CROP = 0.08
+
+
+def corner_cuts(crop: float, kept: float = INNER_KEPT) -> tuple[Cut, ...]:
+    """The cuts of a copy cropped `crop` from one end of each axis that leave its original's
+    window with `kept` cut from every side: (kept − crop) / (1 − crop) from the cropped end,
+    kept / (1 − crop) from the other; one per corner."""
+    near, far = (kept - crop) / (1 - crop), kept / (1 - crop)
+    ends = ((near, far), (far, near))
+    return tuple((top, bottom, left, right) for top, bottom in ends for left, right in ends)
+
+
+# Cut from a query's content box for the second look (visual.inner_hits). A copy cropped on one
+# axis only (a landscape photo from its top and bottom, say; one cut to a square meets the centre
+# square) shows the middle of its original's width or height whole, which then meets the archived
+# INNER_KEPT window once the other axis is cut the same (the first two). A copy cropped from a
+# corner meets that window through its corner's cut (`corner_cuts`).
+INNER = ((INNER_KEPT, INNER_KEPT, 0.0, 0.0), (0.0, 0.0, INNER_KEPT, INNER_KEPT)) + corner_cuts(CORNER_CROP)
 
 
 def inner_dhashes(pixels: np.ndarray, box: Box) -> np.ndarray:

@@ -185,12 +185,17 @@ def test_a_small_picture_on_a_plain_background_is_verified_on_the_whole_frame() 
 @pytest.mark.parametrize("original, crop", [
     (0, (slice(60, 420), slice(None))),  # 12.5 % from the top and the bottom
     (4, (slice(60, 420), slice(None))),
+    (2, (slice(38, None), slice(51, None))),  # 8 % from the top and the left
+    (7, (slice(None, 442), slice(None, 589))),  # 8 % from the bottom and the right
+    (5, (slice(None, 432), slice(None, 576))),  # 10 % from the bottom and the right
+    (10, (slice(10, 432), slice(64, None))),  # 2 % from the top, 10 % from the bottom and the left
 ])
-def test_a_copy_cropped_on_one_axis_is_found_by_the_second_look(archive, monkeypatch, original: int,
-                                                                 crop: tuple[slice, slice]) -> None:
+def test_a_cropped_copy_is_found_by_the_second_look(archive, monkeypatch, original: int,
+                                                    crop: tuple[slice, slice]) -> None:
     """No region of the copy lies within NEAR_RADIUS of its original's windows (a crop from the
-    sides of this landscape picture would meet its centre square); the first look finds no
-    match, so the content box's inner windows are searched and verified."""
+    sides of this landscape picture would meet its centre square, a crop from every side its
+    centred windows); the first look finds no match, so the content box's inner windows, cut
+    for crops on one axis and from a corner, are searched and verified."""
     index, stored = archive
     query = visual.query_of(jpeg(np.ascontiguousarray(picture(100 + original)[crop])))
     assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS

@@ -17,9 +17,10 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    features inside the content box, `VisualQuery.focus`) and those of the image's thumbnail
    (verify.py).
    When none is a match and no image is within COPY_DISTANCE, a second look (`inner_hits`)
-   verifies the images nearest to the content box with 15 % cut from two opposite sides,
-   which a copy cropped on one axis only shares with its original's inner window, and keeps
-   those verification confirms.
+   verifies the images nearest to the content box's inner windows (common.regions.INNER:
+   15 % cut from two opposite sides, which a copy cropped on one axis only shares with its
+   original's inner window; the cuts that bring a copy cropped from a corner back to that
+   window) and keeps those verification confirms.
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
@@ -237,10 +238,10 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     """The second look, for a query the first found no match for: the INNER_CANDIDATES images
     not `seen` nearest to the content box's inner windows within INNER_RADIUS, verified on the
     content box; those reaching MIN_INLIERS (what ranking counts) and their inliers. A copy
-    cropped on one axis only (a landscape photo from its top and bottom, say) meets its original
-    this way."""
-    inner = index.nearest(inner_dhashes(query.render, query.parts[0]), np.zeros(2, dtype=bool),
-                          INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
+    cropped on one axis only (a landscape photo from its top and bottom, say) or from a corner
+    meets its original this way."""
+    rows = inner_dhashes(query.render, query.parts[0])
+    inner = index.nearest(rows, np.zeros(len(rows), dtype=bool), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
     inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,
                        np.full(len(inner), query.content_row))  # verified on the content box
