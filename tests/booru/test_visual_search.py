@@ -63,6 +63,7 @@ EDITS = {
     "crop 15 % every side": lambda p: p[72:408, 96:544],
     "crop 15 % one side": lambda p: p[:, 96:],
     "cropped square": lambda p: p[:, 80:560],
+    "crop 8 % from a corner": lambda p: p[38:, 51:],
     "caption": _caption,
     "letterbox": lambda p: cv2.copyMakeBorder(p, 0, 0, 107, 107, cv2.BORDER_CONSTANT, value=(0, 0, 0)),
     "border": lambda p: cv2.copyMakeBorder(p, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(235, 235, 235)),
