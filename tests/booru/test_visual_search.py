@@ -11,7 +11,7 @@ from booru.func.similarity import visual
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
-from common.regions import WINDOWS, archive_dhashes
+from common.regions import INNER_KEPT, WINDOWS, archive_dhashes
 from tests.photos import in_an_app, jpeg, picture
 
 ARCHIVED = 12
@@ -197,6 +197,7 @@ def test_a_cropped_copy_is_found_by_the_second_look(archive, monkeypatch, origin
     sides of this landscape picture would meet its centre square, a crop from every side its
     centred windows); the first look finds no match, so the content box's inner windows, cut
     for crops on one axis and from a corner, are searched and verified."""
+    assert (INNER_KEPT,) * 4 in WINDOWS  # the archived window the inner windows aim at
     index, stored = archive
     query = visual.query_of(jpeg(np.ascontiguousarray(picture(100 + original)[crop])))
     assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
