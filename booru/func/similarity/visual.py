@@ -48,6 +48,7 @@ from typing import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from booru.func.similarity.distances import normalise_histograms
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
@@ -273,10 +274,9 @@ def verified(query: VisualQuery, chosen: RegionHits, stored: Stored) -> dict[int
 
 
 def _colours(pixels: np.ndarray) -> np.ndarray:
-    """The seed's 12-bin histogram of these pixels, each channel summing to 1."""
+    """The seed's 12-bin histogram of these pixels, normalised as the archived ones are."""
     counts = histogram(pixels)
-    bins = np.array([counts[c] for c in CHANNELS], dtype=np.float64)
-    return (bins / bins.sum(axis=1, keepdims=True)).ravel()
+    return normalise_histograms(np.array([[value for c in CHANNELS for value in counts[c]]]))[0]
 
 
 def rank(distance: float, found: int | None, colour: float = 0.0) -> float:
