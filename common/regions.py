@@ -19,8 +19,9 @@ a square), so a rectangle here is a share of the picture's height and width:
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
   picture of its own; and the content box turned a quarter either way (`turned_dhashes`);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
-  sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window
-  (`inner_dhashes`).
+  sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window, and
+  the bands of the content box that may be a picture on a blurred copy of itself (`pad_bands`,
+  `inner_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -329,10 +330,51 @@ def corner_cuts(crop: float, kept: float = INNER_KEPT) -> tuple[Cut, ...]:
 INNER = ((INNER_KEPT, INNER_KEPT, 0.0, 0.0), (0.0, 0.0, INNER_KEPT, INNER_KEPT)) + corner_cuts(CORNER_CROP)
 
 
-def inner_dhashes(pixels: np.ndarray, box: Box) -> np.ndarray:
-    """len(INNER) × 3 uint64: the region dhash of each INNER window of a query's content box."""
+# A picture posted on a blurred, enlarged copy of itself (a phone story; a video's blurred sides)
+# keeps its pad in the content box, which is not uniform. The picture is a band of that box,
+# centred and spanning its width (or its height), of one of PAD_ASPECTS or near one: a band a
+# little short of the picture meets the archived windows cut from it. Such a band is searched
+# when it fills PAD_SHARE of the box and its brightness changes from pixel to pixel PAD_SHARPNESS
+# times as much as in the rest of the box (the blur leaves the pad smooth).
+PAD_ASPECTS = (2 / 3, 3 / 4, 4 / 5, 1.0, 5 / 4, 4 / 3, 3 / 2, 16 / 9)
+PAD_SHARE = (0.3, 0.92)
+PAD_SHARPNESS = 3.0
+
+
+def pad_bands(pixels: np.ndarray, box: Box, aspect: float) -> list[Box]:
+    """The bands of `box` (the content box of the render `pixels`, `aspect` its true width /
+    height) that may be a picture on a blurred pad of itself."""
+    grey = _scan(pixels).astype(np.float32)
+    changes = np.zeros_like(grey)
+    changes[:, 1:] += np.abs(np.diff(grey, axis=1))
+    changes[1:] += np.abs(np.diff(grey, axis=0))
+    scale = SIZE // SCAN
+
+    def summed(part: Box) -> tuple[float, int]:
+        top, bottom, left, right = (edge // scale for edge in part)
+        return float(changes[top:bottom, left:right].sum()), (bottom - top) * (right - left)
+
+    whole, area = summed(box)
+    found = []
+    for band in PAD_ASPECTS:
+        share = min(aspect / band, band / aspect)
+        if not PAD_SHARE[0] <= share <= PAD_SHARE[1]:
+            continue
+        cut = (1 - share) / 2
+        candidate = window(box, (cut, cut, 0.0, 0.0) if aspect < band else (0.0, 0.0, cut, cut))
+        inside, inside_area = summed(candidate)
+        outside, outside_area = whole - inside, area - inside_area
+        if inside_area and outside_area and inside * outside_area >= PAD_SHARPNESS * outside * inside_area:
+            found.append(candidate)
+    return found
+
+
+def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.ndarray:
+    """(len(INNER) + len(bands)) × 3 uint64: the region dhash of each INNER window of a query's
+    content box, then of each of `bands` (`pad_bands`)."""
     integral = _integral(pixels)
-    return np.stack([region_dhash(integral, window(box, cut)) for cut in INNER])
+    return np.stack([region_dhash(integral, window(box, cut)) for cut in INNER]
+                    + [region_dhash(integral, band) for band in bands])
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (),

@@ -52,3 +52,19 @@ def in_an_app(pixels: np.ndarray) -> np.ndarray:
     for n in range(4):
         cv2.circle(canvas, (70 + 133 * n, 1135), 20, (80, 80, 80), 3)
     return canvas
+
+
+def on_a_blurred_pad(pixels: np.ndarray, aspect: float) -> np.ndarray:
+    """The picture in the middle of a canvas of width / height `aspect` (9 / 16: a phone story)
+    that it fills on one axis, the rest a blurred, darkened, enlarged copy of itself."""
+    height, width = pixels.shape[:2]
+    canvas_width, canvas_height = (width, round(width / aspect)) if width / height > aspect \
+        else (round(height * aspect), height)
+    scale = max(canvas_width / width, canvas_height / height)
+    enlarged = cv2.resize(pixels, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_LINEAR)
+    top, left = (enlarged.shape[0] - canvas_height) // 2, (enlarged.shape[1] - canvas_width) // 2
+    canvas = enlarged[top:top + canvas_height, left:left + canvas_width]
+    canvas = (cv2.GaussianBlur(canvas, (0, 0), max(canvas_width, canvas_height) / 40) * 0.7).astype(np.uint8)
+    top, left = (canvas_height - height) // 2, (canvas_width - width) // 2
+    canvas[top:top + height, left:left + width] = pixels
+    return canvas

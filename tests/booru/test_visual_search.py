@@ -11,8 +11,9 @@ from booru.func.similarity import visual
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
+from common import regions
 from common.regions import INNER_KEPT, WINDOWS, archive_dhashes
-from tests.photos import in_an_app, jpeg, picture
+from tests.photos import in_an_app, jpeg, on_a_blurred_pad, picture
 
 ARCHIVED = 12
 
@@ -77,6 +78,7 @@ EDITS = {
         cv2.resize(p, (480, 360), interpolation=cv2.INTER_AREA), np.full((360, 24, 3), 255, np.uint8),
         cv2.resize(picture(999), (640, 360), interpolation=cv2.INTER_AREA)]),
     "quarter turn": lambda p: np.ascontiguousarray(np.rot90(p)),
+    "on a blurred copy of itself (a story)": lambda p: on_a_blurred_pad(p, 9 / 16),
 }
 
 
@@ -205,6 +207,21 @@ def test_a_cropped_copy_is_found_by_the_second_look(archive, monkeypatch, origin
     hits = visual.visual_search(query, index, lookup, 5)
     assert hits[0].id == original and hits[0].confidence == "match", hits[0]
     monkeypatch.setattr(visual, "INNER_CANDIDATES", 0)
+    assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+
+
+@pytest.mark.parametrize("original", [1, 6, 10])
+def test_a_story_of_a_picture_is_found_by_the_second_look(archive, monkeypatch, original: int) -> None:
+    """A phone story: the picture on a 9:16 blurred copy of itself. The blurred pad is no
+    uniform border: the content box keeps it, and no region of the copy meets its original. The second look searches the bands of the box that are much sharper
+    than the rest (common.regions.pad_bands)."""
+    index, stored = archive
+    query = visual.query_of(jpeg(on_a_blurred_pad(picture(100 + original), 9 / 16)))
+    assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    hits = visual.visual_search(query, index, lookup, 5)
+    assert hits[0].id == original and hits[0].confidence == "match", hits[0]
+    monkeypatch.setattr(regions, "PAD_SHARPNESS", float("inf"))
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
 
 

@@ -9,7 +9,7 @@ import pytest
 from common import regions
 from common.regions import (CENTRE_SQUARE, SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes,
                             region_dhash)
-from tests.photos import picture
+from tests.photos import on_a_blurred_pad, picture
 
 
 def _share(box: tuple[int, int, int, int], height: int, width: int) -> tuple[float, ...]:
@@ -221,3 +221,28 @@ def test_the_other_picture_across_a_gutter_is_found() -> None:
     for top, bottom, left, right in ((120, 0, 0, 0), (80, 80, 0, 0), (0, 0, 200, 200), (40, 40, 40, 40)):
         framed = regions.square(_framed(picture(1), top, bottom, left, right, 255))
         assert regions.collage_sides(framed, content_box(framed)) == []
+
+
+@pytest.mark.parametrize("aspect, turned", [(9 / 16, False), (16 / 9, True), (1.0, False)])
+def test_a_picture_on_a_blurred_copy_of_itself_is_a_band_of_its_frame(aspect: float, turned: bool) -> None:
+    """The blurred pad is not uniform, so the content box keeps it; the picture (4:3, or 3:4
+    turned on its side) is one of the centred bands pad_bands gives, and its region dhash meets
+    the original's. A picture of its own, on no pad, has no band."""
+    original = picture(12)
+    if turned:
+        original = np.ascontiguousarray(np.rot90(original))
+    padded = on_a_blurred_pad(original, aspect)
+    height, width = padded.shape[:2]
+    render = regions.square(padded)
+    box = content_box(render)
+    assert box == (0, SIZE, 0, SIZE)
+    bands = regions.pad_bands(render, box, width / height)
+    top, left = (height - original.shape[0]) / 2, (width - original.shape[1]) / 2
+    placed = [band for band in bands if np.allclose(_share(band, height, width), (top, height - top, left, width - left),
+                                                    atol=0.01 * max(height, width))]
+    assert len(placed) == 1, bands
+    words, _ = query_dhashes(render, placed)
+    assert _bits(words[0], archive_dhashes(original)[0]) <= 8
+    for seed in range(20, 30):
+        alone = picture(seed)
+        assert regions.pad_bands(regions.square(alone), (0, SIZE, 0, SIZE), alone.shape[1] / alone.shape[0]) == []
