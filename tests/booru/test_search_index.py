@@ -2,6 +2,7 @@
 deletions and rebuilds (property tests with random, clustered and duplicated fingerprints)."""
 from __future__ import annotations
 
+import threading
 from contextlib import nullcontext
 from unittest import mock
 
@@ -402,3 +403,25 @@ def test_a_remembered_search_answers_from_its_last_call_while_that_holds_the_ans
     index.remove(remembered(1).ids)
     _same(remembered(5), index.search([query], 30, 5))
     assert asked == [12, 100, 5]
+
+
+def test_a_remembered_search_started_ahead_answers_from_its_own_thread():
+    """Started ahead, the search runs once, on another thread, and answers the later call
+    (and any smaller one) without searching again; asked for more, it searches for more."""
+    rng = np.random.default_rng(10)
+    query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    dhashes = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(0, 60, size=200)])
+    index = DhashIndex(np.arange(len(dhashes), dtype=np.int64), dhashes, rebuild_at=10_000)
+    threads = []
+
+    def search(n: int) -> Hits:
+        threads.append((n, threading.current_thread().name))
+        return index.search([query], 192, n)
+
+    remembered = Remembered(search, {"dhash": index})
+    remembered.ahead(20)
+    _same(remembered(20), index.search([query], 192, 20))
+    _same(remembered(7), index.search([query], 192, 7))
+    assert threads == [(20, "similarity-ahead")]
+    _same(remembered(50), index.search([query], 192, 50))
+    assert threads[1:] == [(50, threading.current_thread().name)]

@@ -3,6 +3,7 @@ fingerprinted image turns into (its dhash and mirrored dhash with their clipped 
 normalised histogram), and the searches to try in turn."""
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 import numpy as np
@@ -67,13 +68,24 @@ class Remembered:
     the indexes are unchanged and that one holds the answer: it asked for at least `n`, or
     found fewer than it asked for (every image within the search's radius). The `visual`
     search asks `combined` for its global candidates and for the fill of its answer; this is
-    one search, not two."""
+    one search, not two. Started `ahead`, it runs beside the caller's other work."""
 
     def __init__(self, search: Callable[[int], Hits], indexes: dict[str, DhashIndex | HistogramIndex]):
         self.search, self.indexes = search, indexes
         self.asked, self.hits, self.snapshots = 0, None, ()
+        self._ahead: threading.Thread | None = None
+
+    def ahead(self, n: int) -> None:
+        """Begin the search for `n` on another thread, to be answered from when asked: its
+        numpy work leaves the GIL to the caller's own work meanwhile."""
+        if self._ahead is None:
+            self._ahead = threading.Thread(target=self, args=(n,), name="similarity-ahead", daemon=True)
+            self._ahead.start()
 
     def __call__(self, n: int) -> Hits:
+        if self._ahead is not None and self._ahead is not threading.current_thread():
+            self._ahead.join()
+            self._ahead = None
         snapshots = tuple(index.snapshot for index in self.indexes.values())
         fresh = self.hits is not None and all(a is b for a, b in zip(snapshots, self.snapshots))
         if not fresh or (n > self.asked and len(self.hits) >= self.asked):
@@ -100,7 +112,7 @@ def searches(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint
     else:
         nearest = Nearest(indexes["dhash"], dhash_queries(query), indexes["histogram"], histogram_query(query),
                           COMBINED_WEIGHT)
-    return [(Remembered(within(DEFAULT_RADIUS[algorithm]), indexes), False), (nearest, True)]
+    return [(Remembered(within(DEFAULT_RADIUS[algorithm]), indexes), False), (Remembered(nearest, indexes), True)]
 
 
 def visual_plan(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerprint, limit: int,
@@ -109,9 +121,15 @@ def visual_plan(indexes: dict[str, DhashIndex | HistogramIndex], query: Fingerpr
     `combined` within its default radius) and the `combined` searches its fill tries in turn.
     Without `max_distance` they are one plan: its first search asks for as many images as the
     fill will (at most 2 × `limit`: the visual pictures plus `limit`) and for no fewer than the
-    global candidates, so that the fill is answered from it when enough lie within the radius."""
+    global candidates, so that the fill is answered from it when enough lie within the radius;
+    when too few do, the fill's scan of the whole archive is started ahead, on another thread,
+    while the visual search runs."""
     if max_distance is None:
         plan = searches(indexes, query, "combined", None)
-        return plan[0][0](max(2 * limit, GLOBAL_CANDIDATES)).ids[:GLOBAL_CANDIDATES], plan
+        asked = max(2 * limit, GLOBAL_CANDIDATES)
+        near = plan[0][0](asked)
+        if len(near) < asked:  # the fill will scan: it does so beside the visual search
+            plan[1][0].ahead(asked)
+        return near.ids[:GLOBAL_CANDIDATES], plan
     nearest = search_indexes(indexes, query, "combined", DEFAULT_RADIUS["combined"], GLOBAL_CANDIDATES)
     return nearest.ids, searches(indexes, query, "combined", max_distance)
