@@ -213,8 +213,9 @@ def test_a_cropped_copy_is_found_by_the_second_look(archive, monkeypatch, origin
 @pytest.mark.parametrize("original", [1, 6, 10])
 def test_a_story_of_a_picture_is_found_by_the_second_look(archive, monkeypatch, original: int) -> None:
     """A phone story: the picture on a 9:16 blurred copy of itself. The blurred pad is no
-    uniform border: the content box keeps it, and no region of the copy meets its original. The second look searches the bands of the box that are much sharper
-    than the rest (common.regions.pad_bands)."""
+    uniform border: the content box keeps it, and no region of the copy meets its original. The
+    second look searches the bands of the box that are much sharper than the rest
+    (common.regions.pad_bands)."""
     index, stored = archive
     query = visual.query_of(jpeg(on_a_blurred_pad(picture(100 + original), 9 / 16)))
     assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS

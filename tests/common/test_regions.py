@@ -238,8 +238,8 @@ def test_a_picture_on_a_blurred_copy_of_itself_is_a_band_of_its_frame(aspect: fl
     assert box == (0, SIZE, 0, SIZE)
     bands = regions.pad_bands(render, box, width / height)
     top, left = (height - original.shape[0]) / 2, (width - original.shape[1]) / 2
-    placed = [band for band in bands if np.allclose(_share(band, height, width), (top, height - top, left, width - left),
-                                                    atol=0.01 * max(height, width))]
+    where = (top, height - top, left, width - left)
+    placed = [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * max(height, width))]
     assert len(placed) == 1, bands
     words, _ = query_dhashes(render, placed)
     assert _bits(words[0], archive_dhashes(original)[0]) <= 8

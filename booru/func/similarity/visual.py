@@ -72,9 +72,10 @@ UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 # bits of 192: how near an archived window a collage side or the turned box must be to count
 SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 # when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
-# (common.regions.INNER) and pad bands (common.regions.pad_bands) within INNER_RADIUS are verified too, and kept if they reach MIN_INLIERS;
-# not when an image is within COPY_DISTANCE (the query is a copy of it, not a crop of another:
-# a flat picture or a drawing, whose few features never make a match)
+# (common.regions.INNER) and pad bands (common.regions.pad_bands) within INNER_RADIUS are verified
+# too, and kept if they reach MIN_INLIERS; not when an image is within COPY_DISTANCE (the query
+# is a copy of it, not a crop of another: a flat picture or a drawing, whose few features never
+# make a match)
 INNER_CANDIDATES, INNER_RADIUS, COPY_DISTANCE = 3, 20, 12
 
 
