@@ -380,14 +380,19 @@ def test_nearest_without_a_radius_skips_the_groups_whose_images_were_all_deleted
               oracle.dhash_search(ids[kept], dhashes[kept], [query], float("inf"), limit))
 
 
+def _query_and_near_images(seed: int) -> tuple[np.ndarray, DhashIndex]:
+    """A random dhash and an index of 200 images 0–59 bits from it."""
+    rng = np.random.default_rng(seed)
+    query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
+    dhashes = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(0, 60, size=200)])
+    return query, DhashIndex(np.arange(len(dhashes), dtype=np.int64), dhashes, rebuild_at=10_000)
+
+
 def test_a_remembered_search_answers_from_its_last_call_while_that_holds_the_answer():
     """Asked for fewer than before, or for more when the last call found everything within
     its radius, it answers without searching; asked for more than it holds, or after the
     index changed, it searches again; every answer is the search's own."""
-    rng = np.random.default_rng(9)
-    query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
-    dhashes = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(0, 60, size=200)])
-    index = DhashIndex(np.arange(len(dhashes), dtype=np.int64), dhashes, rebuild_at=10_000)
+    query, index = _query_and_near_images(9)
     asked = []
 
     def search(n: int) -> Hits:
@@ -408,10 +413,7 @@ def test_a_remembered_search_answers_from_its_last_call_while_that_holds_the_ans
 def test_a_remembered_search_started_ahead_answers_from_its_own_thread():
     """Started ahead, the search runs once, on another thread, and answers the later call
     (and any smaller one) without searching again; asked for more, it searches for more."""
-    rng = np.random.default_rng(10)
-    query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
-    dhashes = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(0, 60, size=200)])
-    index = DhashIndex(np.arange(len(dhashes), dtype=np.int64), dhashes, rebuild_at=10_000)
+    query, index = _query_and_near_images(10)
     threads = []
 
     def search(n: int) -> Hits:
