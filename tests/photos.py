@@ -68,3 +68,15 @@ def on_a_blurred_pad(pixels: np.ndarray, aspect: float) -> np.ndarray:
     top, left = (canvas_height - height) // 2, (canvas_width - width) // 2
     canvas[top:top + height, left:left + width] = pixels
     return canvas
+
+
+def smooth_picture(seed: int, width: int = 640, height: int = 480) -> np.ndarray:
+    """A picture with few features for ORB: smooth colour at one scale and three discs."""
+    rng = np.random.default_rng(seed)
+    pixels = cv2.resize(rng.integers(0, 256, (3, 4, 3), dtype=np.uint8), (width, height),
+                        interpolation=cv2.INTER_CUBIC)
+    for _ in range(3):
+        centre = (int(rng.integers(width // 6, width * 5 // 6)), int(rng.integers(height // 5, height * 4 // 5)))
+        cv2.circle(pixels, centre, int(rng.integers(height // 16, height * 3 // 16)),
+                   tuple(int(c) for c in rng.integers(0, 256, 3)), -1, cv2.LINE_AA)
+    return pixels

@@ -13,7 +13,7 @@ from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
 from common import regions
 from common.regions import INNER_KEPT, WINDOWS, archive_dhashes
-from tests.photos import in_an_app, jpeg, on_a_blurred_pad, picture
+from tests.photos import in_an_app, jpeg, on_a_blurred_pad, picture, smooth_picture
 
 ARCHIVED = 12
 
@@ -224,6 +224,32 @@ def test_a_story_of_a_picture_is_found_by_the_second_look(archive, monkeypatch, 
     assert hits[0].id == original and hits[0].confidence == "match", hits[0]
     monkeypatch.setattr(regions, "PAD_SHARPNESS", float("inf"))
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+
+
+@pytest.fixture(scope="module")
+def smooth_archive() -> tuple[RegionIndex, dict]:
+    """Eight pictures with few features for ORB, and four textured ones."""
+    pictures = [smooth_picture(n) for n in range(8)] + [picture(100 + n) for n in range(4)]
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
+    return index, {n: features(t) for n, t in enumerate(thumbnails)}
+
+
+@pytest.mark.parametrize("original", [3, 4, 7])
+def test_a_story_of_a_flat_picture_is_found_by_its_band_unverified(smooth_archive, monkeypatch,
+                                                                  original: int) -> None:
+    """A picture with too few features for verification, on a blurred copy of itself: a pad
+    band within COPY_DISTANCE of its archived window is a copy of it, kept unverified (and
+    `likely`, never `match`)."""
+    index, stored = smooth_archive
+    query = visual.query_of(jpeg(on_a_blurred_pad(smooth_picture(original), 9 / 16)))
+    assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    hits = visual.visual_search(query, index, lookup, 3)
+    assert hits[0].id == original and hits[0].distance <= visual.COPY_DISTANCE, hits
+    assert (hits[0].inliers or 0) < visual.MIN_INLIERS and hits[0].confidence == "likely"
+    monkeypatch.setattr(visual, "COPY_DISTANCE", -1)
+    assert original not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
 
 
 def _on_colour(pixels: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:

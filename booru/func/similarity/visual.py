@@ -21,7 +21,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    15 % cut from two opposite sides, which a copy cropped on one axis only shares with its
    original's inner window; the cuts that bring a copy cropped from a corner back to that
    window) and to the bands that may be a picture on a blurred copy of itself (a phone story,
-   common.regions.pad_bands), and keeps those verification confirms.
+   common.regions.pad_bands), and keeps those verification confirms, and those a band meets
+   within COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
@@ -53,7 +54,7 @@ from booru.func.similarity.distances import normalise_histograms
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
-from common.regions import Box, collage_sides, inner_dhashes, pad_bands, query_boxes, query_dhashes
+from common.regions import INNER, Box, collage_sides, inner_dhashes, pad_bands, query_boxes, query_dhashes
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -73,9 +74,9 @@ UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 # when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
 # (common.regions.INNER) and pad bands (common.regions.pad_bands) within INNER_RADIUS are verified
-# too, and kept if they reach MIN_INLIERS; not when an image is within COPY_DISTANCE (the query
-# is a copy of it, not a crop of another: a flat picture or a drawing, whose few features never
-# make a match)
+# too, and kept if they reach MIN_INLIERS or a pad band meets them within COPY_DISTANCE; not when
+# an image is within COPY_DISTANCE (the query is a copy of it, not a crop of another: a flat
+# picture or a drawing, whose few features never make a match)
 INNER_CANDIDATES, INNER_RADIUS, COPY_DISTANCE = 3, 20, 12
 
 
@@ -240,20 +241,23 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
                stored: Stored) -> tuple[RegionHits, dict[int, int]]:
     """The second look, for a query the first found no match for: the INNER_CANDIDATES images
     not `seen` nearest to the content box's inner windows and pad bands within INNER_RADIUS,
-    verified on the content box; those reaching MIN_INLIERS (what ranking counts) and their
-    inliers. A copy cropped on one axis only (a landscape photo from its top and bottom, say) or
-    from a corner meets its original this way, and so does a picture on a blurred copy of
-    itself, through the band of the box that it is."""
+    verified on the content box; those reaching MIN_INLIERS (what ranking counts), and those a
+    pad band meets within COPY_DISTANCE, verified or not; and their inliers. A copy cropped on
+    one axis only (a landscape photo from its top and bottom, say) or from a corner meets its
+    original this way, and so does a picture on a blurred copy of itself, through the band of
+    the box that it is."""
     top, bottom, left, right = content = query.parts[0]
     aspect = (right - left) * query.size[0] / max((bottom - top) * query.size[1], 1)
     rows = inner_dhashes(query.render, content, pad_bands(query.render, content, aspect))
     inner = index.nearest(rows, np.zeros(len(rows), dtype=bool), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
+    # a pad band this near an archived window is a copy of it, if a flat one that verification fails
+    copies = (inner.queries >= len(INNER)) & (inner.distances <= COPY_DISTANCE)
     inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,
                        np.full(len(inner), query.content_row))  # verified on the content box
     found = verified(query, inner, stored)
-    kept = np.flatnonzero([found.get(int(i), 0) >= MIN_INLIERS for i in inner.ids])
-    return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept]}
+    kept = np.flatnonzero([found.get(int(i), 0) >= MIN_INLIERS or copy for i, copy in zip(inner.ids, copies)])
+    return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept] if int(i) in found}
 
 
 def _in_turn(first: int, second: int) -> np.ndarray:
