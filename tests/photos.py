@@ -1,5 +1,6 @@
-"""Photo-like test pictures made with numpy and OpenCV: textured, with corners ORB can find;
-and such a picture inside a phone screenshot of an app."""
+"""Photo-like test pictures made with numpy and OpenCV: textured, with corners ORB can find, or
+smooth, with few; such a picture inside a phone screenshot of an app, or on a blurred copy of
+itself (a phone story)."""
 from __future__ import annotations
 
 import cv2
