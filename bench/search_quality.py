@@ -60,7 +60,8 @@ The confidence thresholds are calibrated on the EDITS queries alone, as before.
 Added after them: PROBE_EDITS (bench/probe_edits.py, whose docstring gives their rules and when
 they were written), the issue's edit classes with other parameters and more common repost edits,
 reported in a third table per photo set, never in the means above. Added last: PAD_EDITS
-(bench/pad_edits.py, likewise), a picture on a blurred copy of itself, in a fourth table.
+(bench/pad_edits.py, likewise), a picture on a blurred copy of itself, in a fourth table. The
+time per query is over every query, theirs included since they were added.
 """
 from __future__ import annotations
 
