@@ -226,6 +226,37 @@ def test_a_story_of_a_picture_is_found_by_the_second_look(archive, monkeypatch, 
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
 
 
+def _rippled_sky(seed: int) -> np.ndarray:
+    """A picture whose top and bottom quarters are a fine grey ripple: not uniform, but a blur
+    as strong as a story's pad flattens it."""
+    pixels = picture(seed).copy()
+    phase = np.random.default_rng(seed).uniform(0, 2 * np.pi)
+    ripple = np.clip(150 + 20 * np.sin(np.arange(pixels.shape[1]) * 2 * np.pi / 40 + phase), 0, 255)
+    for rows in (slice(0, 120), slice(360, 480)):
+        pixels[rows] = ripple.astype(np.uint8)[None, :, None]
+    return pixels
+
+
+@pytest.mark.parametrize("seed", [218, 221, 222])
+def test_a_story_whose_pad_is_partly_uniform_is_found_by_the_bands_of_its_frame(monkeypatch, seed: int) -> None:
+    """Where the picture is plain, its blurred pad is uniform: the content box cuts into the
+    pad there, and its bands are not the picture. The bands of the whole frame are."""
+    pictures = [_rippled_sky(seed)] + [picture(100 + n) for n in range(6)]
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    query = visual.query_of(jpeg(on_a_blurred_pad(pictures[0], 9 / 16)))
+    assert query.parts[0] != (0, 512, 0, 512)
+    assert index.measure(np.array([0]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    hits = visual.visual_search(query, index, lookup, 3)
+    assert hits[0].id == 0 and hits[0].confidence == "match", hits
+    bands = visual.pad_bands
+    monkeypatch.setattr(visual, "pad_bands", lambda render, box, aspect: bands(render, box, aspect)
+                        if box == query.parts[0] else [])
+    assert 0 not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
+
+
 @pytest.fixture(scope="module")
 def smooth_archive() -> tuple[RegionIndex, dict]:
     """Eight pictures with few features for ORB, and four textured ones."""

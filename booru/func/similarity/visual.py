@@ -245,10 +245,12 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     pad band meets within COPY_DISTANCE, verified or not; and their inliers. A copy cropped on
     one axis only (a landscape photo from its top and bottom, say) or from a corner meets its
     original this way, and so does a picture on a blurred copy of itself, through the band of
-    the box that it is."""
-    top, bottom, left, right = content = query.parts[0]
-    aspect = (right - left) * query.size[0] / max((bottom - top) * query.size[1], 1)
-    rows = inner_dhashes(query.render, content, pad_bands(query.render, content, aspect))
+    the box that it is; or of the whole frame, where the content box cut into the pad (a blurred
+    pad is uniform where the picture is plain)."""
+    content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
+    bands = [band for box in dict.fromkeys([content, frame])
+             for band in pad_bands(query.render, box, _aspect(box, query.size))]
+    rows = inner_dhashes(query.render, content, list(dict.fromkeys(bands)))
     inner = index.nearest(rows, np.zeros(len(rows), dtype=bool), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
     # a pad band this near an archived window is a copy of it, if a flat one that verification fails
@@ -258,6 +260,12 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     found = verified(query, inner, stored)
     kept = np.flatnonzero([found.get(int(i), 0) >= MIN_INLIERS or copy for i, copy in zip(inner.ids, copies)])
     return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept] if int(i) in found}
+
+
+def _aspect(box: Box, size: tuple[int, int]) -> float:
+    """A box's true width / height in a picture of displayed `size`."""
+    top, bottom, left, right = box
+    return (right - left) * size[0] / max((bottom - top) * size[1], 1)
 
 
 def _in_turn(first: int, second: int) -> np.ndarray:
