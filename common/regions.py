@@ -342,9 +342,10 @@ PAD_SHARE = (0.3, 0.92)
 PAD_SHARPNESS = 3.0
 
 
-def pad_bands(pixels: np.ndarray, box: Box, aspect: float) -> list[Box]:
-    """The bands of `box` (the content box of the render `pixels`, `aspect` its true width /
-    height) that may be a picture on a blurred pad of itself."""
+def pad_bands(pixels: np.ndarray, boxes: list[tuple[Box, float]]) -> list[Box]:
+    """The bands of each box of the render `pixels` (given with its true width / height: the
+    content box, the whole frame) that may be a picture on a blurred pad of itself, each band
+    once."""
     grey = _scan(pixels).astype(np.float32)
     changes = np.zeros_like(grey)
     changes[:, 1:] += np.abs(np.diff(grey, axis=1))
@@ -355,19 +356,20 @@ def pad_bands(pixels: np.ndarray, box: Box, aspect: float) -> list[Box]:
         top, bottom, left, right = (edge // scale for edge in part)
         return float(changes[top:bottom, left:right].sum()), (bottom - top) * (right - left)
 
-    whole, area = summed(box)
-    found = []
-    for band in PAD_ASPECTS:
-        share = min(aspect / band, band / aspect)
-        if not PAD_SHARE[0] <= share <= PAD_SHARE[1]:
-            continue
-        cut = (1 - share) / 2
-        candidate = window(box, (cut, cut, 0.0, 0.0) if aspect < band else (0.0, 0.0, cut, cut))
-        inside, inside_area = summed(candidate)
-        outside, outside_area = whole - inside, area - inside_area
-        if inside_area and outside_area and inside * outside_area >= PAD_SHARPNESS * outside * inside_area:
-            found.append(candidate)
-    return found
+    found: dict[Box, None] = {}
+    for box, aspect in boxes:
+        whole, area = summed(box)
+        for band in PAD_ASPECTS:
+            share = min(aspect / band, band / aspect)
+            if not PAD_SHARE[0] <= share <= PAD_SHARE[1]:
+                continue
+            cut = (1 - share) / 2
+            candidate = window(box, (cut, cut, 0.0, 0.0) if aspect < band else (0.0, 0.0, cut, cut))
+            inside, inside_area = summed(candidate)
+            outside, outside_area = whole - inside, area - inside_area
+            if inside_area and outside_area and inside * outside_area >= PAD_SHARPNESS * outside * inside_area:
+                found[candidate] = None
+    return list(found)
 
 
 def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.ndarray:

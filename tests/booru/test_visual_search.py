@@ -252,8 +252,8 @@ def test_a_story_whose_pad_is_partly_uniform_is_found_by_the_bands_of_its_frame(
     hits = visual.visual_search(query, index, lookup, 3)
     assert hits[0].id == 0 and hits[0].confidence == "match", hits
     bands = visual.pad_bands
-    monkeypatch.setattr(visual, "pad_bands", lambda render, box, aspect: bands(render, box, aspect)
-                        if box == query.parts[0] else [])
+    monkeypatch.setattr(visual, "pad_bands", lambda render, boxes: bands(
+        render, [(box, aspect) for box, aspect in boxes if box == query.parts[0]]))
     assert 0 not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
 
 

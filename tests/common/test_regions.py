@@ -236,7 +236,7 @@ def test_a_picture_on_a_blurred_copy_of_itself_is_a_band_of_its_frame(aspect: fl
     render = regions.square(padded)
     box = content_box(render)
     assert box == (0, SIZE, 0, SIZE)
-    bands = regions.pad_bands(render, box, width / height)
+    bands = regions.pad_bands(render, [(box, width / height)])
     top, left = (height - original.shape[0]) / 2, (width - original.shape[1]) / 2
     where = (top, height - top, left, width - left)
     placed = [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * max(height, width))]
@@ -245,4 +245,4 @@ def test_a_picture_on_a_blurred_copy_of_itself_is_a_band_of_its_frame(aspect: fl
     assert _bits(words[0], archive_dhashes(original)[0]) <= 8
     for seed in range(20, 30):
         alone = picture(seed)
-        assert regions.pad_bands(regions.square(alone), (0, SIZE, 0, SIZE), alone.shape[1] / alone.shape[0]) == []
+        assert regions.pad_bands(regions.square(alone), [((0, SIZE, 0, SIZE), alone.shape[1] / alone.shape[0])]) == []

@@ -248,9 +248,8 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     the box that it is; or of the whole frame, where the content box cut into the pad (a blurred
     pad is uniform where the picture is plain)."""
     content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
-    bands = [band for box in dict.fromkeys([content, frame])
-             for band in pad_bands(query.render, box, _aspect(box, query.size))]
-    rows = inner_dhashes(query.render, content, list(dict.fromkeys(bands)))
+    bands = pad_bands(query.render, [(box, _aspect(box, query.size)) for box in dict.fromkeys([content, frame])])
+    rows = inner_dhashes(query.render, content, bands)
     inner = index.nearest(rows, np.zeros(len(rows), dtype=bool), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
     # a pad band this near an archived window is a copy of it, if a flat one that verification fails
