@@ -4,11 +4,10 @@
 
 The seed's pipeline, as it was: PIL open -> convert('RGB') -> resize((512, 512)) ->
 cv2.calcHist 4 bins per channel -> imagehash.dhash per channel. Ours runs twice: like for
-like (the seed's outputs only: histogram and dhash, plus the header's size), as Coco calls
-it (`fingerprint`: also the sha256 and md5 of the bytes and the JPEG thumbnail, which the seed
-did not compute), and with the region dhashes computed from that thumbnail's bytes alone
-(`ours_with_regions`, what the `visual` search needs). All
-three run side by side in this process on the same in-memory files (the order rotating from
+like (the seed's outputs only: histogram and dhash, plus the header's size), and as Coco calls
+it (`fingerprint` with a thumbnail: also the sha256 and md5 of the bytes, the JPEG thumbnail and
+the region dhashes of that thumbnail, which the `visual` search needs and the seed did not
+compute). All three run side by side in this process on the same in-memory files (the order rotating from
 file to file and round to round, each file's best round counted, so that a burst of other
 work on the machine does not land on one pipeline), then the seed and `fingerprint` on all
 cores with a process pool each. Peak memory is the max RSS of a fresh process running one
@@ -43,7 +42,6 @@ from common import fingerprint as fp  # noqa: E402
 from common.config import Settings  # noqa: E402
 
 THUMBNAIL_SIZE = Settings.thumbnail_size  # Coco's default: `fingerprint` also makes the thumbnail
-from common.regions import archive_dhashes  # noqa: E402
 
 warnings.filterwarnings("ignore", category=UserWarning)  # Pillow's advice on palette transparency (seed)
 CORPUS_LIST = Path(__file__).resolve().parent / "corpus" / "images.txt"
@@ -75,7 +73,10 @@ def like_for_like(data: bytes) -> tuple[dict, dict]:
 
 
 def ours(data: bytes) -> tuple[dict, dict]:
+    """As Coco calls it: digests, thumbnail, and the thumbnail's region dhashes."""
     result = fp.fingerprint(data, thumbnail_size=THUMBNAIL_SIZE)
+    if result.thumbnail is None or result.regions is None:
+        raise AssertionError("Coco's call makes a thumbnail and its region dhashes")
     return result.histogram, result.dhash
 
 
@@ -89,16 +90,7 @@ def reference(data: bytes) -> tuple[dict, dict]:
     return seed_steps(image)
 
 
-def ours_with_regions(data: bytes) -> tuple[dict, dict]:
-    """`fingerprint` as Coco calls it (thumbnail included), then the region dhashes computed from
-    the thumbnail's bytes alone, as an upgrade computes them."""
-    result = fp.fingerprint(data, thumbnail_size=THUMBNAIL_SIZE)
-    archive_dhashes(cv2.imdecode(np.frombuffer(result.thumbnail.jpeg, np.uint8), cv2.IMREAD_COLOR_RGB))
-    return result.histogram, result.dhash
-
-
-PIPELINES = {"seed": seed_fingerprint, "like for like": like_for_like, "ours": ours,
-             "ours + regions": ours_with_regions}
+PIPELINES = {"seed": seed_fingerprint, "like for like": like_for_like, "ours": ours}
 
 
 def load(limit: int | None) -> list[tuple[str, bytes, str, int, bool, bool, tuple[int, int]]]:
@@ -213,9 +205,7 @@ def report_subset(label: str, times: dict, mask: list[bool]) -> None:
     print(f"  {label:<24} n={count:<4} seed {rate(count, seconds['seed']):6.2f} img/s"
           f"   like for like {rate(count, seconds['like for like']):6.2f} img/s"
           f" {seconds['seed'] / seconds['like for like']:5.2f}x"
-          f"   with digests {rate(count, seconds['ours']):6.2f} img/s {seconds['seed'] / seconds['ours']:5.2f}x"
-          f"   + thumbnail and regions {rate(count, seconds['ours + regions']):6.2f} img/s"
-          f" {seconds['seed'] / seconds['ours + regions']:5.2f}x")
+          f"   as Coco calls it {rate(count, seconds['ours']):6.2f} img/s {seconds['seed'] / seconds['ours']:5.2f}x")
 
 
 def report_drift(label: str, changes: list[tuple[int, float]]) -> None:
@@ -248,7 +238,7 @@ def main() -> int:
     print(f"corpus: {len(files)} images, {total_mb:.0f} MiB, {formats}, {big} of >= 2 MP; cpus={os.cpu_count()}")
 
     times = single_core(files, args.rounds)
-    print(f"single core (same process, the four side by side, each file's best of {args.rounds};"
+    print(f"single core (same process, the three side by side, each file's best of {args.rounds};"
           f" ratios are the seed's time over ours):")
     big_jpeg = [f[2] == "JPEG" and f[3] >= BIG for f in files]
     report_subset("whole corpus", times, [True] * len(files))
@@ -259,7 +249,7 @@ def main() -> int:
     report_subset(">= 2 MP WEBP", times, [f[2] == "WEBP" and f[3] >= BIG for f in files])
     report_subset("< 2 MP (any format)", times, [f[3] < BIG for f in files])
 
-    print(f"all cores ({args.workers} processes, one pool per pipeline, with digests; the better of two runs"
+    print(f"all cores ({args.workers} processes, one pool per pipeline, ours as Coco calls it; the better of two runs"
           f" each, in the order seed, ours, ours, seed, as other work on the machine comes and goes):")
     seed_s, ours_s, ours_again, seed_again = (all_cores(files, name, args.workers)
                                               for name in ("seed", "ours", "ours", "seed"))
