@@ -7,7 +7,10 @@ import atexit
 import itertools
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -177,8 +180,28 @@ class LiveBooru:
         return BooruClient(self.url, self.admin_key)
 
 
+STOP_TIMEOUT = 20.0
+
+
+@pytest.fixture(scope="session")
+def stopped_in_background() -> Iterator[list[tuple[Process, list[str]]]]:
+    """Processes told to stop (SIGTERM) whose exit the test does not wait for, with the folders
+    to remove once they are gone: gunicorn takes about two seconds to exit, which the next test
+    need not spend. All are waited for (SIGKILL after STOP_TIMEOUT) at the end of the session."""
+    stopping: list[tuple[Process, list[str]]] = []
+    yield stopping
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for process, folders in stopping:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def live_booru(database_uri: str, fakenet_server, app) -> Iterator[LiveBooru]:
+def live_booru(database_uri: str, fakenet_server, app, stopped_in_background) -> Iterator[LiveBooru]:
     """booru served by gunicorn on a free port over a fresh database, outside world faked."""
     with app.app_context():
         admin_key = auth.create_key("admin", "test admin")[1]
@@ -200,9 +223,8 @@ def live_booru(database_uri: str, fakenet_server, app) -> Iterator[LiveBooru]:
         raise AssertionError("booru did not start:\n" + process.output())
     live = LiveBooru(url, admin_key, daemon_key, database_uri, process, env, command)
     yield live
-    live.process.stop()
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    shutil.rmtree(index_dir, ignore_errors=True)
+    live.process.signal(signal.SIGTERM)
+    stopped_in_background.append((live.process, [metrics_dir, index_dir]))
 
 
 @pytest.fixture
