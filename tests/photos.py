@@ -55,9 +55,10 @@ def in_an_app(pixels: np.ndarray) -> np.ndarray:
     return canvas
 
 
-def on_a_blurred_pad(pixels: np.ndarray, aspect: float) -> np.ndarray:
+def on_a_blurred_pad(pixels: np.ndarray, aspect: float, moved_up: float = 0.0, caption: str = "") -> np.ndarray:
     """The picture in the middle of a canvas of width / height `aspect` (9 / 16: a phone story)
-    that it fills on one axis, the rest a blurred, darkened, enlarged copy of itself."""
+    that it fills on one axis, the rest a blurred, darkened, enlarged copy of itself; optionally
+    moved up by `moved_up` of the canvas's height, with a `caption` in white on the pad under it."""
     height, width = pixels.shape[:2]
     canvas_width, canvas_height = (width, round(width / aspect)) if width / height > aspect \
         else (round(height * aspect), height)
@@ -66,9 +67,18 @@ def on_a_blurred_pad(pixels: np.ndarray, aspect: float) -> np.ndarray:
     top, left = (enlarged.shape[0] - canvas_height) // 2, (enlarged.shape[1] - canvas_width) // 2
     canvas = enlarged[top:top + canvas_height, left:left + canvas_width]
     canvas = (cv2.GaussianBlur(canvas, (0, 0), max(canvas_width, canvas_height) / 40) * 0.7).astype(np.uint8)
-    top, left = (canvas_height - height) // 2, (canvas_width - width) // 2
+    top, left = pasted_top(canvas_height, height, moved_up), (canvas_width - width) // 2
     canvas[top:top + height, left:left + width] = pixels
+    if caption:
+        scale = canvas_width / 600
+        cv2.putText(canvas, caption, (canvas_width // 10, min(canvas_height - 10, top + height + round(60 * scale))),
+                    cv2.FONT_HERSHEY_SIMPLEX, 1.5 * scale, (255, 255, 255), max(1, round(3 * scale)), cv2.LINE_AA)
     return canvas
+
+
+def pasted_top(canvas_height: int, height: int, moved_up: float = 0.0) -> int:
+    """Where on_a_blurred_pad puts the top of the picture."""
+    return min(max((canvas_height - height) // 2 - round(moved_up * canvas_height), 0), canvas_height - height)
 
 
 def smooth_picture(seed: int, width: int = 640, height: int = 480) -> np.ndarray:

@@ -79,6 +79,7 @@ EDITS = {
         cv2.resize(picture(999), (640, 360), interpolation=cv2.INTER_AREA)]),
     "quarter turn": lambda p: np.ascontiguousarray(np.rot90(p)),
     "on a blurred copy of itself (a story)": lambda p: on_a_blurred_pad(p, 9 / 16),
+    "a story, the picture moved up, text under it": lambda p: on_a_blurred_pad(p, 9 / 16, 0.12, "wait for the end"),
 }
 
 
@@ -223,6 +224,20 @@ def test_a_story_of_a_picture_is_found_by_the_second_look(archive, monkeypatch, 
     hits = visual.visual_search(query, index, lookup, 5)
     assert hits[0].id == original and hits[0].confidence == "match", hits[0]
     monkeypatch.setattr(regions, "PAD_SHARPNESS", float("inf"))
+    assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+
+
+@pytest.mark.parametrize("original", [1, 6, 10])
+def test_a_story_whose_picture_was_moved_up_is_found_by_the_second_look(archive, monkeypatch, original: int) -> None:
+    """The picture moved up its blurred pad, a line of text on the pad under it: the second look
+    also searches the bands cut around the frame's sharpest stretch (common.regions.PAD_SHIFT)."""
+    index, stored = archive
+    query = visual.query_of(jpeg(on_a_blurred_pad(picture(100 + original), 9 / 16, 0.12, "wait for the end")))
+    assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    hits = visual.visual_search(query, index, lookup, 5)
+    assert hits[0].id == original and hits[0].confidence == "match", hits[0]
+    monkeypatch.setattr(regions, "PAD_SHIFT", float("inf"))
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
 
 

@@ -9,7 +9,7 @@ import pytest
 from common import regions
 from common.regions import (CENTRE_SQUARE, SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes,
                             region_dhash)
-from tests.photos import on_a_blurred_pad, picture
+from tests.photos import on_a_blurred_pad, pasted_top, picture
 
 
 def _share(box: tuple[int, int, int, int], height: int, width: int) -> tuple[float, ...]:
@@ -246,3 +246,28 @@ def test_a_picture_on_a_blurred_copy_of_itself_is_a_band_of_its_frame(aspect: fl
     for seed in range(20, 30):
         alone = picture(seed)
         assert regions.pad_bands(regions.square(alone), [((0, SIZE, 0, SIZE), alone.shape[1] / alone.shape[0])]) == []
+
+
+@pytest.mark.parametrize("caption", ["", "wait for the end"])
+def test_a_picture_moved_up_its_blurred_pad_is_a_band_where_it_lies(monkeypatch, caption: str) -> None:
+    """A story whose picture was moved up by 12 % of the canvas (with text on the pad under it,
+    or not): one band given is cut around the frame's sharpest stretch, where the picture lies,
+    and its region dhash meets the original's. The centred bands alone miss it."""
+    original = picture(12)
+    padded = on_a_blurred_pad(original, 9 / 16, moved_up=0.12, caption=caption)
+    height, width = padded.shape[:2]
+    render = regions.square(padded)
+    box = content_box(render)
+    top = pasted_top(height, original.shape[0], 0.12)
+    assert top < (height - original.shape[0]) / 2 - 0.1 * height
+    where = (top, top + original.shape[0], 0, width)
+
+    def placed() -> list:
+        bands = regions.pad_bands(render, [(box, width / height)])
+        return [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * height)]
+
+    assert len(placed()) == 1
+    words, _ = query_dhashes(render, placed())
+    assert _bits(words[0], archive_dhashes(original)[0]) <= 8
+    monkeypatch.setattr(regions, "PAD_SHIFT", float("inf"))
+    assert placed() == []
