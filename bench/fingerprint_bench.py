@@ -7,10 +7,10 @@ cv2.calcHist 4 bins per channel -> imagehash.dhash per channel. Ours runs twice:
 like (the seed's outputs only: histogram and dhash, plus the header's size), and as Coco calls
 it (`fingerprint` with a thumbnail: also the sha256 and md5 of the bytes, the JPEG thumbnail and
 the region dhashes of that thumbnail, which the `visual` search needs and the seed did not
-compute). All three run side by side in this process on the same in-memory files (the order rotating from
-file to file and round to round, each file's best round counted, so that a burst of other
-work on the machine does not land on one pipeline), then the seed and `fingerprint` on all
-cores with a process pool each. Peak memory is the max RSS of a fresh process running one
+compute). All three run side by side in this process on the same in-memory files (the order
+rotating from file to file and round to round, each file's best round counted, so that a burst
+of other work on the machine does not land on one pipeline), then the seed and `fingerprint` on
+all cores with a process pool each. Peak memory is the max RSS of a fresh process running one
 pipeline over the corpus.
 
 How far ours is from the seed's full decode: the seed's steps on the whole image (upright,
