@@ -288,6 +288,34 @@ def test_a_story_of_a_flat_picture_is_found_by_its_band_unverified(smooth_archiv
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
 
 
+def test_only_a_query_too_flat_to_verify_is_taken_for_a_copy_of_a_near_picture(archive, smooth_archive,
+                                                                                monkeypatch) -> None:
+    """An archived image within COPY_DISTANCE ends the search after the first look only when the
+    query has too few features to verify (`flat_copy`): it is a copy of a flat picture. A story of
+    a textured picture that a featureless picture (a flag, say) lies that near is searched
+    further, and its original found."""
+    looks = []
+    second_look = visual.inner_hits
+    monkeypatch.setattr(visual, "inner_hits", lambda *args: looks.append(args) or second_look(*args))
+    original = 6
+    query = visual.query_of(jpeg(on_a_blurred_pad(picture(100 + original), 9 / 16)))
+    thumbnails = [_thumbnail(picture(100 + n)) for n in range(ARCHIVED)]
+    flag = np.repeat(query.dhashes[query.content_row][None], len(WINDOWS), axis=0)  # its windows: the query's box
+    index = RegionIndex(np.arange(ARCHIVED + 1), np.stack([archive_dhashes(t) for t in thumbnails] + [flag]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    stored[ARCHIVED] = features(np.full((240, 320, 3), 128, np.uint8))
+    assert len(stored[ARCHIVED]) == 0
+    hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 5)
+    assert ARCHIVED in [h.id for h in hits if h.distance <= visual.COPY_DISTANCE] and len(looks) == 1
+    assert hits[0].id == original and hits[0].confidence == "match", hits
+    looks.clear()
+    smooth_index, smooth_stored = smooth_archive
+    flat = visual.query_of(jpeg(cv2.resize(smooth_picture(4), (400, 300), interpolation=cv2.INTER_AREA)))
+    assert len(flat.features(flat.content_row)[0]) < visual.MIN_INLIERS
+    hits = visual.visual_search(flat, smooth_index, lambda ids: {i: smooth_stored[i] for i in ids}, 5)
+    assert hits[0].id == 4 and hits[0].distance <= visual.COPY_DISTANCE and looks == [], hits
+
+
 def _on_colour(pixels: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
     """A picture in the middle of a plain background of its own: a design shipped in colour
     variants that differ in the background's colour alone."""

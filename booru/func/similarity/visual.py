@@ -16,7 +16,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    side met it; if the whole frame met it, the better of the content box and the whole frame's
    features inside the content box, `VisualQuery.focus`) and those of the image's thumbnail
    (verify.py).
-   When none is a match and no image is within COPY_DISTANCE, a second look (`inner_hits`)
+   When none is a match and the query is no copy of a flat picture (`flat_copy`: an image
+   within COPY_DISTANCE, and too few features on the query to verify), a second look (`inner_hits`)
    verifies the images nearest to the content box's inner windows (common.regions.INNER:
    15 % cut from two opposite sides, which a copy cropped on one axis only shares with its
    original's inner window; the cuts that bring a copy cropped from a corner back to that
@@ -75,8 +76,8 @@ SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 # when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
 # (common.regions.INNER) and pad bands (common.regions.pad_bands) within INNER_RADIUS are verified
 # too, and kept if they reach MIN_INLIERS or a pad band meets them within COPY_DISTANCE; not when
-# an image is within COPY_DISTANCE (the query is a copy of it, not a crop of another: a flat
-# picture or a drawing, whose few features never make a match)
+# an image is within COPY_DISTANCE of a query with too few features to verify (`flat_copy`: the
+# query is a copy of it, not a crop of another: a flat picture or a drawing)
 INNER_CANDIDATES, INNER_RADIUS, COPY_DISTANCE = 3, 20, 12
 
 
@@ -206,7 +207,7 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
     chosen = chosen.take(_in_turn(len(top), len(chosen) - len(top)))
     near = chosen.then(near)
     found = verified(query, chosen, stored)
-    if max(found.values(), default=0) < MATCH_INLIERS and not (near.distances <= COPY_DISTANCE).any():
+    if max(found.values(), default=0) < MATCH_INLIERS and not flat_copy(query, near):
         inner, confirmed = inner_hits(query, index, near.ids, stored)
         near = near.then(inner)
         found.update(confirmed)
@@ -218,6 +219,14 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
             for i, d, m, w, f in zip(near.ids, near.distances, near.mirrored, near.windows, framed)]
     hits.sort(key=lambda h: (-rank(h.distance, h.inliers, apart.get(h.id, 0.0)), h.distance, h.id))
     return hits[:limit]
+
+
+def flat_copy(query: VisualQuery, near: RegionHits) -> bool:
+    """Whether the query is a copy of a flat picture: an image lies within COPY_DISTANCE of it
+    and its content box has fewer ORB features than MIN_INLIERS, so no verification can confirm
+    anything for it. (A query with features is searched further: a flat picture near it, a flag
+    say, which it cannot be a copy of, says nothing about where it comes from.)"""
+    return bool((near.distances <= COPY_DISTANCE).any()) and len(query.features(query.content_row)[0]) < MIN_INLIERS
 
 
 def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
