@@ -391,8 +391,8 @@ def _sharp_centre(lines: np.ndarray) -> float:
     """Where along a box (a share of its length) the middle of its sharpest stretch lies, from its
     `lines`' mean pixel-to-pixel changes: the longest run of lines changing more than a quarter
     of the way from the smooth lines' level (the 10th percentile) to the sharp ones' (the 90th),
-    gaps of a line or two closed (a story's picture moved up or down from the centre, text on its
-    pad apart from it)."""
+    gaps of up to a fiftieth of the length closed (a story's picture moved up or down from the
+    centre, text on its pad apart from it)."""
     if len(lines) < 2:
         return 0.5
     smooth, sharp = np.percentile(lines, (10, 90))
