@@ -122,7 +122,7 @@ class VisualQuery:
         """A part (`parts`) at its true aspect ratio, UPRIGHT px on its longest side, RGB (cached)."""
         if part not in self._pictures:
             top, bottom, left, right = self.parts[part]
-            true_width, true_height = (right - left) * self.size[0], (bottom - top) * self.size[1]
+            true_width, true_height = _true_size(self.parts[part], self.size)
             scale = UPRIGHT / max(true_width, true_height)
             size = (max(1, round(true_width * scale)), max(1, round(true_height * scale)))
             self._pictures[part] = cv2.resize(self.render[top:bottom, left:right], size, interpolation=cv2.INTER_AREA)
@@ -270,10 +270,16 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept] if int(i) in found}
 
 
+def _true_size(box: Box, size: tuple[int, int]) -> tuple[int, int]:
+    """A box of the SIZE×SIZE render measured in the picture of displayed `size` (times SIZE)."""
+    top, bottom, left, right = box
+    return (right - left) * size[0], (bottom - top) * size[1]
+
+
 def _aspect(box: Box, size: tuple[int, int]) -> float:
     """A box's true width / height in a picture of displayed `size`."""
-    top, bottom, left, right = box
-    return (right - left) * size[0] / max((bottom - top) * size[1], 1)
+    width, height = _true_size(box, size)
+    return width / max(height, 1)
 
 
 def _in_turn(first: int, second: int) -> np.ndarray:
