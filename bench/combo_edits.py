@@ -1,14 +1,15 @@
 """COMBO_EDITS of bench/search_quality.py: the issue's edit classes combined, at parameters no
-other table uses: a crop under a meme caption, a turned picture letterboxed, a crop in grey and
-heavily recompressed, a mirrored side crop, crops on a phone screen (light and dark apps), a
-darkened crop, a white border with a caption under it, a turn the other way, a side crop sent
-as a small JPEG, a tall caption, a white 9:16 canvas, an uneven crop with stronger colours, and
-a turned crop under a caption. Each is saved as JPEG q90 unless it says otherwise.
+other table uses: a crop under a meme caption, a turned crop letterboxed, a crop in grey and
+heavily recompressed, a mirrored side crop, a crop at three quarters of a light phone app's
+width, a darkened crop, a white border with a caption under it, a turn the other way, a side
+crop sent as a small JPEG, a tall caption, a white 9:16 canvas, an uneven crop with stronger
+colours, the whole picture in a dark phone app, and a turned crop under a caption. Each is
+saved as JPEG q90 unless it says otherwise.
 
-Their rules were fixed before their first figures were read, on the search as it stood; one
-change to the ranking was then tried on them (no distance bonus for a hit met through the
-query's whole frame) and dropped, since it lost as many of the other tables' queries as it
-won here. Reported in a fifth table per photo set, never in the means of the others.
+Their rules were fixed before their first figures were read, on the search as it stood. One
+change to the ranking was then tried on them (a hit met through the query's whole frame gets
+a distance bonus only within visual.COPY_DISTANCE) and dropped: it won queries here but lost
+some of the other tables' and won none there. Reported in a fifth table per photo set, never in the means of the others.
 """
 from __future__ import annotations
 

@@ -560,8 +560,8 @@ def _first(row: dict, fill: bool = True) -> tuple:
 
 
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
-    """The EDITS table per photo set, then the EXTRA_EDITS, PROBE_EDITS, PAD_EDITS and COMBO_EDITS tables per
-    photo set (apart: their means are never mixed), then the time per query (over all)."""
+    """The EDITS table per photo set, then the EXTRA_EDITS, PROBE_EDITS, PAD_EDITS and COMBO_EDITS
+    tables per photo set (apart: their means are never mixed), then the time per query (over all)."""
     edited = {r["edit"] for r in rows}
     for edits, heading in ((EDITS, "EDITS"), (EXTRA_EDITS, "EXTRA_EDITS (added later, reported apart)"),
                            (PROBE_EDITS, "PROBE_EDITS (added later still, reported apart)"),
