@@ -9,7 +9,8 @@ saved as JPEG q90 unless it says otherwise.
 Their rules were fixed before their first figures were read, on the search as it stood. One
 change to the ranking was then tried on them (a hit met through the query's whole frame gets
 a distance bonus only within visual.COPY_DISTANCE) and dropped: it won queries here but lost
-some of the other tables' and won none there. Reported in a fifth table per photo set, never in the means of the others.
+some of the other tables' and won none there. Reported in a fifth table per photo set, never
+in the means of the others.
 """
 from __future__ import annotations
 
