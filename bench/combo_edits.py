@@ -62,7 +62,8 @@ def _phone(picture: Image.Image, share: float, background: tuple[int, int, int] 
     width, height = picture.size
     shown_height = min(1700, round(height * round(1170 * share) / width))
     shown_width = round(width * shown_height / height)
-    canvas.paste(picture.resize((shown_width, shown_height), Image.Resampling.LANCZOS), ((1170 - shown_width) // 2, 420))
+    shown = picture.resize((shown_width, shown_height), Image.Resampling.LANCZOS)
+    canvas.paste(shown, ((1170 - shown_width) // 2, 420))
     pen.text((50, 420 + shown_height + 50), "4.1k  Comments 212  Share", font=font(44), fill=text)
     return canvas.resize((585, 1266), Image.Resampling.LANCZOS)
 
