@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
-from edit_basics import crop, font, jpeg
+from edit_basics import canvas_size, crop, font, jpeg
 
 COMBO_EDITS = ("crop15_top_caption", "rot4_letterbox", "crop8_gray_q30", "mirror_crop12_left", "phone75_crop5",
                "dark75_crop10", "white10_caption_below", "rot_minus5", "crop15_right_w320", "caption_tall",
@@ -43,8 +43,7 @@ def _caption_below(picture: Image.Image, share: float) -> Image.Image:
 def _on_canvas(picture: Image.Image, aspect: float, colour: str) -> Image.Image:
     """Centred on a canvas of this width / height just large enough to hold it."""
     width, height = picture.size
-    canvas_width, canvas_height = (width, round(width / aspect)) if width / height > aspect \
-        else (round(height * aspect), height)
+    canvas_width, canvas_height = canvas_size(width, height, aspect)
     canvas = Image.new("RGB", (canvas_width, canvas_height), colour)
     canvas.paste(picture, ((canvas_width - width) // 2, (canvas_height - height) // 2))
     return canvas

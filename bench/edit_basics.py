@@ -1,4 +1,5 @@
-"""What the search-quality edits share: the font, the JPEG saving, the crop by shares."""
+"""What the search-quality edits share: the font, the JPEG saving, the crop by shares, the
+size of a canvas of another shape around a picture."""
 from __future__ import annotations
 
 import io
@@ -21,3 +22,9 @@ def crop(picture: Image.Image, top: float, bottom: float, left: float, right: fl
     width, height = picture.size
     return picture.crop((round(left * width), round(top * height), width - round(right * width),
                          height - round(bottom * height)))
+
+
+def canvas_size(width: int, height: int, aspect: float) -> tuple[int, int]:
+    """The smallest canvas of width / height `aspect` that holds a picture of this size (it fills
+    the canvas on one axis)."""
+    return (width, round(width / aspect)) if width / height > aspect else (round(height * aspect), height)

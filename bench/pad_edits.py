@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
-from edit_basics import font, jpeg as _jpeg
+from edit_basics import canvas_size, font, jpeg as _jpeg
 
 PAD_EDITS = ("blur_pad_916", "blur_pad_square", "blur_pad_169", "story_up12", "story_up12_text")
 ASPECTS = {"blur_pad_916": 9 / 16, "blur_pad_square": 1.0, "blur_pad_169": 16 / 9, "story_up12": 9 / 16,
@@ -30,8 +30,7 @@ TEXT = {"story_up12_text": "wait for the end"}
 
 def _on_blurred_pad(picture: Image.Image, aspect: float, moved_up: float = 0.0, text: str = "") -> Image.Image:
     width, height = picture.size
-    canvas_width, canvas_height = (width, round(width / aspect)) if width / height > aspect \
-        else (round(height * aspect), height)
+    canvas_width, canvas_height = canvas_size(width, height, aspect)
     scale = max(canvas_width / width, canvas_height / height)
     enlarged = picture.resize((round(width * scale) + 1, round(height * scale) + 1), Image.Resampling.BILINEAR)
     left, top = (enlarged.width - canvas_width) // 2, (enlarged.height - canvas_height) // 2
