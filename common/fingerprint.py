@@ -66,7 +66,8 @@ QUERY_ONLY = ("dhash_mirrored", "dhash_clipped", "dhash_mirrored_clipped")
 # 3: the content box of a flat picture, whose own rows and columns are uniform, told from a
 #    border around it by brightness (common.regions.content_box).
 # 4: one more archived window, the content box's centre square (common.regions.WINDOWS).
-FINGERPRINT_VERSION = 4
+# 5: the archived crop windows cut from the whole frame (common.regions.archived_window).
+FINGERPRINT_VERSION = 5
 THUMBNAIL_QUALITY = 85
 
 # mime -> Pillow format name; the only formats we ever hand to a decoder.

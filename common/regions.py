@@ -13,7 +13,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   another brightness than the frame's uniform edges are picture.
 * archived images (`archive_dhashes`): the dhash of the content box and of WINDOWS inside it,
   the ones a cropped copy shows (5, 10 and 15 % cut from every side, 15 % from one side, the
-  middle square at the picture's true aspect ratio);
+  middle square at the picture's true aspect ratio); a crop is of the whole file, so its
+  window is what the crop keeps of the content box (`archived_window`);
 * queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
   frame when the box is small), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
@@ -256,8 +257,20 @@ def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
     aspect = pixels.shape[1] / pixels.shape[0]
     pixels = square(pixels)
     box, integral = content_box(pixels, ARCHIVE_SHARE), _integral(pixels)
-    cuts = [centre_square(box, aspect) if cut is CENTRE_SQUARE else cut for cut in WINDOWS]
-    return np.stack([region_dhash(integral, window(box, cut)) for cut in cuts])
+    regions = [window(box, centre_square(box, aspect)) if cut is CENTRE_SQUARE else archived_window(box, cut)
+               for cut in WINDOWS]
+    return np.stack([region_dhash(integral, region) for region in regions])
+
+
+def archived_window(box: Box, cut: Cut) -> Box:
+    """The window `cut` of an archived image whose content box is `box`: what of the box a copy
+    cropped by `cut` from the whole frame keeps, as the copy's own content box loses what is
+    left of the plain margins the archived box lost (a sky, a studio backdrop). Where the cut
+    keeps all of the box, it is taken of the box instead: the archived file may be a picture in
+    a border, the copy a crop of the picture."""
+    top, bottom, left, right = window((0, SIZE, 0, SIZE), cut)
+    kept = (max(top, box[0]), min(bottom, box[1]), max(left, box[2]), min(right, box[3]))
+    return window(box, cut) if kept == box else kept
 
 
 def query_boxes(pixels: np.ndarray) -> list[Box]:

@@ -151,6 +151,39 @@ def test_a_cropped_copy_meets_its_archived_window(cut: tuple[float, float, float
     assert min(_bits(w, words[0]) for w in others) > 40
 
 
+def _nearest_window(stored: np.ndarray, copy: np.ndarray) -> tuple[int, int]:
+    """The archived window nearest the copy's content box, and its distance in bits."""
+    words, _ = query_dhashes(copy, query_boxes(copy))
+    distances = [_bits(words[0], window) for window in stored]
+    return int(np.argmin(distances)), min(distances)
+
+
+@pytest.mark.parametrize("cut", [cut for cut in WINDOWS if cut != CENTRE_SQUARE and any(cut)])
+def test_a_crop_of_a_picture_under_a_plain_sky_meets_its_archived_window(cut: tuple[float, ...]) -> None:
+    """The archived content box leaves out the plain sky (its rows are uniform); a copy cropped
+    from the whole file keeps some of the sky, which its own content box leaves out as well."""
+    original = picture(5)
+    height, width = original.shape[:2]
+    original[:round(0.3 * height)] = (150, 190, 230)
+    top, bottom, left, right = _crop_of(cut, height, width)
+    window, distance = _nearest_window(archive_dhashes(original), original[top:bottom, left:right])
+    assert distance <= 12
+    assert window == (0 if cut == (0.15, 0.0, 0.0, 0.0) else WINDOWS.index(cut))  # a cut of the sky alone: the box
+
+
+@pytest.mark.parametrize("cut", [(0.1, 0.1, 0.1, 0.1), (0.0, 0.15, 0.0, 0.0)])
+def test_a_crop_of_a_picture_archived_in_a_border_meets_its_archived_window(cut: tuple[float, ...]) -> None:
+    """Archived in a border wider than the cut (the cut of the whole file keeps all of the
+    picture), the window is cut from the picture itself: a copy cropped from the picture
+    meets it."""
+    inner = picture(5)
+    height, width = inner.shape[:2]
+    archived = _framed(inner, height // 3, height // 3, width // 3, width // 3, 235)
+    top, bottom, left, right = _crop_of(cut, height, width)
+    window, distance = _nearest_window(archive_dhashes(archived), inner[top:bottom, left:right])
+    assert window == WINDOWS.index(cut) and distance <= 12
+
+
 @pytest.mark.parametrize("top, bottom, left, right, whole_searched", [
     (120, 0, 0, 0, False),  # a caption: the box is most of the frame
     (80, 80, 0, 0, False),
