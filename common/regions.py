@@ -16,7 +16,7 @@ a square), so a rectangle here is a share of the picture's height and width:
   middle square at the picture's true aspect ratio); a crop is of the whole file, so its
   window is what the crop keeps of the content box (`archived_window`);
 * queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
-  frame when the box is small), each also mirrored; the sides of the content box when it is
+  frame when the box is not all of it), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
   picture of its own; and the content box turned a quarter either way (`turned_dhashes`);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
@@ -275,16 +275,13 @@ def archived_window(box: Box, cut: Cut) -> Box:
 
 def query_boxes(pixels: np.ndarray) -> list[Box]:
     """The regions a query is searched by: its content box, and the whole frame too when the
-    box is thinner than ARCHIVE_SHARE of it (an archived copy of the query would have kept its
-    whole frame then; a box at least that large it would have found alike, so the whole frame
-    adds nothing)."""
-    pixels = square(pixels)
+    box is not all of it. An archived copy of the query would have kept its whole frame where
+    the box is thinner than ARCHIVE_SHARE; and a crop's box can lose more than its original's
+    did (the crop can leave a side of a flat picture uniform, which the original's box kept
+    for what lay beyond the cut)."""
     whole = (0, SIZE, 0, SIZE)
-    box = content_box(pixels, QUERY_SHARE)
-    top, bottom, left, right = box
-    if min(bottom - top, right - left) >= ARCHIVE_SHARE * SIZE:
-        return [box]
-    return [whole, box]
+    box = content_box(square(pixels), QUERY_SHARE)
+    return [box] if box == whole else [whole, box]
 
 
 def _seam(grey: np.ndarray) -> tuple[int, float]:

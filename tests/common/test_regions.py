@@ -153,8 +153,9 @@ def test_a_cropped_copy_meets_its_archived_window(cut: tuple[float, float, float
 
 def _nearest_window(stored: np.ndarray, copy: np.ndarray) -> tuple[int, int]:
     """The archived window nearest the copy's content box, and its distance in bits."""
-    words, _ = query_dhashes(copy, query_boxes(copy))
-    distances = [_bits(words[0], window) for window in stored]
+    boxes = query_boxes(copy)
+    words, _ = query_dhashes(copy, boxes)
+    distances = [_bits(words[len(boxes) - 1], window) for window in stored]
     return int(np.argmin(distances)), min(distances)
 
 
@@ -184,22 +185,38 @@ def test_a_crop_of_a_picture_archived_in_a_border_meets_its_archived_window(cut:
     assert window == WINDOWS.index(cut) and distance <= 12
 
 
-@pytest.mark.parametrize("top, bottom, left, right, whole_searched", [
-    (120, 0, 0, 0, False),  # a caption: the box is most of the frame
-    (80, 80, 0, 0, False),
-    (0, 0, 200, 200, False),
-    (700, 700, 0, 0, True),  # the picture is a small part of a tall frame, as in a screenshot
-    (0, 0, 900, 900, True),
+@pytest.mark.parametrize("top, bottom, left, right", [
+    (120, 0, 0, 0),  # a caption: the box is most of the frame
+    (80, 80, 0, 0),
+    (0, 0, 200, 200),
+    (700, 700, 0, 0),  # the picture is a small part of a tall frame, as in a screenshot
+    (0, 0, 900, 900),
 ])
-def test_a_query_searches_its_whole_frame_only_where_an_archived_copy_would_keep_it(
-        top: int, bottom: int, left: int, right: int, whole_searched: bool) -> None:
+def test_a_query_with_bars_searches_its_content_box_and_its_whole_frame(top: int, bottom: int, left: int,
+                                                                        right: int) -> None:
     framed = regions.square(_framed(picture(1), top, bottom, left, right, 255))
     boxes = query_boxes(framed)
-    assert boxes[-1] == content_box(framed, regions.QUERY_SHARE)
-    assert ((0, SIZE, 0, SIZE) in boxes) == whole_searched
+    assert boxes == [(0, SIZE, 0, SIZE), content_box(framed, regions.QUERY_SHARE)]
     # the box an archived copy of this very image would keep: the query's own box, or the frame
-    archived = content_box(framed, regions.ARCHIVE_SHARE)
-    assert archived in boxes
+    assert content_box(framed, regions.ARCHIVE_SHARE) in boxes
+
+
+def test_a_crop_that_leaves_a_side_of_a_flat_picture_uniform_meets_its_original_by_its_frame() -> None:
+    """The original's left part is plain but for a band along its top, so its columns are not
+    uniform and its box is whole; the crop cuts the band off, and its own box loses the left
+    part. Its whole frame still meets the original's window."""
+    original = regions.square(picture(5))
+    original[:, :180] = (120, 140, 90)
+    original[:40, :180] = (30, 30, 30)
+    assert content_box(original, regions.ARCHIVE_SHARE) == (0, SIZE, 0, SIZE)
+    cut = (0.15, 0.15, 0.15, 0.15)
+    top, bottom, left, right = _crop_of(cut, SIZE, SIZE)
+    copy = original[top:bottom, left:right]
+    boxes = query_boxes(copy)
+    assert boxes[-1][2] > 0.1 * SIZE  # the copy's box lost the plain left part
+    words, _ = query_dhashes(copy, boxes)
+    stored = archive_dhashes(original)[WINDOWS.index(cut)]
+    assert _bits(words[0], stored) <= 8 and _bits(words[1], stored) > 24
 
 
 @pytest.mark.parametrize("first, second", [(picture(7), picture(8)), (picture(7), picture(8, 360, 480))])

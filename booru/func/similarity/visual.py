@@ -2,7 +2,7 @@
 thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the answer is.
 
 1. The query's regions (common.regions.query_boxes: its content box, and its whole frame too
-   where the box is small, each also mirrored; the two sides of the content box where it is
+   where the box is not all of it, each also mirrored; the two sides of the content box where it is
    two pictures put side by side or stacked, common.regions.collage_sides; the content box
    turned a quarter either way) find the images whose archived windows are nearest within
    region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
@@ -102,7 +102,7 @@ class VisualQuery:
         picture without bars, chrome or text around it, which would match other pictures'
         text, edges and white) is what verification and colours look at; a hit met through a
         side of a collage is verified on that side. A hit met through the whole frame (searched
-        where the content box is small) is verified on the content box and on the whole frame's
+        where the content box is not all of it) is verified on the content box and on the whole frame's
         features inside the content box (`focus`), the better counting: the archived copy of a
         small picture on a plain background, a logo say, is the whole frame, at a scale the
         content box alone is too far from for ORB."""
@@ -135,7 +135,7 @@ class VisualQuery:
 
     @property
     def frame_part(self) -> int | None:
-        """The part that is the whole frame (searched where the content box is small), if any."""
+        """The part that is the whole frame (searched where the content box is not all of it), if any."""
         return len(self.parts) - 1 if self.boxes_rows > 2 else None
 
     def focus(self, part: int) -> tuple[float, float, float, float] | None:
@@ -177,7 +177,7 @@ class VisualHit:
 def confidence(distance: float, found: int | None, framed: bool = False) -> str:
     """`match`, `likely` or `weak` from the inliers and the region distance (bits of 192). The
     distance of a hit met through the query's whole frame (`framed`) does not count: that
-    frame is mostly the picture's surroundings (the content box is small), so a near one says
+    frame may be mostly the picture's surroundings (a small content box), so a near one says
     the surroundings are alike (screenshots in one app), not the pictures."""
     found = found or 0
     if found >= MATCH_INLIERS:
