@@ -16,7 +16,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   middle square at the picture's true aspect ratio); a crop is of the whole file, so its
   window is what the crop keeps of the content box (`archived_window`);
 * queries (`query_dhashes`): the dhash of the content box (`query_boxes`; and of the whole
-  frame when the box is not all of it), each also mirrored; the sides of the content box when it is
+  frame when the box is not all of it, and of the picture with its own plain sides kept inside
+  a border, `framed_picture`), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
   picture of its own; and the content box turned a quarter either way (`turned_dhashes`);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
@@ -151,8 +152,22 @@ def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
     box = _box(grey, least, _not_uniform) or _box(grey, least, _not_border)
     if box is None:
         return 0, pixels.shape[0], 0, pixels.shape[1]
+    return _rendered(box, pixels)
+
+
+def _rendered(box: Box, pixels: np.ndarray) -> Box:
+    """A box found on the SCAN grey reduction, in the pixels of `pixels`."""
     scale = pixels.shape[0] / SCAN
     return tuple(round(edge * scale) for edge in box)
+
+
+def framed_picture(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box | None:
+    """The picture inside a border with its own uniform rows and columns kept where they are of
+    another brightness than the border (`_not_border`); None when thinner than `least`. The
+    content box trims a plain side of a flat picture along with the border around it, which
+    an archived copy, without the border, may have kept."""
+    box = _box(_scan(pixels), least, _not_border)
+    return None if box is None else _rendered(box, pixels)
 
 
 def _runs(busy: np.ndarray) -> list[tuple[int, int]]:
@@ -274,14 +289,19 @@ def archived_window(box: Box, cut: Cut) -> Box:
 
 
 def query_boxes(pixels: np.ndarray) -> list[Box]:
-    """The regions a query is searched by: its content box, and the whole frame too when the
-    box is not all of it. An archived copy of the query would have kept its whole frame where
-    the box is thinner than ARCHIVE_SHARE; and a crop's box can lose more than its original's
-    did (the crop can leave a side of a flat picture uniform, which the original's box kept
-    for what lay beyond the cut)."""
+    """The regions a query is searched by: the whole frame, then its picture with its plain sides
+    kept inside a border (`framed_picture`), each only where it differs from the content box,
+    which comes last. An archived copy of the query would have kept its whole frame where the
+    box is thinner than ARCHIVE_SHARE; and a crop's box can lose more than its original's did
+    (the crop can leave a side of a flat picture uniform, which the original's box kept for
+    what lay beyond the cut)."""
     whole = (0, SIZE, 0, SIZE)
-    box = content_box(square(pixels), QUERY_SHARE)
-    return [box] if box == whole else [whole, box]
+    pixels = square(pixels)
+    box = content_box(pixels, QUERY_SHARE)
+    if box == whole:
+        return [box]
+    picture = framed_picture(pixels)
+    return [whole] + ([picture] if picture not in (None, box, whole) else []) + [box]
 
 
 def _seam(grey: np.ndarray) -> tuple[int, float]:

@@ -351,3 +351,20 @@ def test_colour_variants_are_told_apart_by_the_colours_of_the_same_area() -> Non
         hits = visual.visual_search(query, index, lambda ids: {}, 2,
                                     colours=lambda ids: {i: colours[i] for i in ids})
         assert [hit.id for hit in hits] == [wanted, 3 - wanted], hits
+
+
+def test_a_flat_picture_on_white_is_found_by_the_picture_with_its_plain_side() -> None:
+    """Mostly a plain dark side, the picture is archived whole; on white, its content box is
+    the textured part alone, and it is met through the picture with its plain side kept, a
+    region of the picture (verified on the content box), not of the whole frame."""
+    pictures = [picture(120 + n) for n in range(4)]
+    for flat in pictures[:2]:
+        flat[:, :400] = (40, 50, 70)
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(4), np.stack([archive_dhashes(t) for t in thumbnails]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    on_white = cv2.copyMakeBorder(pictures[1], 200, 200, 60, 60, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    query = visual.query_of(jpeg(on_white))
+    assert query.boxes_rows == 6 and query.sources[:3] == [(0, query.frame_part), (0,), (0,)]
+    hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
+    assert hits[0].id == 1 and not hits[0].framed, hits

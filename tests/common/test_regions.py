@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from booru.func.similarity.region_index import NEAR_RADIUS
 from common import regions
 from common.regions import (CENTRE_SQUARE, SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes,
                             region_dhash)
@@ -217,6 +218,24 @@ def test_a_crop_that_leaves_a_side_of_a_flat_picture_uniform_meets_its_original_
     words, _ = query_dhashes(copy, boxes)
     stored = archive_dhashes(original)[WINDOWS.index(cut)]
     assert _bits(words[0], stored) <= 8 and _bits(words[1], stored) > 24
+
+
+@pytest.mark.parametrize("top, bottom, left, right", [(0, 0, 300, 300), (200, 200, 60, 60)])
+def test_a_flat_picture_in_a_white_border_is_searched_with_its_plain_side(top: int, bottom: int, left: int,
+                                                                        right: int) -> None:
+    """Most of the picture is a plain dark side, so its archived box is its whole frame (the
+    textured part is less than half of it). On white, the content box trims the plain side with
+    the border; the framed picture keeps it and meets the archived box."""
+    original = picture(5)
+    original[:, :400] = (40, 50, 70)
+    assert content_box(regions.square(original), regions.ARCHIVE_SHARE) == (0, SIZE, 0, SIZE)
+    copy = regions.square(_framed(original, top, bottom, left, right, 255))
+    boxes = query_boxes(copy)
+    assert len(boxes) == 3 and boxes[0] == (0, SIZE, 0, SIZE) and boxes[1] == regions.framed_picture(copy)
+    words, _ = query_dhashes(copy, boxes)
+    stored = archive_dhashes(original)[0]
+    assert _bits(words[1], stored) <= 20  # the plain side's cells, all alike, flip a few median bits
+    assert _bits(words[0], stored) > NEAR_RADIUS and _bits(words[2], stored) > NEAR_RADIUS
 
 
 @pytest.mark.parametrize("first, second", [(picture(7), picture(8)), (picture(7), picture(8, 360, 480))])

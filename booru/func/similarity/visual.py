@@ -1,8 +1,9 @@
 """The `visual` search: region dhashes find candidates, ORB + RANSAC against their archived
 thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the answer is.
 
-1. The query's regions (common.regions.query_boxes: its content box, and its whole frame too
-   where the box is not all of it, each also mirrored; the two sides of the content box where it is
+1. The query's regions (common.regions.query_boxes: its content box, and its whole frame and
+   the picture with its plain sides kept inside a border too where they differ from the box,
+   each also mirrored; the two sides of the content box where it is
    two pictures put side by side or stacked, common.regions.collage_sides; the content box
    turned a quarter either way) find the images whose archived windows are nearest within
    region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
@@ -110,9 +111,10 @@ class VisualQuery:
         content = boxes[-1]
         sides = collage_sides(small, content)
         dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content)
-        parts = [content] + sides + boxes[:-1]  # boxes[:-1]: the whole frame, if searched
+        parts = [content] + sides + boxes[:1 if len(boxes) > 1 else 0]  # and the whole frame, if searched
         frame = [(0, len(parts) - 1)] if len(boxes) > 1 else []
-        sources = (2 * (frame + [(0,)]) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)])
+        within = [(0,)] * (len(boxes) - len(frame))  # the framed picture's and the content box's rows
+        sources = 2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)]
         top, bottom, left, right = content
         shares = np.stack([_colours(small[top:bottom, left:right]), _colours(small)])
         return cls(boxes + sides, dhashes, mirrored, 2 * len(boxes), len(sides), parts, sources, shares, small,
