@@ -111,8 +111,9 @@ class VisualQuery:
         content = boxes[-1]
         sides = collage_sides(small, content)
         dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content)
-        parts = [content] + sides + boxes[:1 if len(boxes) > 1 else 0]  # and the whole frame, if searched
-        frame = [(0, len(parts) - 1)] if len(boxes) > 1 else []
+        whole = boxes[:1] if len(boxes) > 1 else []  # the whole frame, if searched (query_boxes' first)
+        parts = [content] + sides + whole
+        frame = [(0, len(parts) - 1)] if whole else []
         within = [(0,)] * (len(boxes) - len(frame))  # the framed picture's and the content box's rows
         sources = 2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)]
         top, bottom, left, right = content
