@@ -6,14 +6,14 @@ canvas's longest side) and darkened to 70 %. Saved as JPEG q90.
 
 The 9:16 and square edits were written, with these rules, after every other figure of the
 benchmark was known; the 16:9 one was added when the pad bands of the search's second look
-(common.regions.pad_bands) were designed, and those were designed on the tuning photos' figures
+(common.pad_bands) were designed, and those were designed on the tuning photos' figures
 of all three. The tuning rows are therefore no fair measure of them: the held-out and added
 photos' rows are. Reported in a fourth table per photo set, never in the means of the others.
 
 Added later, with these rules fixed before their first figures: the 9:16 story with its picture
 moved up by 12 % of the canvas's height (`story_up12`), and the same with a line of white text on
 the pad under the picture (`story_up12_text`). The bands cut around the sharpest stretch of the
-frame (common.regions.PAD_SHIFT) were then designed on their tuning figures.
+frame (common.pad_bands.PAD_SHIFT) were then designed on their tuning figures.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ a square), so a rectangle here is a share of the picture's height and width:
   picture of its own; and the content box turned a quarter either way (`turned_dhashes`);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
   sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window, and
-  the bands of the content box that may be a picture on a blurred copy of itself (`pad_bands`,
+  the bands of the content box that may be a picture on a blurred copy of itself (common.pad_bands,
   `inner_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
@@ -92,7 +92,7 @@ def _spread(grey: np.ndarray, axis: int) -> np.ndarray:
     return np.take(ordered, high, axis=axis).astype(np.int16) - np.take(ordered, low, axis=axis)
 
 
-def _longest_run(busy: np.ndarray) -> tuple[int, int]:
+def longest_run(busy: np.ndarray) -> tuple[int, int]:
     """[start, end) of the longest run of True (the first of equals); (0, 0) if none."""
     padded = np.concatenate(([0], busy.astype(np.int8), [0]))
     edges = np.flatnonzero(np.diff(padded))
@@ -103,7 +103,7 @@ def _longest_run(busy: np.ndarray) -> tuple[int, int]:
     return int(starts[best]), int(ends[best])
 
 
-def _scan(pixels: np.ndarray) -> np.ndarray:
+def scan(pixels: np.ndarray) -> np.ndarray:
     """The SCAN×SCAN grey reduction (area means) boxes are looked for on."""
     return cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (SCAN, SCAN), interpolation=cv2.INTER_AREA)
 
@@ -128,13 +128,13 @@ def _box(grey: np.ndarray, least: float, busy: Callable[[np.ndarray, int], np.nd
     """The tallest run of `busy` rows, then within it the widest run of busy columns, then the
     rows again within those columns (on the SCAN grey `grey`); None when thinner than `least`."""
     height, width = grey.shape
-    top, bottom = _longest_run(busy(grey, 1))
+    top, bottom = longest_run(busy(grey, 1))
     if bottom - top < least * height:
         return None
-    left, right = _longest_run(busy(grey[top:bottom], 0))
+    left, right = longest_run(busy(grey[top:bottom], 0))
     if right - left < least * width:
         return None
-    again_top, again_bottom = _longest_run(busy(grey[top:bottom, left:right], 1))
+    again_top, again_bottom = longest_run(busy(grey[top:bottom, left:right], 1))
     if again_bottom - again_top >= least * height:
         top, bottom = top + again_top, top + again_bottom
     return top, bottom, left, right
@@ -148,7 +148,7 @@ def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
     border of another brightness those are picture. Where the first way finds a box, the
     second is not asked: an archived picture's own flat margins are cut by the first, and its
     copy's must be too."""
-    grey = _scan(pixels)
+    grey = scan(pixels)
     box = _box(grey, least, _not_uniform) or _box(grey, least, _not_border)
     if box is None:
         return 0, pixels.shape[0], 0, pixels.shape[1]
@@ -166,7 +166,7 @@ def framed_picture(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box | None
     another brightness than the border (`_not_border`); None when thinner than `least`. The
     content box trims a plain side of a flat picture along with the border around it, which
     an archived copy, without the border, may have kept."""
-    box = _box(_scan(pixels), least, _not_border)
+    box = _box(scan(pixels), least, _not_border)
     return None if box is None else _rendered(box, pixels)
 
 
@@ -186,7 +186,7 @@ def gutter_side(grey: np.ndarray, box: Box) -> list[Box]:
               if run[1] - run[0] >= GUTTER_SIDE * SCAN and (run[1] <= left or run[0] >= right)]
     if beside:
         start, end = max(beside, key=lambda run: run[1] - run[0])
-        again_top, again_bottom = _longest_run(_spread(grey[top:bottom, start:end], 1) >= UNIFORM)
+        again_top, again_bottom = longest_run(_spread(grey[top:bottom, start:end], 1) >= UNIFORM)
         found = (top + again_top, top + again_bottom, start, end)
     else:
         above = [run for run in _runs(_spread(grey[:, left:right], 1) >= UNIFORM)
@@ -194,7 +194,7 @@ def gutter_side(grey: np.ndarray, box: Box) -> list[Box]:
         if not above:
             return []
         start, end = max(above, key=lambda run: run[1] - run[0])
-        again_left, again_right = _longest_run(_spread(grey[start:end, left:right], 0) >= UNIFORM)
+        again_left, again_right = longest_run(_spread(grey[start:end, left:right], 0) >= UNIFORM)
         found = (start, end, left + again_left, left + again_right)
     return [found] if min(found[1] - found[0], found[3] - found[2]) >= GUTTER_SIDE * SCAN else []
 
@@ -322,7 +322,7 @@ def collage_sides(pixels: np.ndarray, box: Box) -> list[Box]:
     """The pictures of a collage: the two sides of `box` where it holds two pictures put side by
     side or stacked, meeting at a seam (`_seam`; the stronger of the two ways), else the other
     picture across a uniform gutter from it (`gutter_side`); none for a single picture."""
-    grey = _scan(square(pixels))
+    grey = scan(square(pixels))
     scale = SIZE / SCAN
     top, bottom, left, right = (round(edge / scale) for edge in box)
     (across, sideways), (down, upright) = _seam(grey[top:bottom, left:right]), _seam(grey[top:bottom, left:right].T)
@@ -360,82 +360,9 @@ def corner_cuts(crop: float, kept: float = INNER_KEPT) -> tuple[Cut, ...]:
 INNER = ((INNER_KEPT, INNER_KEPT, 0.0, 0.0), (0.0, 0.0, INNER_KEPT, INNER_KEPT)) + corner_cuts(CORNER_CROP)
 
 
-# A picture posted on a blurred, enlarged copy of itself (a phone story; a video's blurred sides)
-# keeps its pad in the content box, which is not uniform. (Where the picture is plain the pad may
-# be, and the box cuts into it: visual.py looks for bands in the whole frame too.) The picture is
-# a band of that box, centred (or moved: PAD_SHIFT) and spanning its width (or its height), of one
-# of PAD_ASPECTS or near one: a band a little short of the picture meets the archived windows cut
-# from it. Such a band is searched when it fills PAD_SHARE of the box and its brightness changes
-# from pixel to pixel PAD_SHARPNESS times as much as the pad's on either side of it (`_padded`:
-# the blur leaves the pad smooth).
-PAD_ASPECTS = (2 / 3, 3 / 4, 4 / 5, 1.0, 5 / 4, 4 / 3, 3 / 2, 16 / 9)
-PAD_SHARE = (0.3, 0.92)
-PAD_SHARPNESS = 3.0
-# The picture may be moved up or down (left or right) on its pad: the bands are also cut around
-# the middle of the box's sharpest stretch (`_sharp_centre`) when that lies more than PAD_SHIFT of
-# the box's length from its middle.
-PAD_SHIFT = 0.03
-
-
-def pad_bands(pixels: np.ndarray, boxes: list[tuple[Box, float]]) -> list[Box]:
-    """The bands of each box of the render `pixels` (given with its true width / height: the
-    content box, the whole frame) that may be a picture on a blurred pad of itself, each band
-    once."""
-    grey = _scan(pixels).astype(np.float32)
-    changes = np.zeros_like(grey)
-    changes[:, 1:] += np.abs(np.diff(grey, axis=1))
-    changes[1:] += np.abs(np.diff(grey, axis=0))
-    scale = SIZE // SCAN
-    found: dict[Box, None] = {}
-    for box, aspect in boxes:
-        top, bottom, left, right = (edge // scale for edge in box)
-        inside = changes[top:bottom, left:right]
-        lines = (inside.mean(axis=1), inside.mean(axis=0))  # each line's mean change: down (0), across (1)
-        centres = [_sharp_centre(line) for line in lines]
-        for band in PAD_ASPECTS:
-            share = min(aspect / band, band / aspect)
-            if not PAD_SHARE[0] <= share <= PAD_SHARE[1]:
-                continue
-            along = int(aspect >= band)
-            for centre in (0.5, centres[along]) if abs(centres[along] - 0.5) > PAD_SHIFT else (0.5,):
-                start = min(max(centre - share / 2, 0.0), 1 - share)
-                if _padded(lines[along], start, share):
-                    cut = (start, 1 - share - start)
-                    found[window(box, cut + (0.0, 0.0) if along == 0 else (0.0, 0.0) + cut)] = None
-    return list(found)
-
-
-def _padded(lines: np.ndarray, start: float, share: float) -> bool:
-    """Whether the band from `start` over `share` of a box's `lines` (each one's mean change)
-    changes PAD_SHARPNESS times as much as the pad on either side of it: the median line of each
-    side (a line of text on a story's pad is a few lines)."""
-    first, last = round(start * len(lines)), round((start + share) * len(lines))
-    sides = [lines[:first], lines[last:]]
-    if last <= first or not all(len(side) for side in sides):
-        return False
-    sharpness = float(lines[first:last].mean())
-    return all(sharpness >= PAD_SHARPNESS * float(np.median(side)) for side in sides)
-
-
-def _sharp_centre(lines: np.ndarray) -> float:
-    """Where along a box (a share of its length) the middle of its sharpest stretch lies, from its
-    `lines`' mean pixel-to-pixel changes: the longest run of lines changing more than a quarter
-    of the way from the smooth lines' level (the 10th percentile) to the sharp ones' (the 90th),
-    gaps of up to a fiftieth of the length closed (a story's picture moved up or down from the
-    centre, text on its pad apart from it)."""
-    if len(lines) < 2:
-        return 0.5
-    smooth, sharp = np.percentile(lines, (10, 90))
-    busy = lines > smooth + (sharp - smooth) / 4
-    span = np.ones(2 * max(1, len(lines) // 100) + 1)
-    grown = np.convolve(busy, span, "same") > 0
-    start, end = _longest_run(np.convolve(~grown, span, "same") == 0)  # grown, then shrunk: gaps closed
-    return (start + end) / 2 / len(lines) if end > start else 0.5
-
-
 def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.ndarray:
     """(len(INNER) + len(bands)) × 3 uint64: the region dhash of each INNER window of a query's
-    content box, then of each of `bands` (`pad_bands`)."""
+    content box, then of each of `bands` (common.pad_bands)."""
     integral = _integral(pixels)
     return np.stack([region_dhash(integral, window(box, cut)) for cut in INNER]
                     + [region_dhash(integral, band) for band in bands])

@@ -11,7 +11,7 @@ from booru.func.similarity import visual
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
-from common import regions
+from common import pad_bands
 from common.regions import INNER_KEPT, WINDOWS, archive_dhashes
 from tests.photos import in_an_app, jpeg, on_a_blurred_pad, picture, smooth_picture
 
@@ -219,7 +219,7 @@ def test_a_story_of_a_picture_is_found_by_the_second_look(archive, monkeypatch, 
     """A phone story: the picture on a 9:16 blurred copy of itself, in the middle, or moved up with
     a line of text on the pad under it. The blurred pad is no uniform border: the content box
     keeps it, and no region of the copy meets its original. The second look searches the bands of
-    the box that are much sharper than the pad on either side (common.regions.pad_bands), cut in
+    the box that are much sharper than the pad on either side (common.pad_bands), cut in
     the middle and around the box's sharpest stretch (PAD_SHIFT)."""
     index, stored = archive
     query = visual.query_of(jpeg(on_a_blurred_pad(picture(100 + original), 9 / 16, moved_up, caption)))
@@ -227,7 +227,7 @@ def test_a_story_of_a_picture_is_found_by_the_second_look(archive, monkeypatch, 
     lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
     hits = visual.visual_search(query, index, lookup, 5)
     assert hits[0].id == original and hits[0].confidence == "match", hits[0]
-    monkeypatch.setattr(regions, switch, float("inf"))
+    monkeypatch.setattr(pad_bands, switch, float("inf"))
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
 
 

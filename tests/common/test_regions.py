@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from booru.func.similarity.region_index import NEAR_RADIUS
-from common import regions
+from common import pad_bands, regions
 from common.regions import (CENTRE_SQUARE, SIZE, WINDOWS, archive_dhashes, content_box, query_boxes, query_dhashes,
                             region_dhash)
 from tests.photos import on_a_blurred_pad, pasted_top, picture
@@ -305,7 +305,7 @@ def test_a_picture_on_a_blurred_copy_of_itself_is_a_band_of_its_frame(aspect: fl
     render = regions.square(padded)
     box = content_box(render)
     assert box == (0, SIZE, 0, SIZE)
-    bands = regions.pad_bands(render, [(box, width / height)])
+    bands = pad_bands.pad_bands(render, [(box, width / height)])
     top, left = (height - original.shape[0]) / 2, (width - original.shape[1]) / 2
     where = (top, height - top, left, width - left)
     placed = [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * max(height, width))]
@@ -314,7 +314,7 @@ def test_a_picture_on_a_blurred_copy_of_itself_is_a_band_of_its_frame(aspect: fl
     assert _bits(words[0], archive_dhashes(original)[0]) <= 8
     for seed in range(20, 30):
         alone = picture(seed)
-        assert regions.pad_bands(regions.square(alone), [((0, SIZE, 0, SIZE), alone.shape[1] / alone.shape[0])]) == []
+        assert pad_bands.pad_bands(regions.square(alone), [((0, SIZE, 0, SIZE), alone.shape[1] / alone.shape[0])]) == []
 
 
 @pytest.mark.parametrize("caption", ["", "wait for the end"])
@@ -332,11 +332,11 @@ def test_a_picture_moved_up_its_blurred_pad_is_a_band_where_it_lies(monkeypatch,
     where = (top, top + original.shape[0], 0, width)
 
     def placed() -> list:
-        bands = regions.pad_bands(render, [(box, width / height)])
+        bands = pad_bands.pad_bands(render, [(box, width / height)])
         return [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * height)]
 
     assert len(placed()) == 1
     words, _ = query_dhashes(render, placed())
     assert _bits(words[0], archive_dhashes(original)[0]) <= 8
-    monkeypatch.setattr(regions, "PAD_SHIFT", float("inf"))
+    monkeypatch.setattr(pad_bands, "PAD_SHIFT", float("inf"))
     assert placed() == []

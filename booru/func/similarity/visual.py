@@ -23,7 +23,7 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    15 % cut from two opposite sides, which a copy cropped on one axis only shares with its
    original's inner window; the cuts that bring a copy cropped from a corner back to that
    window) and to the bands that may be a picture on a blurred copy of itself (a phone story,
-   common.regions.pad_bands), and keeps those verification confirms, and those a band meets
+   common.pad_bands), and keeps those verification confirms, and those a band meets
    within COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
@@ -56,7 +56,8 @@ from booru.func.similarity.distances import normalise_histograms
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIndex
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
-from common.regions import INNER, Box, collage_sides, inner_dhashes, pad_bands, query_boxes, query_dhashes
+from common.pad_bands import pad_bands
+from common.regions import INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -75,7 +76,7 @@ UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 # bits of 192: how near an archived window a collage side or the turned box must be to count
 SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 # when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
-# (common.regions.INNER) and pad bands (common.regions.pad_bands) within INNER_RADIUS are verified
+# (common.regions.INNER) and pad bands (common.pad_bands) within INNER_RADIUS are verified
 # too, and kept if they reach MIN_INLIERS or a pad band meets them within COPY_DISTANCE; not when
 # an image is within COPY_DISTANCE of a query with too few features to verify (`flat_copy`: the
 # query is a copy of it, not a crop of another: a flat picture or a drawing)
