@@ -140,15 +140,15 @@ def _box(grey: np.ndarray, least: float, busy: Callable[[np.ndarray, int], np.nd
     return top, bottom, left, right
 
 
-def content_box(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box:
+def content_box(pixels: np.ndarray, least: float = QUERY_SHARE, grey: np.ndarray | None = None) -> Box:
     """The picture inside borders, bars and screenshot chrome (module docstring); the whole
     frame when the box found is thinner than `least` of the frame. A box too thin by uniform
     rows and columns is looked for again by `_not_border`: a flat picture (a night sky, a
     drawing) has uniform rows and columns of its own, which make no box at all, but inside a
     border of another brightness those are picture. Where the first way finds a box, the
     second is not asked: an archived picture's own flat margins are cut by the first, and its
-    copy's must be too."""
-    grey = scan(pixels)
+    copy's must be too. `grey`: the `scan` of `pixels`, if already made."""
+    grey = scan(pixels) if grey is None else grey
     box = _box(grey, least, _not_uniform) or _box(grey, least, _not_border)
     if box is None:
         return 0, pixels.shape[0], 0, pixels.shape[1]
@@ -161,12 +161,12 @@ def _rendered(box: Box, pixels: np.ndarray) -> Box:
     return tuple(round(edge * scale) for edge in box)
 
 
-def framed_picture(pixels: np.ndarray, least: float = QUERY_SHARE) -> Box | None:
+def framed_picture(pixels: np.ndarray, least: float = QUERY_SHARE, grey: np.ndarray | None = None) -> Box | None:
     """The picture inside a border with its own uniform rows and columns kept where they are of
     another brightness than the border (`_not_border`); None when thinner than `least`. The
     content box trims a plain side of a flat picture along with the border around it, which
-    an archived copy, without the border, may have kept."""
-    box = _box(scan(pixels), least, _not_border)
+    an archived copy, without the border, may have kept. `grey`: as content_box's."""
+    box = _box(scan(pixels) if grey is None else grey, least, _not_border)
     return None if box is None else _rendered(box, pixels)
 
 
@@ -297,10 +297,11 @@ def query_boxes(pixels: np.ndarray) -> list[Box]:
     what lay beyond the cut)."""
     whole = (0, SIZE, 0, SIZE)
     pixels = square(pixels)
-    box = content_box(pixels, QUERY_SHARE)
+    grey = scan(pixels)
+    box = content_box(pixels, QUERY_SHARE, grey)
     if box == whole:
         return [box]
-    picture = framed_picture(pixels)
+    picture = framed_picture(pixels, QUERY_SHARE, grey)
     return [whole] + ([picture] if picture not in (None, box, whole) else []) + [box]
 
 
