@@ -68,7 +68,8 @@ def l1(a: Iterable[float], b: Iterable[float]) -> float:
 def l2(a: Iterable[float], b: Iterable[float]) -> float:
     total = None
     for x, y in zip(a, b):
-        term = (float(x) - float(y)) ** 2
+        difference = float(x) - float(y)
+        term = difference * difference  # not `** 2`: libm's pow may miss the nearest double by an ulp
         total = term if total is None else total + term
     return math.sqrt(total)
 
