@@ -19,7 +19,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   frame when the box is not all of it, and of the picture with its own plain sides kept inside
   a border, `framed_picture`), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
-  picture of its own; and the content box turned a quarter either way (`turned_dhashes`);
+  picture of its own; the content box turned a quarter either way (`turned_dhashes`); a
+  picture tilted on a plain canvas, made upright (common.tilt);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
   sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window, and
   the bands of the content box that may be a picture on a blurred copy of itself (common.pad_bands,
@@ -369,11 +370,12 @@ def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.nda
                     + [region_dhash(integral, band) for band in bands])
 
 
-def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (),
-                  turned: Box | None = None) -> tuple[np.ndarray, np.ndarray]:
+def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), turned: Box | None = None,
+                  upright: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(dhashes, mirrored flags), a row each: each of `boxes` direct, then each mirrored; then
     each of `sides` (a collage's, `collage_sides`) direct; then, if `turned` is given, that box
-    turned a quarter either way (`turned_dhashes`)."""
+    turned a quarter either way (`turned_dhashes`); then, if `upright` is given (a tilted
+    picture made upright, common.tilt), all of it direct and mirrored."""
     integral = _integral(pixels)
     words = [region_dhash(integral, box, mirrored) for mirrored in (False, True) for box in boxes]
     words += [region_dhash(integral, side) for side in sides]
@@ -381,4 +383,8 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (),
     if turned is not None:
         words += list(turned_dhashes(integral, turned))
         flags += [False, False]
+    if upright is not None:
+        whole, upright_integral = (0, upright.shape[0], 0, upright.shape[1]), _integral(upright)
+        words += [region_dhash(upright_integral, whole, mirrored) for mirrored in (False, True)]
+        flags += [False, True]
     return np.stack(words), np.array(flags)

@@ -1,6 +1,6 @@
 """Photo-like test pictures made with numpy and OpenCV: textured, with corners ORB can find, or
 smooth, with few; such a picture inside a phone screenshot of an app, or on a blurred copy of
-itself (a phone story)."""
+itself (a phone story), or turned on a grown canvas."""
 from __future__ import annotations
 
 import cv2
@@ -91,3 +91,18 @@ def smooth_picture(seed: int, width: int = 640, height: int = 480) -> np.ndarray
         cv2.circle(pixels, centre, int(rng.integers(height // 16, height * 3 // 16)),
                    tuple(int(c) for c in rng.integers(0, 256, 3)), -1, cv2.LINE_AA)
     return pixels
+
+
+def turned_on_a_canvas(pixels: np.ndarray, degrees: float, fill: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The picture turned `degrees` anticlockwise as an editor turns it, the canvas grown to hold
+    all of it and the corners it uncovers filled with `fill`; and where the picture's corners
+    went (4×2, x and y in the canvas: top left, top right, bottom right, bottom left)."""
+    height, width = pixels.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    grown = (round(width * cos + height * sin), round(width * sin + height * cos))
+    matrix[:, 2] += ((grown[0] - width) / 2, (grown[1] - height) / 2)
+    canvas = cv2.warpAffine(pixels, matrix, grown, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=fill)
+    corners = np.array([[0, 0, 1], [width, 0, 1], [width, height, 1], [0, height, 1]], dtype=np.float64) @ matrix.T
+    return canvas, corners

@@ -13,7 +13,7 @@ from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
 from common import pad_bands
 from common.regions import INNER_KEPT, WINDOWS, archive_dhashes
-from tests.photos import in_an_app, jpeg, on_a_blurred_pad, picture, smooth_picture
+from tests.photos import in_an_app, jpeg, on_a_blurred_pad, picture, smooth_picture, turned_on_a_canvas
 
 ARCHIVED = 12
 
@@ -69,6 +69,8 @@ EDITS = {
     "letterbox": lambda p: cv2.copyMakeBorder(p, 0, 0, 107, 107, cv2.BORDER_CONSTANT, value=(0, 0, 0)),
     "border": lambda p: cv2.copyMakeBorder(p, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(235, 235, 235)),
     "rotate 5°": lambda p: _rotate(p, 5),
+    "rotate 5° on a grown white canvas": lambda p: turned_on_a_canvas(p, 5, (255, 255, 255))[0],
+    "rotate 3° the other way on a grown black canvas": lambda p: turned_on_a_canvas(p, -3, (0, 0, 0))[0],
     "screenshot": _screenshot,
     "crop and caption": lambda p: _caption(p[:, 96:]),
     "squeezed": lambda p: cv2.resize(p, (448, 480), interpolation=cv2.INTER_AREA),
@@ -116,10 +118,13 @@ def test_confidence_thresholds() -> None:
 
 
 def test_a_copy_beyond_the_region_search_is_verified_among_the_global_candidates(archive) -> None:
-    """Rotated 10°, no region of the copy lies within NEAR_RADIUS of its original's windows; the
-    whole-picture search's nearest images are verified all the same and the original comes first."""
+    """Rotated 10° and cropped to no corner, no region of the copy lies within NEAR_RADIUS of its
+    original's windows; the whole-picture search's nearest images are verified all the same and
+    the original comes first."""
     index, stored = archive
-    query = visual.query_of(jpeg(_rotate(picture(103), 10)))
+    turned = _rotate(picture(103), 10)
+    height, width = turned.shape[:2]
+    query = visual.query_of(jpeg(turned[height // 8:height - height // 8, width // 8:width - width // 8]))
     assert index.measure(np.array([3]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
     lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
     assert 3 not in [h.id for h in visual.visual_search(query, index, lookup, 5)]

@@ -5,7 +5,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    the picture with its plain sides kept inside a border too where they differ from the box,
    each also mirrored; the two sides of the content box where it is
    two pictures put side by side or stacked, common.regions.collage_sides; the content box
-   turned a quarter either way) find the images whose archived windows are nearest within
+   turned a quarter either way; a picture tilted a few degrees on a plain canvas, made upright,
+   common.tilt) find the images whose archived windows are nearest within
    region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
    RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
@@ -58,6 +59,7 @@ from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
 from common.pad_bands import pad_bands
 from common.regions import INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes
+from common.tilt import straightened, tilted_corners
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -90,9 +92,11 @@ class VisualQuery:
     mirrored: np.ndarray
     boxes_rows: int  # the rows of query_boxes' boxes (direct and mirrored)
     sides_rows: int  # the rows of the collage sides, after them; the turned box's two rows follow
+    upright_rows: int  # the last rows: a tilted picture made upright, direct and mirrored (or none)
     parts: list[Box]  # what hits are verified on: the content box, each collage side, the whole frame
     sources: list[tuple[int, ...]]  # per dhashes row: the `parts` a hit through that row is verified on
-    histograms: np.ndarray  # the seed's 12 bins, each channel summing to 1: of the content box, then the whole frame
+    histograms: np.ndarray  # the seed's 12 bins, each channel summing to 1: of the content box, the whole frame,
+    # and the tilted picture made upright (if any)
     render: np.ndarray  # the 512×512 render
     size: tuple[int, int]  # the image's displayed width and height
     _pictures: dict[int, np.ndarray] = field(default_factory=dict)
@@ -111,16 +115,21 @@ class VisualQuery:
         boxes = query_boxes(small)
         content = boxes[-1]
         sides = collage_sides(small, content)
-        dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content)
+        corners = tilted_corners(small, (width, height))
+        upright = None if corners is None else straightened(small, corners)
+        dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content, upright=upright)
         whole = boxes[:1] if len(boxes) > 1 else []  # the whole frame, if searched (query_boxes' first)
         parts = [content] + sides + whole
         frame = [(0, len(parts) - 1)] if whole else []
         within = [(0,)] * (len(boxes) - len(frame))  # the framed picture's and the content box's rows
-        sources = 2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)]
+        upright_rows = 0 if upright is None else 2
+        sources = (2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)]
+                   + [(0,)] * upright_rows)
         top, bottom, left, right = content
-        shares = np.stack([_colours(small[top:bottom, left:right]), _colours(small)])
-        return cls(boxes + sides, dhashes, mirrored, 2 * len(boxes), len(sides), parts, sources, shares, small,
-                   (width, height))
+        shares = np.stack([_colours(small[top:bottom, left:right]), _colours(small)]
+                          + ([] if upright is None else [_colours(upright)]))
+        return cls(boxes + sides, dhashes, mirrored, 2 * len(boxes), len(sides), upright_rows, parts, sources, shares,
+                   small, (width, height))
 
     def picture_of(self, part: int) -> np.ndarray:
         """A part (`parts`) at its true aspect ratio, UPRIGHT px on its longest side, RGB (cached)."""
@@ -235,11 +244,13 @@ def flat_copy(query: VisualQuery, near: RegionHits) -> bool:
 
 def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
     """The `count` images nearest to the query's regions: within region_index.NEAR_RADIUS of
-    its boxes, SIDES_RADIUS of its collage sides, TURNED_RADIUS of its turned box (searched as
-    pictures they may not be, they would otherwise bring in more unrelated images to verify)."""
+    its boxes and of its tilted picture made upright, SIDES_RADIUS of its collage sides,
+    TURNED_RADIUS of its turned box (searched as pictures they may not be, they would otherwise
+    bring in more unrelated images to verify)."""
     sides = query.boxes_rows + query.sides_rows
+    upright = len(query.dhashes) - query.upright_rows
     groups = ((0, query.boxes_rows, NEAR_RADIUS), (query.boxes_rows, sides, SIDES_RADIUS),
-              (sides, len(query.dhashes), TURNED_RADIUS))
+              (sides, upright, TURNED_RADIUS), (upright, len(query.dhashes), NEAR_RADIUS))
     hits = [(index.nearest(query.dhashes[start:stop], query.mirrored[start:stop], count, radius=radius), start)
             for start, stop, radius in groups if stop > start]
     ids, distances, mirrored, windows, rows = (np.concatenate(field) for field in zip(

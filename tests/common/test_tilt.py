@@ -1,0 +1,67 @@
+"""A picture turned a few degrees on a grown plain canvas is found and made upright; pictures
+that are not tilted on a plain canvas are left alone."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from common import regions
+from common.fingerprint import fingerprint_rendered
+from common.tilt import straightened, tilted_corners
+from tests.photos import jpeg, picture, turned_on_a_canvas
+
+WHOLE = (0, regions.SIZE, 0, regions.SIZE)
+
+
+def _render(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The query's 512×512 render and displayed size, as the search makes them from an upload."""
+    seed, small = fingerprint_rendered(jpeg(pixels), query=True)
+    return small, (seed.width, seed.height)
+
+
+def _dhash(pixels: np.ndarray) -> np.ndarray:
+    return regions.region_dhash(regions._integral(pixels), WHOLE)
+
+
+def _bits(first: np.ndarray, second: np.ndarray) -> int:
+    return int(np.bitwise_count(first ^ second).sum())
+
+
+@pytest.mark.parametrize("degrees, fill", [(5, (255, 255, 255)), (-3, (0, 0, 0)), (10, (255, 255, 255)),
+                                           (-7, (30, 60, 200))])
+def test_a_picture_turned_on_a_grown_canvas_is_made_upright(degrees: float, fill: tuple[int, int, int]) -> None:
+    original = picture(7)
+    canvas, truth = turned_on_a_canvas(original, degrees, fill)
+    render, size = _render(canvas)
+    corners = tilted_corners(render, size)
+    assert corners is not None
+    expected = truth * (regions.SIZE / canvas.shape[1], regions.SIZE / canvas.shape[0])
+    assert np.abs(corners - expected).max() <= 4, (corners, expected)  # px of 512, in order from the top left
+    upright = straightened(render, corners)
+    archived = _dhash(_render(original)[0])
+    assert _bits(_dhash(upright), archived) <= 8
+    assert _bits(_dhash(render), archived) > 32  # the tilted frame itself is beyond the region search
+
+
+def _letterboxed(pixels: np.ndarray) -> np.ndarray:
+    return cv2.copyMakeBorder(pixels, 0, 0, 107, 107, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+
+
+def _small_and_tilted(pixels: np.ndarray) -> np.ndarray:
+    canvas, _ = turned_on_a_canvas(cv2.resize(pixels, (160, 120)), 5, (255, 255, 255))
+    return cv2.copyMakeBorder(canvas, 200, 200, 260, 260, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+
+
+def _corners_not_alike(pixels: np.ndarray) -> np.ndarray:
+    canvas, _ = turned_on_a_canvas(pixels, 5, (255, 255, 255))
+    canvas[:20, :20] = (0, 0, 0)
+    return canvas
+
+
+@pytest.mark.parametrize("edit", [lambda p: p, _letterboxed, _small_and_tilted, _corners_not_alike,
+                                  lambda p: turned_on_a_canvas(p, 0.2, (255, 255, 255))[0]],
+                         ids=["upright", "letterboxed", "small on the canvas", "corners unlike", "turned 0.2°"])
+def test_no_tilted_picture_where_there_is_none(edit) -> None:
+    render, size = _render(edit(picture(7)))
+    assert tilted_corners(render, size) is None
