@@ -9,7 +9,9 @@ square) and `straightened` maps them back onto the whole render, the picture upr
 squashed as an archived picture is.
 
 The picture is the largest outline around pixels unlike the fill, the fill being the colour
-the frame's four corners share; its convex hull must reduce to four corners that it fills, and its edges must lean by at least MIN_TILT (an upright picture on a plain canvas, a
+the frame's four corners share; its convex hull must reduce to four sides (a corner of the
+picture that is the fill's colour cuts it short: the sides are extended to meet) that it
+fills, and its edges must lean by at least MIN_TILT (an upright picture on a plain canvas, a
 letterbox say, is the content box's business).
 """
 from __future__ import annotations
@@ -24,8 +26,11 @@ CORNER = 6  # px of the 512×512 render: the patch at each corner of the frame t
 # fill stays well under it)
 FILL_STEP = 24.0
 LEAST_SHARE = 0.3  # of the frame: a smaller picture is not looked for
-SOLID = 0.9  # the share of its four corners' quadrilateral the picture must fill
+SOLID = 0.9  # the share of its four corners' quadrilateral the picture's convex hull must fill
 MIN_TILT, MAX_TILT = 0.5, 45.0  # degrees, the mean lean of the quadrilateral's edges
+# A corner of the picture lost in the fill (the picture is that colour there) cuts it short:
+# up to MAX_CUT corners, each cut by an edge at most CUT_EDGE of the picture's shortest side.
+MAX_CUT, CUT_EDGE = 2, 0.5
 
 
 def tilted_corners(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
@@ -45,11 +50,41 @@ def tilted_corners(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray | No
     if area < LEAST_SHARE * unlike.size:
         return None
     hull = cv2.convexHull(outline)
-    corners = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
-    if len(corners) != 4 or area < SOLID * cv2.contourArea(corners):
+    polygon = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
+    corners = _quadrilateral(polygon)
+    if corners is None or cv2.contourArea(hull) < SOLID * cv2.contourArea(corners):
         return None
     corners = _in_order(corners)
     return corners if MIN_TILT <= _lean(corners, pixels.shape, size) <= MAX_TILT else None
+
+
+def _quadrilateral(polygon: np.ndarray) -> np.ndarray | None:
+    """The four corners of a convex polygon that is a quadrilateral, or one with corners cut
+    short (where the picture is the fill's colour at a corner: a white sky on white): the
+    meeting points of its four longest edges, the others being at most CUT_EDGE of the
+    shortest of those."""
+    if not 4 <= len(polygon) <= 4 + MAX_CUT:
+        return None
+    ends = np.roll(polygon, -1, axis=0)
+    lengths = np.hypot(*(ends - polygon).T)
+    sides = np.sort(np.argsort(lengths)[-4:])
+    if len(polygon) > 4 and np.delete(lengths, sides).max() > CUT_EDGE * lengths[sides].min():
+        return None
+    corners = [_meeting(polygon[a], ends[a], polygon[b], ends[b]) for a, b in zip(np.roll(sides, 1), sides)]
+    if any(corner is None for corner in corners):
+        return None
+    return np.array(corners, dtype=np.float32)
+
+
+def _meeting(start: np.ndarray, stop: np.ndarray, other_start: np.ndarray, other_stop: np.ndarray) -> np.ndarray | None:
+    """Where the line through start and stop meets the line through the other two (None if
+    they are nearly parallel)."""
+    direction, other = stop - start, other_stop - other_start
+    across = direction[0] * other[1] - direction[1] * other[0]
+    if abs(across) < 1e-6 * np.hypot(*direction) * np.hypot(*other):
+        return None
+    along = ((other_start - start)[0] * other[1] - (other_start - start)[1] * other[0]) / across
+    return start + along * direction
 
 
 def straightened(pixels: np.ndarray, corners: np.ndarray) -> np.ndarray:

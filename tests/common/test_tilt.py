@@ -44,6 +44,23 @@ def test_a_picture_turned_on_a_grown_canvas_is_made_upright(degrees: float, fill
     assert _bits(_dhash(render), archived) > 32  # the tilted frame itself is beyond the region search
 
 
+@pytest.mark.parametrize("corners_white", [1, 2])
+def test_corners_of_the_fill_colour_are_found_where_the_sides_meet(corners_white: int) -> None:
+    """A picture white at one corner (or two), turned on white: its outline has the corner cut
+    off, and the sides around it, extended, meet where the corner was."""
+    original = picture(7)
+    height, width = original.shape[:2]
+    original[height * 3 // 4:, width * 3 // 4:] = 255
+    if corners_white == 2:
+        original[:height // 4, :width // 4] = 255
+    canvas, truth = turned_on_a_canvas(original, 6, (255, 255, 255))
+    render, size = _render(canvas)
+    corners = tilted_corners(render, size)
+    assert corners is not None
+    expected = truth * (regions.SIZE / canvas.shape[1], regions.SIZE / canvas.shape[0])
+    assert np.abs(corners - expected).max() <= 6, (corners, expected)
+
+
 def _letterboxed(pixels: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(pixels, 0, 0, 107, 107, cv2.BORDER_CONSTANT, value=(0, 0, 0))
 
