@@ -31,6 +31,7 @@ MIN_TILT, MAX_TILT = 0.5, 45.0  # degrees, the mean lean of the quadrilateral's 
 # A corner of the picture lost in the fill (the picture is that colour there) cuts it short:
 # up to MAX_CUT corners, each cut by an edge at most CUT_EDGE of the picture's shortest side.
 MAX_CUT, CUT_EDGE = 2, 0.5
+OUTSIDE = 0.1  # of the frame's width and height: how far beyond it sides extended so may meet
 
 
 def tilted_corners(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
@@ -53,6 +54,10 @@ def tilted_corners(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray | No
     polygon = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
     corners = _quadrilateral(polygon)
     if corners is None or cv2.contourArea(hull) < SOLID * cv2.contourArea(corners):
+        return None
+    height, width = unlike.shape
+    if not (np.all(corners >= -OUTSIDE * np.array([width, height]))
+            and np.all(corners <= (1 + OUTSIDE) * np.array([width, height]))):
         return None
     corners = _in_order(corners)
     return corners if MIN_TILT <= _lean(corners, pixels.shape, size) <= MAX_TILT else None
