@@ -19,8 +19,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   frame when the box is not all of it, and of the picture with its own plain sides kept inside
   a border, `framed_picture`), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
-  picture of its own; the content box turned a quarter either way (`turned_dhashes`); a
-  picture tilted on a plain canvas, made upright (common.tilt);
+  picture of its own; the content box turned a quarter either way (`turned_dhashes`), or
+  instead, for a picture tilted on a plain canvas, that picture made upright (common.tilt);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
   sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window, and
   the bands of the content box that may be a picture on a blurred copy of itself (common.pad_bands,
@@ -375,7 +375,7 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), t
     """(dhashes, mirrored flags), a row each: each of `boxes` direct, then each mirrored; then
     each of `sides` (a collage's, `collage_sides`) direct; then, if `turned` is given, that box
     turned a quarter either way (`turned_dhashes`); then, if `upright` is given (a tilted
-    picture made upright, common.tilt), all of it direct and mirrored."""
+    picture made upright, common.tilt), all of it."""
     integral = _integral(pixels)
     words = [region_dhash(integral, box, mirrored) for mirrored in (False, True) for box in boxes]
     words += [region_dhash(integral, side) for side in sides]
@@ -384,7 +384,6 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), t
         words += list(turned_dhashes(integral, turned))
         flags += [False, False]
     if upright is not None:
-        whole, upright_integral = (0, upright.shape[0], 0, upright.shape[1]), _integral(upright)
-        words += [region_dhash(upright_integral, whole, mirrored) for mirrored in (False, True)]
-        flags += [False, True]
+        words.append(region_dhash(_integral(upright), (0, upright.shape[0], 0, upright.shape[1])))
+        flags.append(False)
     return np.stack(words), np.array(flags)
