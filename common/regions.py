@@ -19,8 +19,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   frame when the box is not all of it, and of the picture with its own plain sides kept inside
   a border, `framed_picture`), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
-  picture of its own; the content box turned a quarter either way (`turned_dhashes`), or
-  instead, for a picture tilted on a plain canvas, that picture made upright (common.tilt);
+  picture of its own; the content box turned a quarter either way (`turned_dhashes`); a
+  picture tilted on a plain canvas, made upright (common.tilt);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
   sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window, and
   the bands of the content box that may be a picture on a blurred copy of itself (common.pad_bands,

@@ -5,8 +5,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    the picture with its plain sides kept inside a border too where they differ from the box,
    each also mirrored; the two sides of the content box where it is
    two pictures put side by side or stacked, common.regions.collage_sides; the content box
-   turned a quarter either way, or, for a picture tilted a few degrees on a plain canvas, that
-   picture made upright, common.tilt) find the images whose archived windows are nearest within
+   turned a quarter either way; a picture tilted a few degrees on a plain canvas, made upright,
+   common.tilt) find the images whose archived windows are nearest within
    region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
    RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
@@ -89,11 +89,10 @@ INNER_CANDIDATES, INNER_RADIUS, COPY_DISTANCE = 3, 20, 12
 class VisualQuery:
     boxes: list[Box]  # in the 512×512 render: query_boxes', then the content box's collage sides
     dhashes: np.ndarray  # rows of 3 uint64: query_boxes' direct, then mirrored; the sides; the content box turned
-    # (or the tilted picture upright)
     mirrored: np.ndarray
     boxes_rows: int  # the rows of query_boxes' boxes (direct and mirrored)
-    sides_rows: int  # the rows of the collage sides, after them; the turned box's two rows follow (if not tilted)
-    upright_rows: int  # instead of the turned box's, the last row: a tilted picture made upright (or none)
+    sides_rows: int  # the rows of the collage sides, after them; the turned box's two rows follow
+    upright_rows: int  # the last row: a tilted picture made upright (or none)
     parts: list[Box]  # what hits are verified on: the content box, each collage side, the whole frame
     sources: list[tuple[int, ...]]  # per dhashes row: the `parts` a hit through that row is verified on
     histograms: np.ndarray  # the seed's 12 bins, each channel summing to 1: of the content box, the whole frame,
@@ -118,16 +117,14 @@ class VisualQuery:
         sides = collage_sides(small, content)
         corners = tilted_corners(small, (width, height))
         upright = None if corners is None else straightened(small, corners)
-        # a tilted picture is searched upright, not turned a quarter (its tilted frame turned meets nothing)
-        turned = content if upright is None else None
-        dhashes, mirrored = query_dhashes(small, boxes, sides, turned=turned, upright=upright)
+        dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content, upright=upright)
         whole = boxes[:1] if len(boxes) > 1 else []  # the whole frame, if searched (query_boxes' first)
         parts = [content] + sides + whole
         frame = [(0, len(parts) - 1)] if whole else []
         within = [(0,)] * (len(boxes) - len(frame))  # the framed picture's and the content box's rows
         upright_rows = 0 if upright is None else 1
-        last = [(0,), (0,)] if upright is None else [(0,)]  # the turned box's rows, or the upright picture's
-        sources = 2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + last
+        sources = (2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)]
+                   + [(0,)] * upright_rows)
         top, bottom, left, right = content
         shares = np.stack([_colours(small[top:bottom, left:right]), _colours(small)]
                           + ([] if upright is None else [_colours(upright)]))
