@@ -47,17 +47,15 @@ def tilted_corners(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray | No
     if not contours:
         return None
     outline = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(outline)
-    if area < LEAST_SHARE * unlike.size:
+    if cv2.contourArea(outline) < LEAST_SHARE * unlike.size:
         return None
     hull = cv2.convexHull(outline)
     polygon = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
     corners = _quadrilateral(polygon)
     if corners is None or cv2.contourArea(hull) < SOLID * cv2.contourArea(corners):
         return None
-    height, width = unlike.shape
-    if not (np.all(corners >= -OUTSIDE * np.array([width, height]))
-            and np.all(corners <= (1 + OUTSIDE) * np.array([width, height]))):
+    frame = np.array(unlike.shape[::-1], dtype=np.float32)  # width, height
+    if (corners < -OUTSIDE * frame).any() or (corners > (1 + OUTSIDE) * frame).any():
         return None
     corners = _in_order(corners)
     return corners if MIN_TILT <= _lean(corners, pixels.shape, size) <= MAX_TILT else None
