@@ -89,13 +89,14 @@ def body(schema: type[Schema], location: str = "json") -> Callable:
 
 
 def query(schema: type[Schema]) -> Callable:
-    """Validate the query string with `schema` and pass it as `args=`."""
+    """Validate the query string with `schema` and pass it as `args=`; its limits apply to what
+    was sent, NUL characters and all, which are dropped from what it accepts."""
     loader = instance(schema)
 
     def decorate(method: Callable) -> Callable:
         @wraps(method)
         def parsed(*args, **kwargs):
-            return method(*args, args=loader.load(without_nul(request.args.to_dict())), **kwargs)
+            return method(*args, args=without_nul(loader.load(request.args.to_dict())), **kwargs)
 
         api_doc(parsed)["query"] = schema
         return parsed

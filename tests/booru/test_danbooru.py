@@ -191,6 +191,17 @@ def test_name_matches_takes_like_metacharacters_literally(api, archive):
                                                                 "person:jane_doe", "tomb_raider"]
 
 
+def test_a_query_is_held_to_its_limits_as_sent_and_its_nul_characters_dropped(api, archive):
+    """300 characters at most, NULs counted: a longer value is refused (422) before the page
+    beyond the last one is (410); one within the limit is searched without its NULs."""
+    too_long = api.get("/tags.json?search[name_matches]=" + "a" * 299 + "%00%00&page=2000", role="reader")
+    assert too_long.status_code == 422 and too_long.json["success"] is False, too_long.json
+    assert api.get("/tags.json?page=2000", role="reader").status_code == 410
+    found = api.get("/tags.json?search[name_matches]=lara_%00croft", role="reader")
+    assert found.status_code == 200 and found.json
+    assert found.json == api.get("/tags.json?search[name_matches]=lara_croft", role="reader").json
+
+
 def test_tags_by_date_newest_first(api, archive):
     dated = api.get("/tags.json?search[order]=date&limit=100", role="reader").json
     times = [t["created_at"] for t in dated]
