@@ -25,18 +25,26 @@ class BooruApi(Api):
 MAX_JSON_DEPTH = 16  # the deepest body booru takes is 4 levels
 
 
-def without_nul(value: object, depth: int = 0) -> object:
-    """PostgreSQL text cannot hold NUL characters; they carry nothing, so they are dropped.
-    Nesting deeper than MAX_JSON_DEPTH is refused (400) on the way."""
+def without_nul(value: object) -> object:
+    """PostgreSQL text cannot hold NUL characters; they carry nothing, so they are dropped from
+    what a request's validation accepted (its limits apply to what was sent, NULs and all)."""
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
-    if depth >= MAX_JSON_DEPTH and isinstance(value, (dict, list)):
-        raise Malformed(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, dict):
-        return {k: without_nul(v, depth + 1) for k, v in value.items()}
+        return {k: without_nul(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [without_nul(v, depth + 1) for v in value]
+        return [without_nul(v) for v in value]
     return value
+
+
+def _check_nesting(value: object, depth: int = 0) -> None:
+    """Refuse (400) JSON nested deeper than MAX_JSON_DEPTH."""
+    if not isinstance(value, (dict, list)):
+        return
+    if depth >= MAX_JSON_DEPTH:
+        raise Malformed(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
+    for child in value.values() if isinstance(value, dict) else value:
+        _check_nesting(child, depth + 1)
 
 
 def json_body() -> object:
@@ -48,7 +56,8 @@ def json_body() -> object:
         data = orjson.loads(request.get_data(cache=True))
     except orjson.JSONDecodeError as exc:
         raise Malformed(f"the body is not valid JSON: {exc}") from None
-    return without_nul(data)
+    _check_nesting(data)
+    return data
 
 
 def check_sizes(schema: Schema, data: object) -> None:
@@ -72,15 +81,15 @@ def api_doc(method: Callable) -> dict:
 
 
 def body(schema: type[Schema], location: str = "json") -> Callable:
-    """Validate the JSON body (or form) with `schema` and pass it as `body=`."""
+    """Validate the JSON body (or form) with `schema` and pass it as `body=` (`without_nul`)."""
     loader = instance(schema)
 
     def decorate(method: Callable) -> Callable:
         @wraps(method)
         def parsed(*args, **kwargs):
-            data = without_nul(request.form.to_dict()) if location == "form" else json_body()
+            data = request.form.to_dict() if location == "form" else json_body()
             check_sizes(loader, data)
-            return method(*args, body=loader.load(data), **kwargs)
+            return method(*args, body=without_nul(loader.load(data)), **kwargs)
 
         api_doc(parsed)["body"] = (schema, location)
         return parsed
@@ -89,8 +98,7 @@ def body(schema: type[Schema], location: str = "json") -> Callable:
 
 
 def query(schema: type[Schema]) -> Callable:
-    """Validate the query string with `schema` and pass it as `args=`; its limits apply to what
-    was sent, NUL characters and all, which are dropped from what it accepts."""
+    """Validate the query string with `schema` and pass it as `args=` (`without_nul`)."""
     loader = instance(schema)
 
     def decorate(method: Callable) -> Callable:

@@ -17,7 +17,7 @@ from flask_restful import Resource
 from marshmallow import Schema
 
 from booru.api.archive import EVERYONE
-from booru.api.base import api_doc, dump, instance, json_body, query, responds
+from booru.api.base import api_doc, dump, instance, json_body, query, responds, without_nul
 from booru import quota
 from booru.auth import requires
 from booru.errors import ApiError, Malformed, NotFound, Unusable
@@ -70,7 +70,7 @@ def _parameters(schema: type[Schema], fields: dict) -> dict:
     """Query string merged with the body's fields (the body wins), validated by `schema`."""
     merged = {k: v for k, v in request.args.to_dict().items() if k in PARAMETERS}
     merged.update(fields)
-    return instance(schema).load(merged)
+    return without_nul(instance(schema).load(merged))
 
 
 def _filter(params: dict) -> PostFilter:

@@ -153,3 +153,15 @@ def test_a_screenshot_of_another_picture_in_the_same_app_is_not_a_match(app, api
     hits = _visual(api, jpeg(in_an_app(picture(130))), f"&q={shots}")
     assert len(hits) == shots
     assert all(hit["confidence"] == "weak" for hit in hits), [(h["distance"], h["confidence"]) for h in hits]
+
+
+def test_a_nul_character_in_a_filter_is_dropped_once_the_parameters_are_valid(api, archive):
+    """The search's parameters are validated as sent and stripped of NULs after, in the query
+    string as in the form: a filter holding one searches as without it (PostgreSQL text cannot
+    hold a NUL)."""
+    query = jpeg(EDITS["caption"](picture(100 + ORIGINAL)))
+    plain = _visual(api, query, "author=nobody_here")
+    assert _visual(api, query, "author=nobody%00_here") == plain
+    in_the_form = api.post("/api/similarity/file", role="reader", content_type="multipart/form-data",
+                           data={"image": (io.BytesIO(query), "query.jpg"), "author": "nobody\x00_here"})
+    assert in_the_form.status_code == 200 and in_the_form.json["hits"] == plain

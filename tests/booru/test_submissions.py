@@ -27,6 +27,17 @@ def test_repeated_ids_in_one_batch_and_changed_fields(app, api):
     assert post["link"] == "https://redd.it/b1"
 
 
+def test_a_body_is_held_to_its_limits_as_sent_and_its_nul_characters_dropped(app, api):
+    """A title of 300 characters and a NUL is refused; one within the limit is stored without it."""
+    add_subreddit(app)
+    too_long = api.post("/api/submission", json={"submissions": [submission("n1", title="x" * 300 + "\x00")]},
+                        role="greg")
+    assert too_long.status_code == 422, too_long.json
+    stored = api.post("/api/submission", json={"submissions": [submission("n2", title="a\x00title")]}, role="greg")
+    assert stored.status_code == 200, stored.json
+    assert api.get("/api/submission/n2").json["title"] == "atitle"
+
+
 def test_a_reposted_link_keeps_its_progress(app, api):
     add_subreddit(app)
     api.post("/api/submission", json={"submissions": [submission("c1")]})
