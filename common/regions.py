@@ -289,16 +289,16 @@ def archived_window(box: Box, cut: Cut) -> Box:
     return window(box, cut) if kept == box else kept
 
 
-def query_boxes(pixels: np.ndarray) -> list[Box]:
+def query_boxes(pixels: np.ndarray, grey: np.ndarray | None = None) -> list[Box]:
     """The regions a query is searched by: the whole frame, then its picture with its plain sides
     kept inside a border (`framed_picture`), each only where it differs from the content box,
     which comes last. An archived copy of the query would have kept its whole frame where the
     box is thinner than ARCHIVE_SHARE; and a crop's box can lose more than its original's did
     (the crop can leave a side of a flat picture uniform, which the original's box kept for
-    what lay beyond the cut)."""
+    what lay beyond the cut). `grey`: the `scan` of the SIZE×SIZE `pixels`, if already made."""
     whole = (0, SIZE, 0, SIZE)
     pixels = square(pixels)
-    grey = scan(pixels)
+    grey = scan(pixels) if grey is None else grey
     box = content_box(pixels, QUERY_SHARE, grey)
     if box == whole:
         return [box]
@@ -320,11 +320,12 @@ def _seam(grey: np.ndarray) -> tuple[int, float]:
     return best + SEAM_GAP + 1, float(contrast[best])
 
 
-def collage_sides(pixels: np.ndarray, box: Box) -> list[Box]:
+def collage_sides(pixels: np.ndarray, box: Box, grey: np.ndarray | None = None) -> list[Box]:
     """The pictures of a collage: the two sides of `box` where it holds two pictures put side by
     side or stacked, meeting at a seam (`_seam`; the stronger of the two ways), else the other
-    picture across a uniform gutter from it (`gutter_side`); none for a single picture."""
-    grey = scan(square(pixels))
+    picture across a uniform gutter from it (`gutter_side`); none for a single picture. `grey`:
+    as query_boxes'."""
+    grey = scan(square(pixels)) if grey is None else grey
     scale = SIZE / SCAN
     top, bottom, left, right = (round(edge / scale) for edge in box)
     (across, sideways), (down, upright) = _seam(grey[top:bottom, left:right]), _seam(grey[top:bottom, left:right].T)

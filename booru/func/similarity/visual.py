@@ -58,7 +58,7 @@ from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIn
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
 from common.pad_bands import pad_bands
-from common.regions import INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes
+from common.regions import INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes, scan
 from common.tilt import straightened, tilted_corners
 
 CANDIDATES = 10
@@ -112,9 +112,10 @@ class VisualQuery:
         features inside the content box (`focus`), the better counting: the archived copy of a
         small picture on a plain background, a logo say, is the whole frame, at a scale the
         content box alone is too far from for ORB."""
-        boxes = query_boxes(small)
+        grey = scan(small)
+        boxes = query_boxes(small, grey)
         content = boxes[-1]
-        sides = collage_sides(small, content)
+        sides = collage_sides(small, content, grey)
         corners = tilted_corners(small, (width, height))
         upright = None if corners is None else straightened(small, corners)
         dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content, upright=upright)
