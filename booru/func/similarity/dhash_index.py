@@ -115,18 +115,21 @@ class DhashBase:
         offsets[-1] = CHUNKS * u
         return postings, offsets
 
-    def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None) -> np.ndarray:
-        """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t."""
+    def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None,
+                   top: int = MAX_THRESHOLD) -> np.ndarray:
+        """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t,
+        for t up to `top`."""
         chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
-        postings = self.sizes[chunk_base + (query_chunks[:, None] ^ LOOKED_UP[None, :])].astype(np.int64)
-        cost = (np.add.reduceat(postings, RING_STARTS, axis=1) + RING_SIZES).astype(np.float64)
+        looked_up = LOOKED_UP[:RING_STARTS[top] + RING_SIZES[top]]
+        postings = self.sizes[chunk_base + (query_chunks[:, None] ^ looked_up[None, :])].astype(np.int64)
+        cost = (np.add.reduceat(postings, RING_STARTS[:top + 1], axis=1) + RING_SIZES[:top + 1]).astype(np.float64)
         for c in _partial_chunks(counted_chunks):
             if CHUNK_BITS - POPCOUNT16[counted_chunks[c]] > MAX_FREE_BITS:
                 cost[c] = np.inf  # at least 2^free lookups at every threshold: never worth it
                 continue
             sizes = self.sizes[c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)] + 1
             cost[c] = np.bincount(_flip_levels(counted_chunks[c]), weights=sizes, minlength=CHUNK_BITS + 1)[
-                :MAX_THRESHOLD + 1]
+                :top + 1]
         return cost
 
     def thresholds(self, query_chunks: np.ndarray, radius: int,
@@ -138,13 +141,16 @@ class DhashBase:
         need = radius + 1
         if need > CHUNKS * (MAX_THRESHOLD + 1):
             return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
-        cost = self.ring_costs(query_chunks, counted_chunks).tolist()  # a few hundred steps: plain Python is faster
+        # A query whose bits all count grows no chunk more than one past an even share of `need`
+        # (so most rings of a near radius need no costing); one with clipped bits may need to.
+        top = MAX_THRESHOLD if counted_chunks is not None else min(MAX_THRESHOLD, -(-need // CHUNKS))
+        cost = self.ring_costs(query_chunks, counted_chunks, top).tolist()  # a few hundred steps: plain Python is faster
         levels = [-1] * CHUNKS
         total = 0.0
         for _ in range(need):
             chunk, step = -1, float("inf")
             for c in range(CHUNKS):
-                if levels[c] < MAX_THRESHOLD and cost[c][levels[c] + 1] < step:
+                if levels[c] < top and cost[c][levels[c] + 1] < step:
                     chunk, step = c, cost[c][levels[c] + 1]
             if chunk < 0:  # no chunk can grow (clipped query bits): scan instead
                 return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
