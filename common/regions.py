@@ -22,7 +22,8 @@ a square), so a rectangle here is a share of the picture's height and width:
   picture of its own; the content box turned a quarter either way (`turned_dhashes`); a
   picture tilted on a plain canvas, made upright (common.tilt);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
-  sides, or cut to what a copy cropped from a corner keeps of its original's 15 % window, and
+  sides, or cut to what a copy cropped from a corner (by 5, 8, 11 or 14 %) keeps of its
+  original's 15 % window, and
   the bands of the content box that may be a picture on a blurred copy of itself (common.pad_bands,
   `inner_dhashes`).
 
@@ -219,48 +220,58 @@ def window(box: Box, cut: Cut) -> Box:
             left + round(cut[2] * width), right - round(cut[3] * width))
 
 
-def cell_edges(start: int, stop: int, cells: int) -> np.ndarray:
-    """`cells` + 1 integer edges splitting [start, stop) as evenly as rounding allows."""
-    return np.round(np.linspace(start, stop, cells + 1)).astype(np.intp)
+def cell_edges(starts: np.ndarray, stops: np.ndarray, cells: int) -> np.ndarray:
+    """For each [start, stop), a row of `cells` + 1 integer edges splitting it as evenly as
+    rounding allows."""
+    return np.round(np.linspace(starts, stops, cells + 1, axis=1)).astype(np.intp)
 
 
-def _means(integral: np.ndarray, box: Box, rows: int, columns: int) -> np.ndarray:
-    """rows × columns mean brightness of a box's cells (`cell_edges`)."""
-    top, bottom, left, right = box
-    down, across = cell_edges(top, bottom, rows), cell_edges(left, right, columns)
-    corners = integral[down][:, across]
-    sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
-    return sums / np.maximum(np.diff(down)[:, None] * np.diff(across)[None, :], 1)
+def _means(integral: np.ndarray, boxes: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """boxes × rows × columns: the mean brightness of each box's cells (`cell_edges`)."""
+    down, across = cell_edges(boxes[:, 0], boxes[:, 1], rows), cell_edges(boxes[:, 2], boxes[:, 3], columns)
+    corners = integral[down[:, :, None], across[:, None, :]]
+    sums = corners[:, 1:, 1:] - corners[:, :-1, 1:] - corners[:, 1:, :-1] + corners[:, :-1, :-1]
+    return sums / np.maximum(np.diff(down)[:, :, None] * np.diff(across)[:, None, :], 1)
+
+
+def region_dhashes(integral: np.ndarray, boxes: list[Box], mirrored: bool = False) -> np.ndarray:
+    """len(boxes) × 3 uint64: each box's 192 bits of brightness, from `integral` (cv2.integral
+    of the grey pixels): in 8×9 cells, whether each cell's right neighbour is brighter (word 0,
+    row by row, most significant bit first); in 9×8 cells, whether the cell below is brighter
+    (word 1); in 8×8 cells, whether each is brighter than their median (word 2); optionally of
+    the mirrored boxes."""
+    boxes = np.asarray(boxes, dtype=np.intp).reshape(-1, 4)
+    across, down, square_cells = (_means(integral, boxes, 8, 9), _means(integral, boxes, 9, 8),
+                                  _means(integral, boxes, 8, 8))
+    if mirrored:
+        across, down, square_cells = across[:, :, ::-1], down[:, :, ::-1], square_cells[:, :, ::-1]
+    return _bits(across, down, square_cells)
 
 
 def region_dhash(integral: np.ndarray, box: Box, mirrored: bool = False) -> np.ndarray:
-    """192 bits (3 uint64 words, most significant bit first) of a box's brightness, from
-    `integral` (cv2.integral of the grey pixels): in 8×9 cells, whether each cell's right
-    neighbour is brighter (word 0, row by row); in 9×8 cells, whether the cell below is
-    brighter (word 1); in 8×8 cells, whether each is brighter than their median (word 2);
-    optionally of the mirrored box."""
-    across = _means(integral, box, 8, 9)
-    down = _means(integral, box, 9, 8)
-    square_cells = _means(integral, box, 8, 8)
-    if mirrored:
-        across, down, square_cells = across[:, ::-1], down[:, ::-1], square_cells[:, ::-1]
-    return _bits(across, down, square_cells)
+    """3 uint64: one box's `region_dhashes`."""
+    return region_dhashes(integral, [box], mirrored)[0]
 
 
 def turned_dhashes(integral: np.ndarray, box: Box) -> np.ndarray:
     """2 × 3 uint64: `region_dhash` of the box turned a quarter clockwise, then anticlockwise
     (a copy posted on its side meets its archived windows upright)."""
-    tall, wide, square_cells = _means(integral, box, 9, 8), _means(integral, box, 8, 9), _means(integral, box, 8, 8)
-    clockwise = _bits(tall[::-1].T, wide[::-1].T, square_cells[::-1].T)
-    anticlockwise = _bits(tall[:, ::-1].T, wide[:, ::-1].T, square_cells[:, ::-1].T)
-    return np.stack([clockwise, anticlockwise])
+    boxes = np.asarray([box], dtype=np.intp)
+    tall, wide, square_cells = (_means(integral, boxes, 9, 8)[0], _means(integral, boxes, 8, 9)[0],
+                                _means(integral, boxes, 8, 8)[0])
+    clockwise = (tall[::-1].T, wide[::-1].T, square_cells[::-1].T)
+    anticlockwise = (tall[:, ::-1].T, wide[:, ::-1].T, square_cells[:, ::-1].T)
+    return _bits(*(np.stack(turns) for turns in zip(clockwise, anticlockwise)))
 
 
 def _bits(across: np.ndarray, down: np.ndarray, square_cells: np.ndarray) -> np.ndarray:
-    """region_dhash's 3 words from its 8×9, 9×8 and 8×8 cell means."""
-    bits = np.stack([(across[:, 1:] > across[:, :-1]).ravel(), (down[1:] > down[:-1]).ravel(),
-                     (square_cells > np.median(square_cells)).ravel()])
-    return np.ascontiguousarray(np.packbits(bits, axis=1)).view(">u8").astype(np.uint64).ravel()
+    """n × 3 words of region_dhashes from n boxes' 8×9, 9×8 and 8×8 cell means."""
+    count = len(across)
+    median = np.median(square_cells.reshape(count, -1), axis=1)[:, None, None]
+    bits = np.stack([(across[:, :, 1:] > across[:, :, :-1]).reshape(count, -1),
+                     (down[:, 1:] > down[:, :-1]).reshape(count, -1),
+                     (square_cells > median).reshape(count, -1)], axis=1)
+    return np.ascontiguousarray(np.packbits(bits, axis=2)).view(">u8").astype(np.uint64).reshape(count, 3)
 
 
 def _integral(pixels: np.ndarray) -> np.ndarray:
@@ -275,7 +286,7 @@ def archive_dhashes(pixels: np.ndarray) -> np.ndarray:
     box, integral = content_box(pixels, ARCHIVE_SHARE), _integral(pixels)
     regions = [window(box, centre_square(box, aspect)) if cut is CENTRE_SQUARE else archived_window(box, cut)
                for cut in WINDOWS]
-    return np.stack([region_dhash(integral, region) for region in regions])
+    return region_dhashes(integral, regions)
 
 
 def archived_window(box: Box, cut: Cut) -> Box:
@@ -341,9 +352,10 @@ def collage_sides(pixels: np.ndarray, box: Box, grey: np.ndarray | None = None) 
 
 # The archived window every cut of INNER aims at: INNER_KEPT cut from every side of the content box.
 INNER_KEPT = 0.15
-# A copy cropped from a corner is taken to have lost CORNER_CROP of its original from one end of
-# each axis (the top and the left, say); the same cuts serve crops a few points either way.
-CORNER_CROP = 0.08
+# A copy cropped from a corner is taken to have lost one of CORNER_CROPS of its original from one
+# end of each axis (the top and the left, say); each one's cuts serve crops a point and a half
+# either way (a region dhash loses 15–45 bits when its window is 3 % off).
+CORNER_CROPS = (0.05, 0.08, 0.11, 0.14)
 
 
 def corner_cuts(crop: float, kept: float = INNER_KEPT) -> tuple[Cut, ...]:
@@ -360,15 +372,15 @@ def corner_cuts(crop: float, kept: float = INNER_KEPT) -> tuple[Cut, ...]:
 # square) shows the middle of its original's width or height whole, which then meets the archived
 # INNER_KEPT window once the other axis is cut the same (the first two). A copy cropped from a
 # corner meets that window through its corner's cut (`corner_cuts`).
-INNER = ((INNER_KEPT, INNER_KEPT, 0.0, 0.0), (0.0, 0.0, INNER_KEPT, INNER_KEPT)) + corner_cuts(CORNER_CROP)
+INNER = ((INNER_KEPT, INNER_KEPT, 0.0, 0.0), (0.0, 0.0, INNER_KEPT, INNER_KEPT)) + tuple(
+    cut for crop in CORNER_CROPS for cut in corner_cuts(crop))
 
 
 def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.ndarray:
     """(len(INNER) + len(bands)) × 3 uint64: the region dhash of each INNER window of a query's
     content box, then of each of `bands` (common.pad_bands)."""
     integral = _integral(pixels)
-    return np.stack([region_dhash(integral, window(box, cut)) for cut in INNER]
-                    + [region_dhash(integral, band) for band in bands])
+    return region_dhashes(integral, [window(box, cut) for cut in INNER] + list(bands))
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), turned: Box | None = None,
@@ -378,8 +390,8 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), t
     turned a quarter either way (`turned_dhashes`); then, if `upright` is given (a tilted
     picture made upright, common.tilt), all of it."""
     integral = _integral(pixels)
-    words = [region_dhash(integral, box, mirrored) for mirrored in (False, True) for box in boxes]
-    words += [region_dhash(integral, side) for side in sides]
+    words = [*region_dhashes(integral, boxes), *region_dhashes(integral, boxes, mirrored=True),
+             *(region_dhashes(integral, sides) if sides else [])]
     flags = [mirrored for mirrored in (False, True) for _ in boxes] + [False] * len(sides)
     if turned is not None:
         words += list(turned_dhashes(integral, turned))

@@ -196,6 +196,8 @@ def test_a_small_picture_on_a_plain_background_is_verified_on_the_whole_frame() 
     (4, (slice(60, 420), slice(None))),
     (2, (slice(38, None), slice(51, None))),  # 8 % from the top and the left
     (7, (slice(None, 442), slice(None, 589))),  # 8 % from the bottom and the right
+    (3, (slice(58, None), slice(None, 563))),  # 12 % from the top and the right
+    (8, (slice(None, 413), slice(90, None))),  # 14 % from the bottom and the left
     (5, (slice(None, 432), slice(None, 576))),  # 10 % from the bottom and the right
     (10, (slice(10, 432), slice(64, None))),  # 2 % from the top, 10 % from the bottom and the left
 ])

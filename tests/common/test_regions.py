@@ -100,18 +100,21 @@ def _word(bits: list[bool]) -> int:
     return sum(int(bit) << (63 - n) for n, bit in enumerate(bits))
 
 
+def _expected_words(grey: np.ndarray, box: tuple[int, int, int, int]) -> list[int]:
+    across, down, cells = _cell_means(grey, box, 8, 9), _cell_means(grey, box, 9, 8), _cell_means(grey, box, 8, 8)
+    return [_word([across[r, c + 1] > across[r, c] for r in range(8) for c in range(8)]),
+            _word([down[r + 1, c] > down[r, c] for r in range(8) for c in range(8)]),
+            _word([cells[r, c] > np.median(cells) for r in range(8) for c in range(8)])]
+
+
 @pytest.mark.parametrize("box", [(0, 512, 0, 512), (37, 401, 113, 490)])
 def test_region_dhash_bits(box: tuple[int, int, int, int]) -> None:
     """Word 0: in 8×9 cells, the right neighbour brighter, row by row, most significant bit
     first; word 1: in 9×8 cells, the cell below brighter; word 2: 8×8 cells above their median."""
     pixels = regions.square(picture(4))
     grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(float)
-    across, down, cells = _cell_means(grey, box, 8, 9), _cell_means(grey, box, 9, 8), _cell_means(grey, box, 8, 8)
-    expected = [_word([across[r, c + 1] > across[r, c] for r in range(8) for c in range(8)]),
-                _word([down[r + 1, c] > down[r, c] for r in range(8) for c in range(8)]),
-                _word([cells[r, c] > np.median(cells) for r in range(8) for c in range(8)])]
     integral = regions._integral(pixels)
-    assert [int(w) for w in region_dhash(integral, box)] == expected
+    assert [int(w) for w in region_dhash(integral, box)] == _expected_words(grey, box)
     flipped = regions._integral(np.ascontiguousarray(pixels[:, ::-1]))
     assert np.array_equal(region_dhash(integral, (0, 512, 0, 512), mirrored=True),
                           region_dhash(flipped, (0, 512, 0, 512)))
@@ -340,3 +343,13 @@ def test_a_picture_moved_up_its_blurred_pad_is_a_band_where_it_lies(monkeypatch,
     assert _bits(words[0], archive_dhashes(original)[0]) <= 8
     monkeypatch.setattr(pad_bands, "PAD_SHIFT", float("inf"))
     assert placed() == []
+
+
+def test_many_boxes_hash_at_once_as_each_alone() -> None:
+    """region_dhashes of several boxes of different shapes (one a thin strip, one small): each
+    row is the box's own bits."""
+    pixels = regions.square(picture(9))
+    grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(float)
+    boxes = [(0, 512, 0, 512), (37, 401, 113, 490), (200, 230, 0, 512), (500, 512, 3, 20)]
+    found = regions.region_dhashes(regions._integral(pixels), boxes)
+    assert [[int(w) for w in row] for row in found] == [_expected_words(grey, box) for box in boxes]
