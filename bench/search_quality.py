@@ -62,7 +62,8 @@ they were written), the issue's edit classes with other parameters and more comm
 reported in a third table per photo set, never in the means above. Then PAD_EDITS
 (bench/pad_edits.py, likewise), a picture on a blurred copy of itself, in a fourth table, and
 COMBO_EDITS (bench/combo_edits.py, likewise), the issue's edit classes combined, in a fifth, and
-CANVAS_EDITS (bench/canvas_edits.py, likewise), pictures turned on a grown canvas, in a sixth.
+CANVAS_EDITS (bench/canvas_edits.py, likewise), pictures turned on a grown canvas, in a sixth,
+and CORNER_EDITS (bench/corner_edits.py, likewise), copies cropped from a corner, in a seventh.
 The time per query is over every query, theirs included since they were added.
 """
 from __future__ import annotations
@@ -89,6 +90,7 @@ from edit_basics import crop as _crop  # noqa: E402
 from edit_basics import font as _font  # noqa: E402
 from edit_basics import jpeg as _jpeg  # noqa: E402
 from canvas_edits import CANVAS_EDITS, canvas_edit  # noqa: E402
+from corner_edits import CORNER_EDITS, corner_edit  # noqa: E402
 from combo_edits import COMBO_EDITS, combo_edit  # noqa: E402
 from pad_edits import PAD_EDITS, pad_edit  # noqa: E402
 from probe_edits import PROBE_EDITS, probe_edit  # noqa: E402
@@ -456,13 +458,16 @@ def _posted(path: str) -> Image.Image:
 
 
 def query_photo(job: tuple[int, str, str]) -> list[dict]:
-    """Every edit (EDITS, EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS, CANVAS_EDITS) of one photo searched
-    every way (runs in a worker process); `other` is the photo the collage puts beside it."""
+    """Every edit (EDITS, EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS, CANVAS_EDITS,
+    CORNER_EDITS) of one photo searched every way (runs in a worker process); `other` is the
+    photo the collage puts beside it."""
     original, path, other = job
     picture = _posted(path)
     rows = []
-    for name in EDITS + EXTRA_EDITS + PROBE_EDITS + PAD_EDITS + COMBO_EDITS + CANVAS_EDITS:
-        if name in CANVAS_EDITS:
+    for name in EDITS + EXTRA_EDITS + PROBE_EDITS + PAD_EDITS + COMBO_EDITS + CANVAS_EDITS + CORNER_EDITS:
+        if name in CORNER_EDITS:
+            data = corner_edit(picture, name, Path(path).name, _caption, _letterbox)
+        elif name in CANVAS_EDITS:
             data = canvas_edit(picture, name, _caption)
         elif name in COMBO_EDITS:
             data = combo_edit(picture, name)
@@ -564,14 +569,16 @@ def _first(row: dict, fill: bool = True) -> tuple:
 
 
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
-    """The EDITS table per photo set, then the EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS and
-    CANVAS_EDITS tables per photo set (apart: their means are never mixed), then the time per query (over all)."""
+    """The EDITS table per photo set, then the EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS,
+    CANVAS_EDITS and CORNER_EDITS tables per photo set (apart: their means are never mixed), then
+    the time per query (over all)."""
     edited = {r["edit"] for r in rows}
     for edits, heading in ((EDITS, "EDITS"), (EXTRA_EDITS, "EXTRA_EDITS (added later, reported apart)"),
                            (PROBE_EDITS, "PROBE_EDITS (added later still, reported apart)"),
                            (PAD_EDITS, "PAD_EDITS (added later again, reported apart)"),
                            (COMBO_EDITS, "COMBO_EDITS (added later yet, reported apart)"),
-                           (CANVAS_EDITS, "CANVAS_EDITS (added last, reported apart)")):
+                           (CANVAS_EDITS, "CANVAS_EDITS (added later on, reported apart)"),
+                           (CORNER_EDITS, "CORNER_EDITS (added last, reported apart)")):
         if edited.issuperset(edits):
             print(f"\n===== {heading}")
             _table(rows, items, photos, edits)
