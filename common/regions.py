@@ -23,7 +23,7 @@ a square), so a rectangle here is a share of the picture's height and width:
   picture tilted on a plain canvas, made upright (common.tilt);
   and, asked for when those find no match, the content box with 15 % cut from two opposite
   sides, or cut to what a copy cropped from a corner (by 5, 8, 11 or 14 %) keeps of its
-  original's 15 % window, and
+  original's 15 % window, each also mirrored, and
   the bands of the content box that may be a picture on a blurred copy of itself (common.pad_bands,
   `inner_dhashes`).
 
@@ -374,13 +374,18 @@ def corner_cuts(crop: float, kept: float = INNER_KEPT) -> tuple[Cut, ...]:
 # corner meets that window through its corner's cut (`corner_cuts`).
 INNER = ((INNER_KEPT, INNER_KEPT, 0.0, 0.0), (0.0, 0.0, INNER_KEPT, INNER_KEPT)) + tuple(
     cut for crop in CORNER_CROPS for cut in corner_cuts(crop))
+AXIS_CUTS = 2  # INNER's first two; the corner cuts after them are looked up among INNER_WINDOW windows alone
+INNER_WINDOW = WINDOWS.index((INNER_KEPT,) * 4)  # that window's key
 
 
 def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.ndarray:
-    """(len(INNER) + len(bands)) × 3 uint64: the region dhash of each INNER window of a query's
-    content box, then of each of `bands` (common.pad_bands)."""
+    """(2 × len(INNER) + len(bands)) × 3 uint64: the region dhash of each INNER window of a
+    query's content box, then of each mirrored (a mirrored copy cropped from a corner), then of
+    each of `bands` (common.pad_bands)."""
     integral = _integral(pixels)
-    return region_dhashes(integral, [window(box, cut) for cut in INNER] + list(bands))
+    inner = [window(box, cut) for cut in INNER]
+    direct = region_dhashes(integral, inner + list(bands))
+    return np.concatenate([direct[:len(inner)], region_dhashes(integral, inner, mirrored=True), direct[len(inner):]])
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), turned: Box | None = None,

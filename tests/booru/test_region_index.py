@@ -2,11 +2,16 @@
 oracle written here, with Python integers and sorting of its own (nothing from the index)."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+from unittest import mock
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from booru.func.similarity import dhash_index
 from booru.func.similarity.region_index import KEYS, RegionIndex
+from common.regions import INNER_WINDOW
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -16,16 +21,18 @@ def _as_int(words: np.ndarray) -> int:
 
 
 def oracle(ids: list[int], dhashes: np.ndarray, queries: np.ndarray, mirrored: list[bool], limit: int,
-           radius: float) -> list[tuple[int, float, bool, int, int]]:
+           radius: float, inner: list[bool] | None = None) -> list[tuple[int, float, bool, int, int]]:
     """(id, distance, mirrored, window, query row) of the `limit` images nearest to any query,
     by (distance, id); within one image the direct query before the mirrored one, then the
-    first query row, then the first window."""
+    first query row, then the first window. A query row flagged `inner` is measured against
+    the INNER_WINDOW window alone."""
     best: dict[int, tuple[int, bool, int, int]] = {}
+    inner = inner or [False] * len(queries)
     for image, windows in zip(ids, dhashes):
         for row, (query, flag) in enumerate(zip(queries, mirrored)):
             for number, stored in enumerate(windows):
                 distance = bin(_as_int(stored) ^ _as_int(query)).count("1")
-                if distance > radius:
+                if distance > radius or (inner[row] and number != INNER_WINDOW):
                     continue
                 mine = (distance, flag, row, number)
                 if image not in best or mine < best[image]:
@@ -52,11 +59,11 @@ def _archive(rng: np.random.Generator, images: int) -> tuple[list[int], np.ndarr
 
 
 def _check(index: RegionIndex, ids: list[int], dhashes: np.ndarray, queries: np.ndarray, mirrored: list[bool],
-           limit: int, radius: float) -> None:
-    hits = index.nearest(queries, np.array(mirrored), limit, radius)
+           limit: int, radius: float, inner: list[bool] | None = None) -> None:
+    hits = index.nearest(queries, np.array(mirrored), limit, radius, None if inner is None else np.array(inner))
     found = list(zip(hits.ids.tolist(), hits.distances.tolist(), hits.mirrored.tolist(), hits.windows.tolist(),
                      hits.queries.tolist()))
-    assert found == oracle(ids, dhashes, queries, mirrored, limit, radius)
+    assert found == oracle(ids, dhashes, queries, mirrored, limit, radius, inner)
 
 
 @FAST
@@ -91,6 +98,37 @@ def test_nearest_follows_upserts_and_removals(seed: int, limit: int) -> None:
     queries = np.array([_near(rng, dhashes[n, rng.integers(KEYS)], 8) for n in rng.integers(0, 40, 3)])
     _check(index, [ids[n] for n in kept], dhashes[kept], queries, [False, True, False], limit, 192.0)
     assert len(index) == 35
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), images=st.integers(0, 60), limit=st.integers(1, 12),
+       radius=st.sampled_from([40.0, 20.0, 12.0, 0.0]), count=st.integers(1, 4), changed=st.booleans(),
+       lookups_only=st.booleans())
+def test_inner_rows_meet_the_inner_window_alone(seed: int, images: int, limit: int, radius: float, count: int,
+                                                changed: bool, lookups_only: bool) -> None:
+    """Rows flagged `inner` (the second look's corner cuts) against the INNER_WINDOW windows
+    alone, other rows against every window; also where one dhash is both an inner window and
+    another window (of the same image or another), for images changed since the base, and with
+    bucket lookups where a scan of so few windows would be cheaper."""
+    rng = np.random.default_rng(seed)
+    ids, dhashes = _archive(rng, images)
+    for image in range(0, images, 3):  # an inner window's dhash also as another window
+        other = int(rng.integers(images))
+        dhashes[other, int(rng.choice([n for n in range(KEYS) if n != INNER_WINDOW]))] = dhashes[image, INNER_WINDOW]
+    index = RegionIndex(np.array(ids, dtype=np.int64), dhashes)
+    if changed and images:
+        moved = rng.choice(images, size=min(images, 5), replace=False)
+        dhashes[moved] = _archive(rng, len(moved))[1]
+        index.upsert(np.array(ids, dtype=np.int64)[moved], dhashes[moved])
+    if images:
+        sources = dhashes.reshape(-1, 3)[rng.integers(0, images * KEYS, count)]
+        queries = np.array([_near(rng, words, int(rng.integers(0, 16))) for words in sources])
+    else:
+        queries = rng.integers(0, 2**64, size=(count, 3), dtype=np.uint64)
+    mirrored = [bool(rng.random() < 0.5) for _ in range(count)]
+    inner = [bool(rng.random() < 0.6) for _ in range(count)]
+    with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")) if lookups_only else nullcontext():
+        _check(index, ids, dhashes, queries, mirrored, limit, radius, inner)
 
 
 def test_equal_distances_rank_the_smaller_id_then_the_direct_query() -> None:

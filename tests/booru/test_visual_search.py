@@ -218,6 +218,25 @@ def test_a_cropped_copy_is_found_by_the_second_look(archive, monkeypatch, origin
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
 
 
+@pytest.mark.parametrize("original, crop", [
+    (2, (slice(38, None), slice(51, None))),  # 8 % from the top and the left
+    (3, (slice(58, None), slice(None, 563))),  # 12 % from the top and the right
+    (8, (slice(None, 413), slice(90, None))),  # 14 % from the bottom and the left
+])
+def test_a_mirrored_copy_cropped_from_a_corner_is_found_by_the_second_look(archive, monkeypatch, original: int,
+                                                                         crop: tuple[slice, slice]) -> None:
+    """Mirrored, the copy's corner cuts meet nothing direct: the second look searches them
+    mirrored too, and verifies the hit on the mirrored content box."""
+    index, stored = archive
+    query = visual.query_of(jpeg(np.ascontiguousarray(picture(100 + original)[crop][:, ::-1])))
+    assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    hits = visual.visual_search(query, index, lookup, 5)
+    assert hits[0].id == original and hits[0].confidence == "match" and hits[0].mirrored, hits[0]
+    monkeypatch.setattr(visual, "INNER_CANDIDATES", 0)
+    assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+
+
 @pytest.mark.parametrize("original", [1, 6, 10])
 @pytest.mark.parametrize("moved_up, caption, switch", [(0.0, "", "PAD_SHARPNESS"),
                                                        (0.12, "wait for the end", "PAD_SHIFT")])

@@ -9,6 +9,9 @@ values, numpy popcounts verify the candidates; when the lookups would read a lar
 of the groups (far radii), a scan of the groups is cheaper and is done instead.
 A query with clipped bits (DhashQuery) looks up by its other bits only: a chunk's lookups
 take every value of its clipped bits (the planner weighs that like any other cost).
+A base may mark some of its keys (`marked_keys`, a subclass's choice: the region index marks
+one window of every image): each bucket holds the postings of groups with a marked key first,
+so a lookup can read those alone (`within(..., marked=True)`).
 """
 from __future__ import annotations
 
@@ -73,23 +76,38 @@ def _ball(chunk: int, threshold: int, counted_chunks: np.ndarray | None) -> np.n
 class DhashBase:
     """Groups of dhash words with 16-bit-chunk postings (multi-index hashing)."""
 
-    def __init__(self, groups: Groups, postings: np.ndarray, offsets: np.ndarray, sizes: np.ndarray):
+    def __init__(self, groups: Groups, postings: np.ndarray, offsets: np.ndarray, sizes: np.ndarray,
+                 marked_sizes: np.ndarray):
         self.groups, self.postings, self.offsets, self.sizes = groups, postings, offsets, sizes
+        self.marked_sizes = marked_sizes  # per bucket: its first postings, those of groups with a marked key
+
+    @staticmethod
+    def marked_keys(ids: np.ndarray) -> np.ndarray | None:
+        """Which of these keys a lookup can be restricted to (None: none)."""
+        return None
 
     @classmethod
     def of(cls, ids: np.ndarray, values: np.ndarray) -> "DhashBase":
         groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3))
         # column-major: verifying candidates gathers from three contiguous word arrays
         groups = replace(groups, keys=np.asfortranarray(groups.keys))
-        postings, offsets = cls._postings(groups.keys)
-        return cls(groups, postings, offsets, np.diff(offsets).astype(np.int32))  # sizes: postings per bucket
+        marked = cls.marked_keys(groups.ids)
+        if marked is None or not len(groups.ids):
+            marked_groups = np.zeros(len(groups.keys), dtype=bool)
+        else:
+            marked_groups = np.logical_or.reduceat(marked, groups.start[:-1].astype(np.intp))
+        postings, offsets, marked_sizes = cls._postings(groups.keys, marked_groups)
+        return cls(groups, postings, offsets, np.diff(offsets).astype(np.int32),  # sizes: postings per bucket
+                   marked_sizes)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {**self.groups.arrays(), "postings": self.postings, "offsets": self.offsets, "sizes": self.sizes}
+        return {**self.groups.arrays(), "postings": self.postings, "offsets": self.offsets, "sizes": self.sizes,
+                "marked_sizes": self.marked_sizes}
 
     @classmethod
     def restored(cls, arrays: dict[str, np.ndarray]) -> "DhashBase":
-        return cls(Groups.restored(arrays), arrays["postings"], arrays["offsets"], arrays["sizes"])
+        return cls(Groups.restored(arrays), arrays["postings"], arrays["offsets"], arrays["sizes"],
+                   arrays["marked_sizes"])
 
     @staticmethod
     def chunks(words: np.ndarray) -> np.ndarray:
@@ -99,41 +117,49 @@ class DhashBase:
         return np.stack(parts, axis=1).astype(np.int64) if len(words) else np.empty((0, CHUNKS), np.int64)
 
     @classmethod
-    def _postings(cls, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For chunk c and value v, groups postings[offsets[c·65536 + v]:offsets[… + 1]]."""
+    def _postings(cls, keys: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For chunk c and value v, groups postings[offsets[c·65536 + v]:offsets[… + 1]]: the
+        `marked` groups first (marked_sizes[c·65536 + v] of them), each part ascending."""
         chunks = cls.chunks(keys)
         u = len(keys)
         postings = np.empty(CHUNKS * u, dtype=np.int32)
         offsets = np.empty(CHUNKS * BUCKETS + 1, dtype=np.int64)
+        marked_sizes = np.empty(CHUNKS * BUCKETS, dtype=np.int32)
+        # a stable sort of the marked groups followed by the others keeps the marked first in every bucket
+        order = np.concatenate([np.flatnonzero(marked), np.flatnonzero(~marked)]).astype(np.int32) \
+            if marked.any() else None
         for c in range(CHUNKS):
             column = chunks[:, c].astype(np.uint16)
-            postings[c * u:(c + 1) * u] = np.argsort(column, kind="stable")
+            postings[c * u:(c + 1) * u] = (np.argsort(column, kind="stable") if order is None
+                                           else order[np.argsort(column[order], kind="stable")])
             counts = np.bincount(column, minlength=BUCKETS)
+            marked_sizes[c * BUCKETS:(c + 1) * BUCKETS] = np.bincount(column[marked], minlength=BUCKETS)
             offsets[c * BUCKETS] = c * u
             np.cumsum(counts[:-1], out=offsets[c * BUCKETS + 1:(c + 1) * BUCKETS])
             offsets[c * BUCKETS + 1:(c + 1) * BUCKETS] += c * u
         offsets[-1] = CHUNKS * u
-        return postings, offsets
+        return postings, offsets, marked_sizes
 
     def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None,
-                   top: int = MAX_THRESHOLD) -> np.ndarray:
+                   top: int = MAX_THRESHOLD, marked: bool = False) -> np.ndarray:
         """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t,
-        for t up to `top`."""
+        for t up to `top` (the marked postings alone, if `marked`)."""
+        sizes = self.marked_sizes if marked else self.sizes
         chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
         looked_up = LOOKED_UP[:RING_STARTS[top] + RING_SIZES[top]]
-        postings = self.sizes[chunk_base + (query_chunks[:, None] ^ looked_up[None, :])].astype(np.int64)
+        postings = sizes[chunk_base + (query_chunks[:, None] ^ looked_up[None, :])].astype(np.int64)
         cost = (np.add.reduceat(postings, RING_STARTS[:top + 1], axis=1) + RING_SIZES[:top + 1]).astype(np.float64)
         for c in _partial_chunks(counted_chunks):
             if CHUNK_BITS - POPCOUNT16[counted_chunks[c]] > MAX_FREE_BITS:
                 cost[c] = np.inf  # at least 2^free lookups at every threshold: never worth it
                 continue
-            sizes = self.sizes[c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)] + 1
-            cost[c] = np.bincount(_flip_levels(counted_chunks[c]), weights=sizes, minlength=CHUNK_BITS + 1)[
+            read = sizes[c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)] + 1
+            cost[c] = np.bincount(_flip_levels(counted_chunks[c]), weights=read, minlength=CHUNK_BITS + 1)[
                 :top + 1]
         return cost
 
-    def thresholds(self, query_chunks: np.ndarray, radius: int,
-                   counted_chunks: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    def thresholds(self, query_chunks: np.ndarray, radius: int, counted_chunks: np.ndarray | None = None,
+                   marked: bool = False) -> tuple[np.ndarray, float]:
         """Per-chunk bit thresholds t_c (-1: chunk not searched) with sum(t_c + 1) = radius + 1,
         grown greedily where the postings are fewest; and the postings they read. (∞ when
         the radius is too large for thresholds up to MAX_THRESHOLD, or the query's clipped
@@ -144,7 +170,7 @@ class DhashBase:
         # A query whose bits all count grows no chunk more than one past an even share of `need`
         # (so most rings of a near radius need no costing); one with clipped bits may need to.
         top = MAX_THRESHOLD if counted_chunks is not None else min(MAX_THRESHOLD, -(-need // CHUNKS))
-        cost = self.ring_costs(query_chunks, counted_chunks, top).tolist()  # a few hundred steps: plain Python is faster
+        cost = self.ring_costs(query_chunks, counted_chunks, top, marked).tolist()  # a few hundred steps: plain Python is faster
         levels = [-1] * CHUNKS
         total = 0.0
         for _ in range(need):
@@ -158,15 +184,16 @@ class DhashBase:
             total += step
         return np.array(levels), total
 
-    def within(self, query: DhashQuery, radius: float) -> tuple[np.ndarray, np.ndarray]:
-        """Every group within `radius` of `query`, with its distance (exact)."""
+    def within(self, query: DhashQuery, radius: float, marked: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Every group within `radius` of `query`, with its distance (exact); if `marked`, every
+        group with a marked key within it, and perhaps others (a scan reads them all)."""
         keys = self.groups.keys
         bits = query.lookup_radius(radius)
         if len(keys) == 0 or bits < 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
         query_chunks = self.chunks(query.words)[0]
         counted_chunks = None if query.counted is None else self.chunks(query.counted)[0]
-        thresholds, cost = self.thresholds(query_chunks, bits, counted_chunks)
+        thresholds, cost = self.thresholds(query_chunks, bits, counted_chunks, marked)
         scan = cost == float("inf") or cost > len(keys) * SCAN_SHARE
         if scan and query.clipped is None:
             distances = query.distance(keys)
@@ -178,7 +205,7 @@ class DhashBase:
             buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
                                       for c, t in enumerate(thresholds) if t >= 0])
             low = self.offsets[buckets]
-            candidates = self.postings[ranges(low, self.sizes[buckets])]
+            candidates = self.postings[ranges(low, (self.marked_sizes if marked else self.sizes)[buckets])]
         candidates, distances = query.within_at(keys, candidates, radius)
         found, first = np.unique(candidates, return_index=True)
         return found.astype(np.int64), distances[first]
@@ -191,7 +218,8 @@ class DhashBase:
 
     @property
     def nbytes(self) -> int:
-        return self.groups.nbytes + self.postings.nbytes + self.offsets.nbytes + self.sizes.nbytes
+        return (self.groups.nbytes + self.postings.nbytes + self.offsets.nbytes + self.sizes.nbytes
+                + self.marked_sizes.nbytes)
 
 
 
@@ -204,11 +232,15 @@ class DhashIndex(Index):
         return best(*self.candidates(queries, radius, limit), limit)
 
     def candidates(self, queries: Sequence[DhashQuery | np.ndarray], radius: float,
-                   limit: int = sys.maxsize) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   limit: int = sys.maxsize, marked: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, distances, mirrored), unordered and an image perhaps twice: a superset of the
-        `limit` nearest within `radius` (every image within `radius` when no limit is given)."""
+        `limit` nearest within `radius` (every image within `radius` when no limit is given); if
+        `marked`, a superset of the marked keys' (the caller keeps those it wants)."""
         snapshot = self.snapshot
-        found = [search_one(snapshot, DhashQuery.of(q), radius, limit, snapshot.base.within, snapshot.base.radii,
+        within = snapshot.base.within
+        if marked:  # every candidate within the radius: those of a first, nearer radius may not be marked
+            within, limit = (lambda query, tried: snapshot.base.within(query, tried, True)), sys.maxsize
+        found = [search_one(snapshot, DhashQuery.of(q), radius, limit, within, snapshot.base.radii,
                             dhash_distance, n > 0)
                  for n, q in enumerate(queries)]
         return tuple(np.concatenate(parts) for parts in zip(*found))

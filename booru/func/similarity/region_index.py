@@ -1,6 +1,7 @@
 """The region index: every archived window's dhash (common.regions) in one exact dhash index,
 keyed image id × len(WINDOWS) + window, searched for the images nearest to any of a query's
-region dhashes."""
+region dhashes; or to its inner windows' (common.regions.INNER), within the archived
+INNER_WINDOW windows alone (the index's marked keys: dhash_index)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ import numpy as np
 
 from booru.func.similarity.dhash_index import DhashBase, DhashIndex
 from booru.func.similarity.index import Snapshot
-from common.regions import WINDOWS
+from common.regions import INNER_WINDOW, WINDOWS
 
 KEYS = len(WINDOWS)
 # bits: the region search's candidates lie within it. Its lookups' cost grows steeply with it;
@@ -52,22 +53,34 @@ def keys_of(ids: np.ndarray) -> np.ndarray:
     return (np.asarray(ids, dtype=np.int64)[:, None] * KEYS + np.arange(KEYS)).ravel()
 
 
+class RegionBase(DhashBase):
+    """A dhash base over region keys whose INNER_WINDOW keys are marked."""
+
+    @staticmethod
+    def marked_keys(ids: np.ndarray) -> np.ndarray:
+        return ids % KEYS == INNER_WINDOW
+
+
+class RegionDhashIndex(DhashIndex):
+    base_type = RegionBase
+
+
 class RegionIndex:
     """Exact: `nearest` returns what measuring every window of every image would (tests hold it
     to a brute-force oracle)."""
 
-    base_type = DhashBase
+    base_type = RegionBase
 
     def __init__(self, ids: np.ndarray | None = None, dhashes: np.ndarray | None = None,
-                 base: DhashBase | None = None):
+                 base: RegionBase | None = None):
         """Over the images `ids` with their windows' `dhashes` (n × KEYS × 3), or over a `base`
         already made (its keys are keys_of the images)."""
         if base is not None:
-            self.index = DhashIndex(base=base)
+            self.index = RegionDhashIndex(base=base)
             return
         ids = np.empty(0, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
         dhashes = np.empty((0, KEYS, 3), dtype=np.uint64) if dhashes is None else dhashes
-        self.index = DhashIndex(keys_of(ids), np.asarray(dhashes, dtype=np.uint64).reshape(-1, 3))
+        self.index = RegionDhashIndex(keys_of(ids), np.asarray(dhashes, dtype=np.uint64).reshape(-1, 3))
 
     def upsert(self, ids: np.ndarray, dhashes: np.ndarray) -> None:
         self.index.upsert(keys_of(ids), np.asarray(dhashes, dtype=np.uint64).reshape(-1, 3))
@@ -88,23 +101,33 @@ class RegionIndex:
     def snapshot(self) -> Snapshot:
         return self.index.snapshot
 
-    def folded(self, snapshot: Snapshot) -> DhashBase:
+    def folded(self, snapshot: Snapshot) -> RegionBase:
         return self.index.folded(snapshot)
 
     @property
     def nbytes(self) -> int:
         return self.index.nbytes
 
-    def _nearest_keys(self, words: np.ndarray, radius: float, count: int) -> tuple[np.ndarray, np.ndarray]:
-        """The keys within `radius` at or nearer than the `count`-th nearest (ties kept): first
-        looked up within NEAR_RADIUS, the index's fast lookup, then, if that holds fewer, wider."""
-        keys, distances, _ = self.index.candidates([words], min(radius, NEAR_RADIUS), count)
+    def _nearest_keys(self, words: np.ndarray, radius: float, count: int,
+                      inner: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The keys within `radius` at or nearer than the `count`-th nearest (ties kept), of
+        INNER_WINDOW windows alone if `inner`: first looked up within NEAR_RADIUS, the index's
+        fast lookup, then, if that holds fewer, wider."""
+        keys, distances = self._candidates(words, min(radius, NEAR_RADIUS), count, inner)
         if len(keys) < count and radius > NEAR_RADIUS:
-            keys, distances, _ = self.index.candidates([words], radius, count)
+            keys, distances = self._candidates(words, radius, count, inner)
         if len(keys) > count:
             cut = np.partition(distances, count - 1)[count - 1]
             near = distances <= cut
             keys, distances = keys[near], distances[near]
+        return keys, distances
+
+    def _candidates(self, words: np.ndarray, radius: float, count: int,
+                    inner: bool) -> tuple[np.ndarray, np.ndarray]:
+        keys, distances, _ = self.index.candidates([words], radius, count, marked=inner)
+        if inner:
+            kept = keys % KEYS == INNER_WINDOW
+            keys, distances = keys[kept], distances[kept]
         return keys, distances
 
     def measure(self, ids: np.ndarray, queries: np.ndarray, mirrored: np.ndarray) -> RegionHits:
@@ -126,14 +149,17 @@ class RegionIndex:
         return RegionHits(ids, ordered[np.arange(len(ids)), at].astype(np.float64),
                           np.asarray(mirrored, dtype=bool)[row], window, row)
 
-    def nearest(self, queries: np.ndarray, mirrored: np.ndarray, limit: int, radius: float = NEAR_RADIUS) -> RegionHits:
+    def nearest(self, queries: np.ndarray, mirrored: np.ndarray, limit: int, radius: float = NEAR_RADIUS,
+                inner: np.ndarray | None = None) -> RegionHits:
         """The `limit` images nearest to any of `queries` (n × 3 uint64) within `radius`, by
         (distance, id); an image's hit is its nearest query and window (direct before mirrored,
-        then the first query row, then the first window)."""
+        then the first query row, then the first window). The query rows `inner` flags are
+        measured against INNER_WINDOW windows alone."""
+        inner = np.zeros(len(queries), dtype=bool) if inner is None else inner
         parts = []
-        for row, (words, flag) in enumerate(zip(np.asarray(queries, dtype=np.uint64), mirrored)):
+        for row, (words, flag, only) in enumerate(zip(np.asarray(queries, dtype=np.uint64), mirrored, inner)):
             # the nearest limit × KEYS keys hold at least `limit` images: a superset of the answer
-            keys, distances = self._nearest_keys(words, radius, limit * KEYS)
+            keys, distances = self._nearest_keys(words, radius, limit * KEYS, bool(only))
             parts.append((keys, distances, np.full(len(keys), bool(flag)), np.full(len(keys), row)))
         if not parts:
             return RegionHits.none()

@@ -20,10 +20,11 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    (verify.py).
    When none is a match and the query is no copy of a flat picture (`flat_copy`: an image
    within COPY_DISTANCE, and too few features on the query to verify), a second look (`inner_hits`)
-   verifies the images nearest to the content box's inner windows (common.regions.INNER:
-   15 % cut from two opposite sides, which a copy cropped on one axis only shares with its
-   original's inner window; the cuts that bring a copy cropped from a corner back to that
-   window) and to the bands that may be a picture on a blurred copy of itself (a phone story,
+   verifies the images nearest to the content box's inner windows, direct and mirrored
+   (common.regions.INNER: 15 % cut from two opposite sides, which a copy cropped on one axis
+   only shares with its original's inner window; the cuts that bring a copy cropped from a
+   corner back to that window, looked up among the archived inner windows alone) and to the
+   bands that may be a picture on a blurred copy of itself (a phone story,
    common.pad_bands), and keeps those verification confirms, and those a band meets
    within COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
@@ -58,7 +59,7 @@ from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIn
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
 from common.pad_bands import pad_bands
-from common.regions import INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes, scan
+from common.regions import AXIS_CUTS, INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes, scan
 from common.tilt import straightened, tilted_corners
 
 CANDIDATES = 10
@@ -146,6 +147,11 @@ class VisualQuery:
     def content_row(self) -> int:
         """The dhashes row of the content box, direct."""
         return self.boxes_rows // 2 - 1
+
+    @property
+    def mirrored_content_row(self) -> int:
+        """The dhashes row of the content box, mirrored."""
+        return self.boxes_rows - 1
 
     @property
     def frame_part(self) -> int | None:
@@ -265,22 +271,28 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
 def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
                stored: Stored) -> tuple[RegionHits, dict[int, int]]:
     """The second look, for a query the first found no match for: the INNER_CANDIDATES images
-    not `seen` nearest to the content box's inner windows and pad bands within INNER_RADIUS,
-    verified on the content box; those reaching MIN_INLIERS (what ranking counts), and those a
+    not `seen` nearest to the content box's inner windows (direct and mirrored; the corner cuts
+    among the archived common.regions.INNER_WINDOW windows alone, which is all they aim at and
+    a ninth of the index to read) and pad bands within INNER_RADIUS, verified on the content box
+    (mirrored as the window was); those reaching MIN_INLIERS (what ranking counts), and those a
     pad band meets within COPY_DISTANCE, verified or not; and their inliers. A copy cropped on
-    one axis only (a landscape photo from its top and bottom, say) or from a corner meets its
-    original this way, and so does a picture on a blurred copy of itself, through the band of
+    one axis only (a landscape photo from its top and bottom, say) or from a corner, mirrored or
+    not, meets its original this way, and so does a picture on a blurred copy of itself, through the band of
     the box that it is; or of the whole frame, where the content box cut into the pad (a blurred
     pad is uniform where the picture is plain)."""
     content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
     bands = pad_bands(query.render, [(box, _aspect(box, query.size)) for box in dict.fromkeys([content, frame])])
     rows = inner_dhashes(query.render, content, bands)
-    inner = index.nearest(rows, np.zeros(len(rows), dtype=bool), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS)
+    number = np.arange(len(rows))
+    cuts = number < 2 * len(INNER)  # the inner windows' rows, direct then mirrored; the bands after them
+    corners = cuts & (number % len(INNER) >= AXIS_CUTS)
+    inner = index.nearest(rows, cuts & (number >= len(INNER)), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS,
+                          inner=corners)
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
     # a pad band this near an archived window is a copy of it, if a flat one that verification fails
-    copies = (inner.queries >= len(INNER)) & (inner.distances <= COPY_DISTANCE)
-    inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,
-                       np.full(len(inner), query.content_row))  # verified on the content box
+    copies = ~cuts[inner.queries] & (inner.distances <= COPY_DISTANCE)
+    inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,  # verified on the content box
+                       np.where(inner.mirrored, query.mirrored_content_row, query.content_row))
     found = verified(query, inner, stored)
     kept = np.flatnonzero([found.get(int(i), 0) >= MIN_INLIERS or copy for i, copy in zip(inner.ids, copies)])
     return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept] if int(i) in found}
