@@ -379,13 +379,12 @@ INNER_WINDOW = WINDOWS.index((INNER_KEPT,) * 4)  # that window's key
 
 
 def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.ndarray:
-    """(2 × len(INNER) + len(bands)) × 3 uint64: the region dhash of each INNER window of a
-    query's content box, then of each mirrored (a mirrored copy cropped from a corner), then of
-    each of `bands` (common.pad_bands)."""
+    """(2 × (len(INNER) + len(bands))) × 3 uint64: the region dhash of each INNER window of a
+    query's content box, then of each of `bands` (common.pad_bands); then all of them mirrored
+    (a mirrored copy)."""
     integral = _integral(pixels)
-    inner = [window(box, cut) for cut in INNER]
-    direct = region_dhashes(integral, inner + list(bands))
-    return np.concatenate([direct[:len(inner)], region_dhashes(integral, inner, mirrored=True), direct[len(inner):]])
+    boxes = [window(box, cut) for cut in INNER] + list(bands)
+    return np.concatenate([region_dhashes(integral, boxes), region_dhashes(integral, boxes, mirrored=True)])
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), turned: Box | None = None,
@@ -393,7 +392,7 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), t
     """(dhashes, mirrored flags), a row each: each of `boxes` direct, then each mirrored; then
     each of `sides` (a collage's, `collage_sides`) direct; then, if `turned` is given, that box
     turned a quarter either way (`turned_dhashes`); then, if `upright` is given (a tilted
-    picture made upright, common.tilt), all of it."""
+    picture made upright, common.tilt), all of it, direct and mirrored."""
     integral = _integral(pixels)
     words = [*region_dhashes(integral, boxes), *region_dhashes(integral, boxes, mirrored=True),
              *(region_dhashes(integral, sides) if sides else [])]
@@ -402,6 +401,8 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), t
         words += list(turned_dhashes(integral, turned))
         flags += [False, False]
     if upright is not None:
-        words.append(region_dhash(_integral(upright), (0, upright.shape[0], 0, upright.shape[1])))
-        flags.append(False)
+        whole = [(0, upright.shape[0], 0, upright.shape[1])]
+        integral = _integral(upright)
+        words += [*region_dhashes(integral, whole), *region_dhashes(integral, whole, mirrored=True)]
+        flags += [False, True]
     return np.stack(words), np.array(flags)

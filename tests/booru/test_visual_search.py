@@ -82,6 +82,8 @@ EDITS = {
     "quarter turn": lambda p: np.ascontiguousarray(np.rot90(p)),
     "on a blurred copy of itself (a story)": lambda p: on_a_blurred_pad(p, 9 / 16),
     "a story, the picture moved up, text under it": lambda p: on_a_blurred_pad(p, 9 / 16, 0.12, "wait for the end"),
+    "mirrored, then rotated 5° on a grown white canvas": lambda p: turned_on_a_canvas(p[:, ::-1], 5, (255, 255, 255))[0],
+    "mirrored, then on a blurred copy of itself": lambda p: on_a_blurred_pad(np.ascontiguousarray(p[:, ::-1]), 9 / 16),
 }
 
 
@@ -92,7 +94,7 @@ def test_each_edit_finds_its_original_first(archive, edit: str) -> None:
     hits = search_upload(jpeg(EDITS[edit](picture(100 + original))), index, lambda ids: {i: stored[i] for i in ids}, 5)
     assert hits[0].id == original
     assert hits[0].confidence in ("match", "likely"), hits[0]
-    assert hits[0].mirrored == (edit == "mirror")
+    assert hits[0].mirrored == edit.startswith("mirror")
     if edit != "rotate 5°":  # the regions alone meet the original; rotation is left to verification
         assert hits[0].distance <= 12
     assert all(hit.distance <= NEAR_RADIUS for hit in hits)

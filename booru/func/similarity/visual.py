@@ -6,7 +6,7 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    each also mirrored; the two sides of the content box where it is
    two pictures put side by side or stacked, common.regions.collage_sides; the content box
    turned a quarter either way; a picture tilted a few degrees on a plain canvas, made upright,
-   common.tilt) find the images whose archived windows are nearest within
+   direct and mirrored, common.tilt) find the images whose archived windows are nearest within
    region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
    RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
@@ -20,12 +20,12 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    (verify.py).
    When none is a match and the query is no copy of a flat picture (`flat_copy`: an image
    within COPY_DISTANCE, and too few features on the query to verify), a second look (`inner_hits`)
-   verifies the images nearest to the content box's inner windows, direct and mirrored
+   verifies the images nearest to the content box's inner windows
    (common.regions.INNER: 15 % cut from two opposite sides, which a copy cropped on one axis
    only shares with its original's inner window; the cuts that bring a copy cropped from a
    corner back to that window, looked up among the archived inner windows alone) and to the
    bands that may be a picture on a blurred copy of itself (a phone story,
-   common.pad_bands), and keeps those verification confirms, and those a band meets
+   common.pad_bands), each direct and mirrored, and keeps those verification confirms, and those a band meets
    within COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
@@ -93,7 +93,7 @@ class VisualQuery:
     mirrored: np.ndarray
     boxes_rows: int  # the rows of query_boxes' boxes (direct and mirrored)
     sides_rows: int  # the rows of the collage sides, after them; the turned box's two rows follow
-    upright_rows: int  # the last row: a tilted picture made upright (or none)
+    upright_rows: int  # the last two rows: a tilted picture made upright, direct and mirrored (or none)
     parts: list[Box]  # what hits are verified on: the content box, each collage side, the whole frame
     sources: list[tuple[int, ...]]  # per dhashes row: the `parts` a hit through that row is verified on
     histograms: np.ndarray  # the seed's 12 bins, each channel summing to 1: of the content box, the whole frame,
@@ -124,7 +124,7 @@ class VisualQuery:
         parts = [content] + sides + whole
         frame = [(0, len(parts) - 1)] if whole else []
         within = [(0,)] * (len(boxes) - len(frame))  # the framed picture's and the content box's rows
-        upright_rows = 0 if upright is None else 1
+        upright_rows = 0 if upright is None else 2
         sources = (2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)]
                    + [(0,)] * upright_rows)
         top, bottom, left, right = content
@@ -271,10 +271,10 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
 def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
                stored: Stored) -> tuple[RegionHits, dict[int, int]]:
     """The second look, for a query the first found no match for: the INNER_CANDIDATES images
-    not `seen` nearest to the content box's inner windows (direct and mirrored; the corner cuts
-    among the archived common.regions.INNER_WINDOW windows alone, which is all they aim at and
-    a ninth of the index to read) and pad bands within INNER_RADIUS, verified on the content box
-    (mirrored as the window was); those reaching MIN_INLIERS (what ranking counts), and those a
+    not `seen` nearest to the content box's inner windows (the corner cuts among the archived
+    common.regions.INNER_WINDOW windows alone, which is all they aim at and a ninth of the index
+    to read) and pad bands, each direct and mirrored, within INNER_RADIUS, verified on the
+    content box (mirrored as the row was); those reaching MIN_INLIERS (what ranking counts), and those a
     pad band meets within COPY_DISTANCE, verified or not; and their inliers. A copy cropped on
     one axis only (a landscape photo from its top and bottom, say) or from a corner, mirrored or
     not, meets its original this way, and so does a picture on a blurred copy of itself, through the band of
@@ -283,14 +283,12 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
     bands = pad_bands(query.render, [(box, _aspect(box, query.size)) for box in dict.fromkeys([content, frame])])
     rows = inner_dhashes(query.render, content, bands)
-    number = np.arange(len(rows))
-    cuts = number < 2 * len(INNER)  # the inner windows' rows, direct then mirrored; the bands after them
-    corners = cuts & (number % len(INNER) >= AXIS_CUTS)
-    inner = index.nearest(rows, cuts & (number >= len(INNER)), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS,
-                          inner=corners)
+    mirrored, place = np.divmod(np.arange(len(rows)), len(rows) // 2)  # the inner windows, then the bands
+    inner = index.nearest(rows, mirrored.astype(bool), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS,
+                          inner=(place >= AXIS_CUTS) & (place < len(INNER)))  # the corner cuts
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
     # a pad band this near an archived window is a copy of it, if a flat one that verification fails
-    copies = ~cuts[inner.queries] & (inner.distances <= COPY_DISTANCE)
+    copies = (place[inner.queries] >= len(INNER)) & (inner.distances <= COPY_DISTANCE)
     inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,  # verified on the content box
                        np.where(inner.mirrored, query.mirrored_content_row, query.content_row))
     found = verified(query, inner, stored)
