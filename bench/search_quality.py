@@ -63,7 +63,8 @@ reported in a third table per photo set, never in the means above. Then PAD_EDIT
 (bench/pad_edits.py, likewise), a picture on a blurred copy of itself, in a fourth table, and
 COMBO_EDITS (bench/combo_edits.py, likewise), the issue's edit classes combined, in a fifth, and
 CANVAS_EDITS (bench/canvas_edits.py, likewise), pictures turned on a grown canvas, in a sixth,
-and CORNER_EDITS (bench/corner_edits.py, likewise), copies cropped from a corner, in a seventh.
+and CORNER_EDITS (bench/corner_edits.py, likewise), copies cropped from a corner, in a seventh,
+and MIRROR_EDITS (bench/mirror_edits.py, likewise), mirrored copies with other edits, in an eighth.
 The time per query is over every query, theirs included since they were added.
 """
 from __future__ import annotations
@@ -91,6 +92,7 @@ from edit_basics import font as _font  # noqa: E402
 from edit_basics import jpeg as _jpeg  # noqa: E402
 from canvas_edits import CANVAS_EDITS, canvas_edit  # noqa: E402
 from corner_edits import CORNER_EDITS, corner_edit  # noqa: E402
+from mirror_edits import MIRROR_EDITS, MIRRORED  # noqa: E402
 from combo_edits import COMBO_EDITS, combo_edit  # noqa: E402
 from pad_edits import PAD_EDITS, pad_edit  # noqa: E402
 from probe_edits import PROBE_EDITS, probe_edit  # noqa: E402
@@ -457,28 +459,35 @@ def _posted(path: str) -> Image.Image:
     return picture
 
 
+def edited(picture: Image.Image, name: str, path: str, other: str) -> bytes:
+    """The bytes of one edit of any table of the "posted" picture of the photo at `path`."""
+    if name in MIRROR_EDITS:
+        return edited(ImageOps.mirror(picture), MIRRORED[name], path, other)
+    if name in CORNER_EDITS:
+        return corner_edit(picture, name, Path(path).name, _caption, _letterbox)
+    if name in CANVAS_EDITS:
+        return canvas_edit(picture, name, _caption)
+    if name in COMBO_EDITS:
+        return combo_edit(picture, name)
+    if name in PAD_EDITS:
+        return pad_edit(picture, name)
+    if name in PROBE_EDITS:
+        return probe_edit(picture, name, Path(path).name)
+    if name in EXTRA_EDITS:
+        return extra_edit(picture, name, Path(path).name, _posted(other))
+    return edit(picture, name, Path(path).name)
+
+
 def query_photo(job: tuple[int, str, str]) -> list[dict]:
     """Every edit (EDITS, EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS, CANVAS_EDITS,
-    CORNER_EDITS) of one photo searched every way (runs in a worker process); `other` is the
-    photo the collage puts beside it."""
+    CORNER_EDITS, MIRROR_EDITS) of one photo searched every way (runs in a worker process);
+    `other` is the photo the collage puts beside it."""
     original, path, other = job
     picture = _posted(path)
     rows = []
-    for name in EDITS + EXTRA_EDITS + PROBE_EDITS + PAD_EDITS + COMBO_EDITS + CANVAS_EDITS + CORNER_EDITS:
-        if name in CORNER_EDITS:
-            data = corner_edit(picture, name, Path(path).name, _caption, _letterbox)
-        elif name in CANVAS_EDITS:
-            data = canvas_edit(picture, name, _caption)
-        elif name in COMBO_EDITS:
-            data = combo_edit(picture, name)
-        elif name in PAD_EDITS:
-            data = pad_edit(picture, name)
-        elif name in PROBE_EDITS:
-            data = probe_edit(picture, name, Path(path).name)
-        elif name in EXTRA_EDITS:
-            data = extra_edit(picture, name, Path(path).name, _posted(other))
-        else:
-            data = edit(picture, name, Path(path).name)
+    every = EDITS + EXTRA_EDITS + PROBE_EDITS + PAD_EDITS + COMBO_EDITS + CANVAS_EDITS + CORNER_EDITS + MIRROR_EDITS
+    for name in every:
+        data = edited(picture, name, path, other)
         started = time.perf_counter()
         seed, small = fingerprint_rendered(data, query=True)  # one decode, as the endpoint does
         query = visual.VisualQuery.of(small, seed.width, seed.height)
@@ -570,15 +579,16 @@ def _first(row: dict, fill: bool = True) -> tuple:
 
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     """The EDITS table per photo set, then the EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS,
-    CANVAS_EDITS and CORNER_EDITS tables per photo set (apart: their means are never mixed), then
-    the time per query (over all)."""
+    CANVAS_EDITS, CORNER_EDITS and MIRROR_EDITS tables per photo set (apart: their means are never
+    mixed), then the time per query (over all)."""
     edited = {r["edit"] for r in rows}
     for edits, heading in ((EDITS, "EDITS"), (EXTRA_EDITS, "EXTRA_EDITS (added later, reported apart)"),
                            (PROBE_EDITS, "PROBE_EDITS (added later still, reported apart)"),
                            (PAD_EDITS, "PAD_EDITS (added later again, reported apart)"),
                            (COMBO_EDITS, "COMBO_EDITS (added later yet, reported apart)"),
                            (CANVAS_EDITS, "CANVAS_EDITS (added later on, reported apart)"),
-                           (CORNER_EDITS, "CORNER_EDITS (added last, reported apart)")):
+                           (CORNER_EDITS, "CORNER_EDITS (added after them, reported apart)"),
+                           (MIRROR_EDITS, "MIRROR_EDITS (added last, reported apart)")):
         if edited.issuperset(edits):
             print(f"\n===== {heading}")
             _table(rows, items, photos, edits)
