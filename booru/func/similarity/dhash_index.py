@@ -170,7 +170,8 @@ class DhashBase:
         # A query whose bits all count grows no chunk more than one past an even share of `need`
         # (so most rings of a near radius need no costing); one with clipped bits may need to.
         top = MAX_THRESHOLD if counted_chunks is not None else min(MAX_THRESHOLD, -(-need // CHUNKS))
-        cost = self.ring_costs(query_chunks, counted_chunks, top, marked).tolist()  # a few hundred steps: plain Python is faster
+        # a few hundred steps: plain Python is faster
+        cost = self.ring_costs(query_chunks, counted_chunks, top, marked).tolist()
         levels = [-1] * CHUNKS
         total = 0.0
         for _ in range(need):

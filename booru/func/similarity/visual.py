@@ -20,13 +20,13 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    (verify.py).
    When none is a match and the query is no copy of a flat picture (`flat_copy`: an image
    within COPY_DISTANCE, and too few features on the query to verify), a second look (`inner_hits`)
-   verifies the images nearest to the content box's inner windows
-   (common.regions.INNER: 15 % cut from two opposite sides, which a copy cropped on one axis
-   only shares with its original's inner window; the cuts that bring a copy cropped from a
-   corner back to that window, looked up among the archived inner windows alone) and to the
-   bands that may be a picture on a blurred copy of itself (a phone story,
-   common.pad_bands), each direct and mirrored, and keeps those verification confirms, and those a band meets
-   within COPY_DISTANCE (a copy of a flat picture, which verification fails).
+   verifies the images nearest to the content box's inner windows (common.regions.INNER:
+   15 % cut from two opposite sides, which a copy cropped on one axis only shares with its
+   original's inner window; the cuts that bring a copy cropped from a corner back to that
+   window, looked up among the archived inner windows alone) and to the bands that may be a
+   picture on a blurred copy of itself (a phone story, common.pad_bands), each direct and
+   mirrored, and keeps those verification confirms, and those a band meets within
+   COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
@@ -272,14 +272,15 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
                stored: Stored) -> tuple[RegionHits, dict[int, int]]:
     """The second look, for a query the first found no match for: the INNER_CANDIDATES images
     not `seen` nearest to the content box's inner windows (the corner cuts among the archived
-    common.regions.INNER_WINDOW windows alone, which is all they aim at and a ninth of the index
-    to read) and pad bands, each direct and mirrored, within INNER_RADIUS, verified on the
-    content box (mirrored as the row was); those reaching MIN_INLIERS (what ranking counts), and those a
-    pad band meets within COPY_DISTANCE, verified or not; and their inliers. A copy cropped on
-    one axis only (a landscape photo from its top and bottom, say) or from a corner, mirrored or
-    not, meets its original this way, and so does a picture on a blurred copy of itself, through the band of
-    the box that it is; or of the whole frame, where the content box cut into the pad (a blurred
-    pad is uniform where the picture is plain)."""
+    common.regions.INNER_WINDOW windows alone, which is all they aim at and a ninth of the
+    index to read) and pad bands, each direct and mirrored, within INNER_RADIUS, verified on
+    the content box (mirrored as the row was); those reaching MIN_INLIERS (what ranking
+    counts), and those a pad band meets within COPY_DISTANCE, verified or not; and their
+    inliers. A copy cropped on one axis only (a landscape photo from its top and bottom, say)
+    or from a corner, mirrored or not, meets its original this way, and so does a picture on a
+    blurred copy of itself, through the band of the box that it is; or of the whole frame,
+    where the content box cut into the pad (a blurred pad is uniform where the picture is
+    plain)."""
     content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
     bands = pad_bands(query.render, [(box, _aspect(box, query.size)) for box in dict.fromkeys([content, frame])])
     rows = inner_dhashes(query.render, content, bands)
