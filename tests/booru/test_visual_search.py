@@ -290,6 +290,25 @@ def test_a_story_whose_pad_is_partly_uniform_is_found_by_the_bands_of_its_frame(
     assert 0 not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
 
 
+@pytest.mark.parametrize("size, pad", [((360, 640), 1.0), ((320, 640), 1.0), ((640, 320), 1.0)])
+def test_a_phone_shaped_picture_on_a_blurred_pad_is_found_by_its_band(monkeypatch, size: tuple[int, int],
+                                                                      pad: float) -> None:
+    """A 9:16 or 1:2 portrait on a square blurred pad (a phone photo or screenshot posted to a
+    square feed), a 2:1 panorama on one: the band of the picture's own aspect ratio."""
+    pictures = [picture(300 + n, *size) for n in range(4)]
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    query = visual.query_of(jpeg(on_a_blurred_pad(pictures[0], pad)))
+    assert index.measure(np.array([0]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    hits = visual.visual_search(query, index, lookup, 3)
+    assert hits[0].id == 0 and hits[0].confidence == "match", hits
+    phone_shapes = (1 / 2, 9 / 16, 2.0)
+    monkeypatch.setattr(pad_bands, "PAD_ASPECTS", tuple(a for a in pad_bands.PAD_ASPECTS if a not in phone_shapes))
+    assert 0 not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
+
+
 @pytest.fixture(scope="module")
 def smooth_archive() -> tuple[RegionIndex, dict]:
     """Eight pictures with few features for ORB, and four textured ones."""
