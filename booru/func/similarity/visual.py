@@ -93,7 +93,7 @@ class VisualQuery:
     mirrored: np.ndarray
     boxes_rows: int  # the rows of query_boxes' boxes (direct and mirrored)
     sides_rows: int  # the rows of the collage sides, after them; the turned box's two rows follow
-    upright_rows: int  # the last two rows: a tilted picture made upright, direct and mirrored (or none)
+    upright_rows: int  # the last two rows: a tilted picture made upright, direct and mirrored (or none: 0)
     parts: list[Box]  # what hits are verified on: the content box, each collage side, the whole frame
     sources: list[tuple[int, ...]]  # per dhashes row: the `parts` a hit through that row is verified on
     histograms: np.ndarray  # the seed's 12 bins, each channel summing to 1: of the content box, the whole frame,
@@ -253,13 +253,17 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
     """The `count` images nearest to the query's regions: within region_index.NEAR_RADIUS of
     its boxes and of its tilted picture made upright, SIDES_RADIUS of its collage sides,
     TURNED_RADIUS of its turned box (searched as pictures they may not be, they would otherwise
-    bring in more unrelated images to verify)."""
+    bring in more unrelated images to verify). The upright picture is searched mirrored too
+    when it met nothing within LIKELY_DISTANCE direct (a mirrored copy; a direct one, the
+    common case, is spared a lookup)."""
     sides = query.boxes_rows + query.sides_rows
     upright = len(query.dhashes) - query.upright_rows
     groups = ((0, query.boxes_rows, NEAR_RADIUS), (query.boxes_rows, sides, SIDES_RADIUS),
-              (sides, upright, TURNED_RADIUS), (upright, len(query.dhashes), NEAR_RADIUS))
+              (sides, upright, TURNED_RADIUS), (upright, upright + min(query.upright_rows, 1), NEAR_RADIUS))
     hits = [(index.nearest(query.dhashes[start:stop], query.mirrored[start:stop], count, radius=radius), start)
             for start, stop, radius in groups if stop > start]
+    if query.upright_rows == 2 and not (hits[-1][0].distances <= LIKELY_DISTANCE).any():
+        hits.append((index.nearest(query.dhashes[upright + 1:], query.mirrored[upright + 1:], count), upright + 1))
     ids, distances, mirrored, windows, rows = (np.concatenate(field) for field in zip(
         *((h.ids, h.distances, h.mirrored, h.windows, h.queries + start) for h, start in hits)))
     order = np.lexsort((rows, ids, distances))  # each image's nearest row first, then by (distance, id)
