@@ -11,10 +11,10 @@ from common.regions import SCAN, SIZE, Box, longest_run, scan, window
 # keeps its pad in the content box, which is not uniform. (Where the picture is plain the pad may
 # be, and the box cuts into it: visual.py looks for bands in the whole frame too.) The picture is
 # a band of that box, centred (or moved: PAD_SHIFT) and spanning its width (or its height), of one
-# of PAD_ASPECTS (photos' and screens', a phone's 9:16 and about 1:2 included) or near one: a band a little short of the picture meets the archived windows cut
-# from it. Such a band is searched when it fills PAD_SHARE of the box and its brightness changes
-# from pixel to pixel PAD_SHARPNESS times as much as the pad's on either side of it (`_padded`:
-# the blur leaves the pad smooth).
+# of PAD_ASPECTS (photos' and screens', a phone's 9:16 and about 1:2 included) or near one: a band
+# a little short of the picture meets the archived windows cut from it. Such a band is searched
+# when it fills PAD_SHARE of the box and its brightness changes from pixel to pixel PAD_SHARPNESS
+# times as much as the pad's on either side of it (`_padded`: the blur leaves the pad smooth).
 PAD_ASPECTS = (1 / 2, 9 / 16, 2 / 3, 3 / 4, 4 / 5, 1.0, 5 / 4, 4 / 3, 3 / 2, 16 / 9, 2.0)
 PAD_SHARE = (0.3, 0.92)
 PAD_SHARPNESS = 3.0

@@ -20,12 +20,11 @@ a square), so a rectangle here is a share of the picture's height and width:
   a border, `framed_picture`), each also mirrored; the sides of the content box when it is
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
   picture of its own; the content box turned a quarter either way (`turned_dhashes`); a
-  picture tilted on a plain canvas, made upright (common.tilt);
+  picture tilted on a plain canvas, made upright (common.tilt), and mirrored;
   and, asked for when those find no match, the content box with 15 % cut from two opposite
   sides, or cut to what a copy cropped from a corner (by 5, 8, 11 or 14 %) keeps of its
-  original's 15 % window, each also mirrored, and
-  the bands of the content box that may be a picture on a blurred copy of itself (common.pad_bands,
-  `inner_dhashes`).
+  original's 15 % window, and the bands of the content box that may be a picture on a blurred
+  copy of itself (common.pad_bands), each also mirrored (`inner_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -392,7 +391,8 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), t
     """(dhashes, mirrored flags), a row each: each of `boxes` direct, then each mirrored; then
     each of `sides` (a collage's, `collage_sides`) direct; then, if `turned` is given, that box
     turned a quarter either way (`turned_dhashes`); then, if `upright` is given (a tilted
-    picture made upright, common.tilt), all of it, direct and mirrored."""
+    picture made upright, common.tilt), all of it, direct and mirrored (visual.py searches the
+    mirrored one only when the direct one met nothing near)."""
     integral = _integral(pixels)
     words = [*region_dhashes(integral, boxes), *region_dhashes(integral, boxes, mirrored=True),
              *(region_dhashes(integral, sides) if sides else [])]

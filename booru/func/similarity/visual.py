@@ -6,7 +6,7 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    each also mirrored; the two sides of the content box where it is
    two pictures put side by side or stacked, common.regions.collage_sides; the content box
    turned a quarter either way; a picture tilted a few degrees on a plain canvas, made upright,
-   direct and mirrored, common.tilt) find the images whose archived windows are nearest within
+   common.tilt, and mirrored too when direct it met nothing near) find the images whose archived windows are nearest within
    region_index.NEAR_RADIUS (SIDES_RADIUS, TURNED_RADIUS for the sides and the turns;
    RegionIndex, exact).
    The caller adds the images nearest by the whole-picture fingerprints (`combined`), which
