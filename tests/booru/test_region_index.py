@@ -58,6 +58,17 @@ def _archive(rng: np.random.Generator, images: int) -> tuple[list[int], np.ndarr
     return ids, dhashes
 
 
+def _queries(rng: np.random.Generator, dhashes: np.ndarray, count: int, bits: int) -> tuple[np.ndarray, list[bool]]:
+    """`count` queries, each within `bits` of an archived window (random without an archive),
+    and whether each is mirrored."""
+    if len(dhashes):
+        sources = dhashes.reshape(-1, 3)[rng.integers(0, dhashes.size // 3, count)]
+        queries = np.array([_near(rng, words, int(rng.integers(0, bits))) for words in sources])
+    else:
+        queries = rng.integers(0, 2**64, size=(count, 3), dtype=np.uint64)
+    return queries, [bool(rng.random() < 0.5) for _ in range(count)]
+
+
 def _check(index: RegionIndex, ids: list[int], dhashes: np.ndarray, queries: np.ndarray, mirrored: list[bool],
            limit: int, radius: float, inner: list[bool] | None = None) -> None:
     hits = index.nearest(queries, np.array(mirrored), limit, radius, None if inner is None else np.array(inner))
@@ -72,12 +83,7 @@ def _check(index: RegionIndex, ids: list[int], dhashes: np.ndarray, queries: np.
 def test_nearest_equals_the_oracle(seed: int, images: int, limit: int, radius: float, count: int) -> None:
     rng = np.random.default_rng(seed)
     ids, dhashes = _archive(rng, images)
-    if images:
-        sources = dhashes.reshape(-1, 3)[rng.integers(0, images * KEYS, count)]
-        queries = np.array([_near(rng, words, int(rng.integers(0, 20))) for words in sources])
-    else:
-        queries = rng.integers(0, 2**64, size=(count, 3), dtype=np.uint64)
-    mirrored = [bool(rng.random() < 0.5) for _ in range(count)]
+    queries, mirrored = _queries(rng, dhashes, count, 20)
     _check(RegionIndex(np.array(ids, dtype=np.int64), dhashes), ids, dhashes, queries, mirrored, limit, radius)
 
 
@@ -120,12 +126,7 @@ def test_inner_rows_meet_the_inner_window_alone(seed: int, images: int, limit: i
         moved = rng.choice(images, size=min(images, 5), replace=False)
         dhashes[moved] = _archive(rng, len(moved))[1]
         index.upsert(np.array(ids, dtype=np.int64)[moved], dhashes[moved])
-    if images:
-        sources = dhashes.reshape(-1, 3)[rng.integers(0, images * KEYS, count)]
-        queries = np.array([_near(rng, words, int(rng.integers(0, 16))) for words in sources])
-    else:
-        queries = rng.integers(0, 2**64, size=(count, 3), dtype=np.uint64)
-    mirrored = [bool(rng.random() < 0.5) for _ in range(count)]
+    queries, mirrored = _queries(rng, dhashes, count, 16)
     inner = [bool(rng.random() < 0.6) for _ in range(count)]
     with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")) if lookups_only else nullcontext():
         _check(index, ids, dhashes, queries, mirrored, limit, radius, inner)
