@@ -10,8 +10,8 @@ of the groups (far radii), a scan of the groups is cheaper and is done instead.
 A query with clipped bits (DhashQuery) looks up by its other bits only: a chunk's lookups
 take every value of its clipped bits (the planner weighs that like any other cost).
 A base may mark some of its keys (`marked_keys`, a subclass's choice: the region index marks
-one window of every image): each bucket holds the postings of groups with a marked key first,
-so a lookup can read those alone (`within(..., marked=True)`).
+one window of every image): marked keys are grouped apart and their groups come first, so each
+bucket holds their postings first and a lookup can read those alone (`within(..., marked=True)`).
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class DhashBase:
     def __init__(self, groups: Groups, postings: np.ndarray, offsets: np.ndarray, sizes: np.ndarray,
                  marked_sizes: np.ndarray):
         self.groups, self.postings, self.offsets, self.sizes = groups, postings, offsets, sizes
-        self.marked_sizes = marked_sizes  # per bucket: its first postings, those of groups with a marked key
+        self.marked_sizes = marked_sizes  # per bucket: its first postings, those of the marked keys' groups
 
     @staticmethod
     def marked_keys(ids: np.ndarray) -> np.ndarray | None:
@@ -88,15 +88,14 @@ class DhashBase:
 
     @classmethod
     def of(cls, ids: np.ndarray, values: np.ndarray) -> "DhashBase":
-        groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3))
+        ids = np.asarray(ids)
+        marked = cls.marked_keys(ids)
+        groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3),
+                           None if marked is None else ~marked)  # the marked keys' groups first
         # column-major: verifying candidates gathers from three contiguous word arrays
         groups = replace(groups, keys=np.asfortranarray(groups.keys))
-        marked = cls.marked_keys(groups.ids)
-        if marked is None or not len(groups.ids):
-            marked_groups = np.zeros(len(groups.keys), dtype=bool)
-        else:
-            marked_groups = np.logical_or.reduceat(marked, groups.start[:-1].astype(np.intp))
-        postings, offsets, marked_sizes = cls._postings(groups.keys, marked_groups)
+        postings, offsets, marked_sizes = cls._postings(groups.keys, 0 if marked is None else int(
+            cls.marked_keys(groups.ids[groups.start[:-1]]).sum()))
         return cls(groups, postings, offsets, np.diff(offsets).astype(np.int32),  # sizes: postings per bucket
                    marked_sizes)
 
@@ -117,23 +116,20 @@ class DhashBase:
         return np.stack(parts, axis=1).astype(np.int64) if len(words) else np.empty((0, CHUNKS), np.int64)
 
     @classmethod
-    def _postings(cls, keys: np.ndarray, marked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For chunk c and value v, groups postings[offsets[c·65536 + v]:offsets[… + 1]]: the
-        `marked` groups first (marked_sizes[c·65536 + v] of them), each part ascending."""
+    def _postings(cls, keys: np.ndarray, marked: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For chunk c and value v, groups postings[offsets[c·65536 + v]:offsets[… + 1]],
+        ascending: the first `marked` groups' first (marked_sizes[c·65536 + v] of them)."""
         chunks = cls.chunks(keys)
         u = len(keys)
         postings = np.empty(CHUNKS * u, dtype=np.int32)
         offsets = np.empty(CHUNKS * BUCKETS + 1, dtype=np.int64)
-        marked_sizes = np.empty(CHUNKS * BUCKETS, dtype=np.int32)
-        # a stable sort of the marked groups followed by the others keeps the marked first in every bucket
-        order = np.concatenate([np.flatnonzero(marked), np.flatnonzero(~marked)]).astype(np.int32) \
-            if marked.any() else None
+        marked_sizes = np.zeros(CHUNKS * BUCKETS, dtype=np.int32)
         for c in range(CHUNKS):
             column = chunks[:, c].astype(np.uint16)
-            postings[c * u:(c + 1) * u] = (np.argsort(column, kind="stable") if order is None
-                                           else order[np.argsort(column[order], kind="stable")])
+            postings[c * u:(c + 1) * u] = np.argsort(column, kind="stable")
             counts = np.bincount(column, minlength=BUCKETS)
-            marked_sizes[c * BUCKETS:(c + 1) * BUCKETS] = np.bincount(column[marked], minlength=BUCKETS)
+            if marked:
+                marked_sizes[c * BUCKETS:(c + 1) * BUCKETS] = np.bincount(column[:marked], minlength=BUCKETS)
             offsets[c * BUCKETS] = c * u
             np.cumsum(counts[:-1], out=offsets[c * BUCKETS + 1:(c + 1) * BUCKETS])
             offsets[c * BUCKETS + 1:(c + 1) * BUCKETS] += c * u

@@ -66,14 +66,21 @@ class Groups:
     position: np.ndarray    # (n,) int32: index into `ids` of sorted_ids[i]
 
     @classmethod
-    def of(cls, ids: np.ndarray, values: np.ndarray) -> "Groups":
+    def of(cls, ids: np.ndarray, values: np.ndarray, leading: np.ndarray | None = None) -> "Groups":
+        """Images of identical fingerprints grouped; with `leading` (a bool per image), images
+        are grouped by (leading, fingerprint) and the groups whose `leading` is False come first."""
         if len(ids) == 0:
             empty = np.empty(0, dtype=np.int64)
             return cls(values[:0], np.zeros(1, dtype=np.int64), empty, empty, empty.astype(np.int32))
         order = lexicographic(values)
+        if leading is not None:
+            order = order[np.argsort(leading[order].view(np.uint8), kind="stable")]
         ordered = values[order]
-        first = np.ones(len(ordered), dtype=bool)
+        first = np.ones(len(order), dtype=bool)
         first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+        if leading is not None:
+            classes = leading[order]
+            first[1:] |= classes[1:] != classes[:-1]
         keys = ordered[first]
         start = narrow(np.append(np.flatnonzero(first), len(ordered)))
         grouped = narrow(np.ascontiguousarray(ids[order], dtype=np.int64))
