@@ -239,12 +239,25 @@ def region_dhashes(integral: np.ndarray, boxes: list[Box], mirrored: bool = Fals
     row by row, most significant bit first); in 9×8 cells, whether the cell below is brighter
     (word 1); in 8×8 cells, whether each is brighter than their median (word 2); optionally of
     the mirrored boxes."""
+    cells = _cells(integral, boxes)
+    return _bits(*(_mirrored(cells) if mirrored else cells))
+
+
+def both_ways(integral: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """2 × len(boxes) × 3 uint64: `region_dhashes` of the boxes, then of the boxes mirrored,
+    from one reading of their cells."""
+    cells = _cells(integral, boxes)
+    return np.concatenate([_bits(*cells), _bits(*_mirrored(cells))])
+
+
+def _cells(integral: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The boxes' 8×9, 9×8 and 8×8 cell means (`region_dhashes`)."""
     boxes = np.asarray(boxes, dtype=np.intp).reshape(-1, 4)
-    across, down, square_cells = (_means(integral, boxes, 8, 9), _means(integral, boxes, 9, 8),
-                                  _means(integral, boxes, 8, 8))
-    if mirrored:
-        across, down, square_cells = across[:, :, ::-1], down[:, :, ::-1], square_cells[:, :, ::-1]
-    return _bits(across, down, square_cells)
+    return _means(integral, boxes, 8, 9), _means(integral, boxes, 9, 8), _means(integral, boxes, 8, 8)
+
+
+def _mirrored(cells: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    return tuple(means[:, :, ::-1] for means in cells)
 
 
 def region_dhash(integral: np.ndarray, box: Box, mirrored: bool = False) -> np.ndarray:
@@ -382,8 +395,7 @@ def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.nda
     query's content box, then of each of `bands` (common.pad_bands); then all of them mirrored
     (a mirrored copy)."""
     integral = _integral(pixels)
-    boxes = [window(box, cut) for cut in INNER] + list(bands)
-    return np.concatenate([region_dhashes(integral, boxes), region_dhashes(integral, boxes, mirrored=True)])
+    return both_ways(integral, [window(box, cut) for cut in INNER] + list(bands))
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), turned: Box | None = None,
@@ -394,15 +406,12 @@ def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), t
     picture made upright, common.tilt), all of it, direct and mirrored (visual.py searches the
     mirrored one only when the direct one met nothing near)."""
     integral = _integral(pixels)
-    words = [*region_dhashes(integral, boxes), *region_dhashes(integral, boxes, mirrored=True),
-             *(region_dhashes(integral, sides) if sides else [])]
+    words = [*both_ways(integral, boxes), *(region_dhashes(integral, sides) if sides else [])]
     flags = [mirrored for mirrored in (False, True) for _ in boxes] + [False] * len(sides)
     if turned is not None:
         words += list(turned_dhashes(integral, turned))
         flags += [False, False]
     if upright is not None:
-        whole = [(0, upright.shape[0], 0, upright.shape[1])]
-        integral = _integral(upright)
-        words += [*region_dhashes(integral, whole), *region_dhashes(integral, whole, mirrored=True)]
+        words += list(both_ways(_integral(upright), [(0, upright.shape[0], 0, upright.shape[1])]))
         flags += [False, True]
     return np.stack(words), np.array(flags)

@@ -136,11 +136,15 @@ class DhashBase:
         offsets[-1] = CHUNKS * u
         return postings, offsets, marked_sizes
 
+    def _sizes(self, marked: bool) -> np.ndarray:
+        """Postings per bucket: all of them, or the marked keys' groups' alone."""
+        return self.marked_sizes if marked else self.sizes
+
     def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None,
                    top: int = MAX_THRESHOLD, marked: bool = False) -> np.ndarray:
         """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t,
         for t up to `top` (the marked postings alone, if `marked`)."""
-        sizes = self.marked_sizes if marked else self.sizes
+        sizes = self._sizes(marked)
         chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
         looked_up = LOOKED_UP[:RING_STARTS[top] + RING_SIZES[top]]
         postings = sizes[chunk_base + (query_chunks[:, None] ^ looked_up[None, :])].astype(np.int64)
@@ -202,7 +206,7 @@ class DhashBase:
             buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
                                       for c, t in enumerate(thresholds) if t >= 0])
             low = self.offsets[buckets]
-            candidates = self.postings[ranges(low, (self.marked_sizes if marked else self.sizes)[buckets])]
+            candidates = self.postings[ranges(low, self._sizes(marked)[buckets])]
         candidates, distances = query.within_at(keys, candidates, radius)
         found, first = np.unique(candidates, return_index=True)
         return found.astype(np.int64), distances[first]
