@@ -5,8 +5,8 @@ at least sum(t_c + 1); so with sum(t_c + 1) = d + 1, a hash within d bits has so
 within t_c bits of the query's (t_c = -1: chunk c not searched). The thresholds are handed
 out greedily to the chunks whose buckets around the query hold the fewest postings (real
 hashes are skewed: flat areas give runs of zero bits). Bucket lookups enumerate the chunk
-values, numpy popcounts verify the candidates; when the lookups would read a large share
-of the groups (far radii), a scan of the groups is cheaper and is done instead.
+values, compiled loops measure the candidates (kernels.py); when the lookups would read a
+large share of the groups (far radii), a scan of the groups is cheaper and is done instead.
 A query with clipped bits (DhashQuery) looks up by its other bits only: a chunk's lookups
 take every value of its clipped bits (the planner weighs that like any other cost).
 A base may mark some of its keys (`marked_keys`, a subclass's choice: the region index marks
@@ -16,15 +16,15 @@ bucket holds their postings first and a lookup can read those alone (`within(...
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from itertools import combinations
 from typing import Iterator, Sequence
 
 import numpy as np
 
 from booru.func.similarity.distances import DHASH_BITS, DhashQuery, dhash_distance
-from booru.func.similarity.groups import Groups, ranges
+from booru.func.similarity.groups import Groups
 from booru.func.similarity.index import Hits, Index, best, search_one
+from booru.func.similarity.kernels import within_all, within_postings
 
 CHUNK_BITS = 16
 CHUNKS = DHASH_BITS // CHUNK_BITS
@@ -92,8 +92,6 @@ class DhashBase:
         marked = cls.marked_keys(ids)
         groups = Groups.of(ids, np.asarray(values, dtype=np.uint64).reshape(-1, 3),
                            None if marked is None else ~marked)  # the marked keys' groups first
-        # column-major: verifying candidates gathers from three contiguous word arrays
-        groups = replace(groups, keys=np.asfortranarray(groups.keys))
         postings, offsets, marked_sizes = cls._postings(groups.keys, 0 if marked is None else int(
             cls.marked_keys(groups.ids[groups.start[:-1]]).sum()))
         return cls(groups, postings, offsets, np.diff(offsets).astype(np.int32),  # sizes: postings per bucket
@@ -195,21 +193,23 @@ class DhashBase:
         query_chunks = self.chunks(query.words)[0]
         counted_chunks = None if query.counted is None else self.chunks(query.counted)[0]
         thresholds, cost = self.thresholds(query_chunks, bits, counted_chunks, marked)
-        scan = cost == float("inf") or cost > len(keys) * SCAN_SHARE
-        if scan and query.clipped is None:
-            distances = query.distance(keys)
-            found = np.flatnonzero(distances <= radius)
-            return found, distances[found]
-        if scan:  # the bits outside the clipped ones first
-            candidates = np.flatnonzero(query.outside_at(keys, slice(None)) <= bits)
-        else:
-            buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
-                                      for c, t in enumerate(thresholds) if t >= 0])
-            low = self.offsets[buckets]
-            candidates = self.postings[ranges(low, self._sizes(marked)[buckets])]
-        candidates, distances = query.within_at(keys, candidates, radius)
+        terms = (*query.terms(), bits, float(radius))  # one type each: the loops compile once
+        if cost == float("inf") or cost > len(keys) * SCAN_SHARE:
+            return within_all(keys, *terms)
+        buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
+                                  for c, t in enumerate(thresholds) if t >= 0])
+        candidates, distances = within_postings(self.postings, self.offsets[buckets], self._sizes(marked)[buckets],
+                                                keys, *terms)
         found, first = np.unique(candidates, return_index=True)
-        return found.astype(np.int64), distances[first]
+        return found, distances[first]
+
+    def warm(self) -> None:
+        """Compile the loops `within` runs for this base's arrays (numba compiles on first use,
+        or reads what it compiled before from its cache): a lookup of no bucket, a scan of one key."""
+        terms = (*DhashQuery.of(np.zeros(3, dtype=np.uint64)).terms(), 0, 0.0)
+        none = np.empty(0, dtype=np.int64)  # gathered, as `within` gathers its buckets' ranges
+        within_postings(self.postings, self.offsets[none], self.sizes[none], self.groups.keys, *terms)
+        within_all(self.groups.keys[:1], *terms)
 
     def radii(self, query: np.ndarray, radius: float, limit: int) -> Iterator[float]:
         """Radii to try in turn; the last is `radius` itself."""
@@ -226,6 +226,9 @@ class DhashBase:
 
 class DhashIndex(Index):
     width, dtype, base_type = 3, np.uint64, DhashBase
+
+    def warm(self) -> None:
+        self.snapshot.base.warm()
 
     def search(self, queries: Sequence[DhashQuery | np.ndarray], radius: float, limit: int) -> Hits:
         """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`

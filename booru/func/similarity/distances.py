@@ -22,8 +22,7 @@ def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 
 def hamming_at(values: np.ndarray, rows: np.ndarray | slice, query: np.ndarray) -> np.ndarray:
-    """hamming(values[rows], query) as uint8 (at most 3 × 64), gathering word by word (fast when
-    `values` is column-major)."""
+    """hamming(values[rows], query) as uint8 (at most 3 × 64), gathering word by word."""
     total = np.bitwise_count(_column(values, 0, rows) ^ query[0])
     total += np.bitwise_count(_column(values, 1, rows) ^ query[1])
     total += np.bitwise_count(_column(values, 2, rows) ^ query[2])
@@ -53,8 +52,8 @@ class DhashQuery:
     differing outside the clipped ones scaled to 192: a brighter copy whose light background
     clipped still finds its original, while a picture that is white there anyway (clip art)
     keeps the plain distance. Without clipped bits (or with all 192: a flat picture) it is the
-    plain Hamming distance. This is the one dhash distance, of the index and of the brute-force
-    oracle of the tests.
+    plain Hamming distance. The index measures its candidates by it in compiled loops
+    (kernels.py, from `terms`), the rest here; the tests' brute-force oracles measure it on their own.
     """
 
     words: np.ndarray
@@ -93,26 +92,18 @@ class DhashQuery:
             return hamming_at(values, rows, self.words).astype(np.float64)
         outside = self.outside_at(values, rows)
         plain = outside + self._differing_at(values, rows, self.clipped)
-        counted = DHASH_BITS - int(np.bitwise_count(self.clipped).sum())
-        return np.minimum(plain.astype(np.float64), outside * (DHASH_BITS / counted))
+        return np.minimum(plain.astype(np.float64), outside * self.scale)
 
-    def within_at(self, values: np.ndarray, rows: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, distances) of the values[rows] within `radius`. For a query whose bits all
-        count, word by word: each word is gathered only for the rows the words before it left
-        within the radius (most candidates of an index lookup are far, and one or two words
-        say so)."""
-        rows = _rows(rows)
-        if self.clipped is not None:
-            distances = self.distance_at(values, rows)
-            keep = distances <= radius
-            return rows[keep], distances[keep]
-        total = np.zeros(len(rows), dtype=np.uint8)
-        for word in range(3):
-            total += np.bitwise_count(_column(values, word, rows) ^ self.words[word])
-            # the survivors' positions, then a gather: faster than a boolean mask for many survivors
-            keep = np.flatnonzero(total <= radius)
-            rows, total = rows[keep], total[keep]
-        return rows, total.astype(np.float64)
+    @property
+    def scale(self) -> float:
+        """What the bits differing outside the clipped ones are multiplied by: 192 / their count."""
+        return 1.0 if self.clipped is None else DHASH_BITS / (DHASH_BITS - int(np.bitwise_count(self.clipped).sum()))
+
+    def terms(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """What kernels.py measures this distance by: the words, the bits that count (all
+        when none is clipped) and the scale of the bits differing outside the clipped ones."""
+        counted = np.full(3, np.iinfo(np.uint64).max, dtype=np.uint64) if self.clipped is None else self.counted
+        return self.words, counted, self.scale
 
     def _differing_at(self, values: np.ndarray, rows: np.ndarray | slice, mask: np.ndarray) -> np.ndarray:
         total = np.bitwise_count((_column(values, 0, rows) ^ self.words[0]) & mask[0]).astype(np.int32)
