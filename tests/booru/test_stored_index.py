@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 import io
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from booru.func.similarity.follow import POLL_SECONDS, Follower
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.index import Index
 from booru.func.similarity.region_index import KEYS, RegionIndex
+from common.config import PROJECT_ROOT
 from tests.booru.helpers import seed_images
 from tests.booru.test_region_index import oracle
 from tests.support import wait_until
@@ -79,6 +82,43 @@ def test_a_stored_base_searches_as_the_built_one(tmp_path) -> None:
     restored, _ = _restored(regions, tmp_path, "region")
     queries, flags = words[:6], np.array([False, True] * 3)
     assert _listed(restored.nearest(queries, flags, 10, 40.0)) == _listed(regions.nearest(queries, flags, 10, 40.0))
+
+
+# Run in a process of its own: numba compiles a loop once per process and argument types.
+WARMED_SEARCHES = """
+import sys
+import numpy as np
+from booru.func.similarity import kernels, stored
+from booru.func.similarity.distances import DhashQuery
+from booru.func.similarity.region_index import KEYS, RegionIndex
+from pathlib import Path
+
+rng = np.random.default_rng(3)
+windows = rng.integers(0, 2**64, size=(300, KEYS, 3), dtype=np.uint64)
+built = RegionIndex(np.arange(300), windows)
+found = stored.store(Path(sys.argv[1]), "region", built.snapshot.base.arrays(), "7")
+index = RegionIndex(base=RegionIndex.base_type.restored(stored.mapped(found)))
+loops = (kernels.within_postings, kernels.within_all)
+before = [len(loop.signatures) for loop in loops]
+index.warm()
+warmed = [set(loop.signatures) for loop in loops]
+queries = windows[:3, 0] ^ np.uint64(0b111)
+index.nearest(queries, np.array([False, True, False]), 5, radius=30, inner=np.array([False, False, True]))
+index.nearest(queries[:1], np.array([False]), 5, radius=120)  # far: a scan
+clipped = DhashQuery.of(queries[0] & ~np.uint64(0xFF), np.array([0xFF, 0, 0], dtype=np.uint64))
+index.index.search([clipped], 25, 5)
+index.index.search([clipped], 100, 5)
+print(before, [len(w) for w in warmed], [set(loop.signatures) == w for loop, w in zip(loops, warmed)])
+"""
+
+
+def test_warming_a_mapped_base_compiles_the_loops_its_searches_run(tmp_path) -> None:
+    """A worker's first searches (lookups, marked lookups, scans, a query with clipped bits) run
+    no loop that warming its mapped bases did not compile: none waits for the compiler."""
+    done = subprocess.run([sys.executable, "-c", WARMED_SEARCHES, str(tmp_path)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "[0, 0] [1, 1] [True, True]"
 
 
 def test_a_newer_generation_replaces_the_older_ones(tmp_path) -> None:
