@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from booru.func.similarity import dhash_index
 from booru.func.similarity.combined import combined_search
-from booru.func.similarity.dhash_index import CHUNKS, MAX_THRESHOLD, DhashBase, DhashIndex
+from booru.func.similarity.dhash_index import CHUNKS, MAX_THRESHOLD, DhashIndex
 from booru.func.similarity.distances import DHASH_BITS, DhashQuery, hamming, normalise_histograms
 from booru.func.similarity.histogram_index import HistogramIndex
 from booru.func.similarity.index import Hits
@@ -232,12 +232,11 @@ def test_thresholds_satisfy_the_pigeonhole_bound():
     rng = np.random.default_rng(11)
     index = DhashIndex(np.arange(300), _dhashes(rng, 300))
     for query in (np.zeros(3, dtype=np.uint64), rng.integers(0, 2**64, size=3, dtype=np.uint64)):
-        query_chunks = DhashBase.chunks(query)[0]
         for radius in range(0, CHUNKS * (MAX_THRESHOLD + 1)):
-            thresholds, cost = index.snapshot.base.thresholds(query_chunks, radius)
+            thresholds, cost, _ = index.snapshot.base.thresholds(query, radius)
             assert int((thresholds + 1).sum()) == radius + 1 and thresholds.max() <= MAX_THRESHOLD
             assert cost >= radius + 1
-        assert index.snapshot.base.thresholds(query_chunks, CHUNKS * (MAX_THRESHOLD + 1))[1] == float("inf")
+        assert index.snapshot.base.thresholds(query, CHUNKS * (MAX_THRESHOLD + 1))[1] == float("inf")
 
 
 def test_identical_fingerprints_form_one_group_and_come_back_together():
@@ -277,8 +276,7 @@ def test_lookups_take_every_value_of_the_left_out_bits():
     index = DhashIndex(np.arange(20_000), stored)
     base = index.snapshot.base
     for radius in (0, 8, 16):
-        _, cost = base.thresholds(base.chunks(query.words)[0], query.lookup_radius(radius),
-                                  base.chunks(query.counted)[0])
+        _, cost, _ = base.thresholds(query.words, query.lookup_radius(radius), query.counted)
         assert cost < len(base.groups.keys) * dhash_index.SCAN_SHARE  # the lookups answer, not a scan
         hits = index.search([query], radius, 1)
         assert hits.ids.tolist() == [0] and hits.distances.tolist() == [0.0]

@@ -24,7 +24,7 @@ import numpy as np
 from booru.func.similarity.distances import DHASH_BITS, DhashQuery, dhash_distance
 from booru.func.similarity.groups import Groups
 from booru.func.similarity.index import Hits, Index, best, search_one
-from booru.func.similarity.kernels import within_all, within_postings
+from booru.func.similarity.kernels import plan, within_all, within_postings
 
 CHUNK_BITS = 16
 CHUNKS = DHASH_BITS // CHUNK_BITS
@@ -44,33 +44,10 @@ def _masks_within(bits: int) -> list[np.ndarray]:
     return found
 
 
-RINGS = _masks_within(5)
-BALLS = [np.concatenate(RINGS[: t + 1]) for t in range(len(RINGS))]
-LOOKED_UP = BALLS[MAX_THRESHOLD]  # every flip pattern of thresholds up to MAX_THRESHOLD, ring by ring
-RING_SIZES = np.array([len(ring) for ring in RINGS[:MAX_THRESHOLD + 1]])
-RING_STARTS = np.concatenate([[0], np.cumsum(RING_SIZES)[:-1]])
-ALL_VALUES = np.arange(BUCKETS, dtype=np.int64)
-POPCOUNT16 = np.bitwise_count(ALL_VALUES).astype(np.int64)
-
-
-def _partial_chunks(counted_chunks: np.ndarray | None) -> np.ndarray:
-    """The chunks some of whose bits do not count."""
-    if counted_chunks is None:
-        return np.empty(0, dtype=np.int64)
-    return np.flatnonzero(counted_chunks != BUCKETS - 1)
-
-
-def _flip_levels(counted_chunk: int) -> np.ndarray:
-    """For every 16-bit flip pattern, how many counted bits it flips (the others flip freely)."""
-    return POPCOUNT16[ALL_VALUES & int(counted_chunk)]
-
-
-def _ball(chunk: int, threshold: int, counted_chunks: np.ndarray | None) -> np.ndarray:
-    """The flip patterns a chunk's lookups enumerate: at most `threshold` counted bits flipped."""
-    if counted_chunks is None or counted_chunks[chunk] == BUCKETS - 1:
-        return BALLS[threshold]
-    return ALL_VALUES[_flip_levels(counted_chunks[chunk]) <= threshold]
-
+# every flip pattern of thresholds up to MAX_THRESHOLD, ring by ring: ring t at FLIPS[RING_BOUNDS[t]:RING_BOUNDS[t + 1]]
+RINGS = _masks_within(MAX_THRESHOLD)
+FLIPS = np.concatenate(RINGS)
+RING_BOUNDS = np.concatenate([[0], np.cumsum([len(ring) for ring in RINGS])])
 
 
 class DhashBase:
@@ -138,50 +115,22 @@ class DhashBase:
         """Postings per bucket: all of them, or the marked keys' groups' alone."""
         return self.marked_sizes if marked else self.sizes
 
-    def ring_costs(self, query_chunks: np.ndarray, counted_chunks: np.ndarray | None = None,
-                   top: int = MAX_THRESHOLD, marked: bool = False) -> np.ndarray:
-        """cost[c, t]: postings read (plus one per lookup) when chunk c's threshold grows to t,
-        for t up to `top` (the marked postings alone, if `marked`)."""
-        sizes = self._sizes(marked)
-        chunk_base = np.arange(CHUNKS)[:, None] * BUCKETS
-        looked_up = LOOKED_UP[:RING_STARTS[top] + RING_SIZES[top]]
-        postings = sizes[chunk_base + (query_chunks[:, None] ^ looked_up[None, :])].astype(np.int64)
-        cost = (np.add.reduceat(postings, RING_STARTS[:top + 1], axis=1) + RING_SIZES[:top + 1]).astype(np.float64)
-        for c in _partial_chunks(counted_chunks):
-            if CHUNK_BITS - POPCOUNT16[counted_chunks[c]] > MAX_FREE_BITS:
-                cost[c] = np.inf  # at least 2^free lookups at every threshold: never worth it
-                continue
-            read = sizes[c * BUCKETS + (query_chunks[c] ^ ALL_VALUES)] + 1
-            cost[c] = np.bincount(_flip_levels(counted_chunks[c]), weights=read, minlength=CHUNK_BITS + 1)[
-                :top + 1]
-        return cost
-
-    def thresholds(self, query_chunks: np.ndarray, radius: int, counted_chunks: np.ndarray | None = None,
-                   marked: bool = False) -> tuple[np.ndarray, float]:
+    def thresholds(self, words: np.ndarray, radius: int, counted: np.ndarray | None = None,
+                   marked: bool = False) -> tuple[np.ndarray, float, np.ndarray]:
         """Per-chunk bit thresholds t_c (-1: chunk not searched) with sum(t_c + 1) = radius + 1,
-        grown greedily where the postings are fewest; and the postings they read. (∞ when
+        grown greedily where the postings are fewest (the marked keys' alone, if `marked`);
+        the postings they read; and the buckets they read (kernels.plan). The cost is ∞ when
         the radius is too large for thresholds up to MAX_THRESHOLD, or the query's clipped
-        bits leave too few chunks to look up.)"""
+        bits (those outside `counted`) leave too few chunks to look up."""
         need = radius + 1
         if need > CHUNKS * (MAX_THRESHOLD + 1):
-            return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
+            return np.full(CHUNKS, MAX_THRESHOLD), float("inf"), np.empty(0, dtype=np.int64)
         # A query whose bits all count grows no chunk more than one past an even share of `need`
         # (so most rings of a near radius need no costing); one with clipped bits may need to.
-        top = MAX_THRESHOLD if counted_chunks is not None else min(MAX_THRESHOLD, -(-need // CHUNKS))
-        # a few hundred steps: plain Python is faster
-        cost = self.ring_costs(query_chunks, counted_chunks, top, marked).tolist()
-        levels = [-1] * CHUNKS
-        total = 0.0
-        for _ in range(need):
-            chunk, step = -1, float("inf")
-            for c in range(CHUNKS):
-                if levels[c] < top and cost[c][levels[c] + 1] < step:
-                    chunk, step = c, cost[c][levels[c] + 1]
-            if chunk < 0:  # no chunk can grow (clipped query bits): scan instead
-                return np.full(CHUNKS, MAX_THRESHOLD), float("inf")
-            levels[chunk] += 1
-            total += step
-        return np.array(levels), total
+        top = MAX_THRESHOLD if counted is not None else min(MAX_THRESHOLD, -(-need // CHUNKS))
+        counted = np.full(3, np.iinfo(np.uint64).max, dtype=np.uint64) if counted is None else counted
+        return plan(self._sizes(marked), np.asarray(words, dtype=np.uint64), counted, need, top, FLIPS, RING_BOUNDS,
+                    CHUNK_BITS, MAX_FREE_BITS)
 
     def within(self, query: DhashQuery, radius: float, marked: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Every group within `radius` of `query`, with its distance (exact); if `marked`, every
@@ -190,14 +139,10 @@ class DhashBase:
         bits = query.lookup_radius(radius)
         if len(keys) == 0 or bits < 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        query_chunks = self.chunks(query.words)[0]
-        counted_chunks = None if query.counted is None else self.chunks(query.counted)[0]
-        thresholds, cost = self.thresholds(query_chunks, bits, counted_chunks, marked)
+        thresholds, cost, buckets = self.thresholds(query.words, bits, query.counted, marked)
         terms = (*query.terms(), bits, float(radius))  # one type each: the loops compile once
         if cost == float("inf") or cost > len(keys) * SCAN_SHARE:
             return within_all(keys, *terms)
-        buckets = np.concatenate([c * BUCKETS + (query_chunks[c] ^ _ball(c, t, counted_chunks))
-                                  for c, t in enumerate(thresholds) if t >= 0])
         candidates, distances = within_postings(self.postings, self.offsets[buckets], self._sizes(marked)[buckets],
                                                 keys, *terms)
         found, first = np.unique(candidates, return_index=True)
@@ -205,8 +150,10 @@ class DhashBase:
 
     def warm(self) -> None:
         """Compile the loops `within` runs for this base's arrays (numba compiles on first use,
-        or reads what it compiled before from its cache): a lookup of no bucket, a scan of one key."""
-        terms = (*DhashQuery.of(np.zeros(3, dtype=np.uint64)).terms(), 0, 0.0)
+        or reads what it compiled before from its cache): a plan, a lookup of no bucket, a scan of one key."""
+        query = DhashQuery.of(np.zeros(3, dtype=np.uint64))
+        self.thresholds(query.words, 0)
+        terms = (*query.terms(), 0, 0.0)
         none = np.empty(0, dtype=np.int64)  # gathered, as `within` gathers its buckets' ranges
         within_postings(self.postings, self.offsets[none], self.sizes[none], self.groups.keys, *terms)
         within_all(self.groups.keys[:1], *terms)

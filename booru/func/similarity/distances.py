@@ -64,10 +64,10 @@ class DhashQuery:
         if isinstance(query, DhashQuery):
             return query
         if clipped is not None:
-            clipped = np.asarray(clipped, dtype=np.uint64)
+            clipped = np.array(clipped, dtype=np.uint64)
             if int(np.bitwise_count(clipped).sum()) in (0, DHASH_BITS):
                 clipped = None
-        return cls(np.asarray(query, dtype=np.uint64), clipped)
+        return cls(np.array(query, dtype=np.uint64), clipped)  # copies: the compiled loops take one array type
 
     @property
     def counted(self) -> np.ndarray | None:

@@ -1,4 +1,10 @@
-"""Compiled loops (numba) that measure dhash candidates: the dhash index's bucket lookups and scans.
+"""Compiled loops (numba) of the dhash index: planning a query's bucket lookups, and measuring
+the candidates they find (or, for a scan, every key).
+
+Planning (`plan`) costs each chunk's rings of lookups from the bucket sizes and grows the
+thresholds greedily where the postings are fewest (dhash_index.py says why that is exact):
+a few thousand bucket sizes read and a few hundred steps, which in Python cost as much as
+the lookups of a near radius.
 
 A lookup's candidates are scattered over the whole key array (millions of rows), so measuring
 them is bound by memory latency: numpy pays it once per word and pass, gathering each word of
@@ -48,6 +54,72 @@ def _popcount(x):
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
     x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
     return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(inline="always")
+def _chunk(words, chunk, chunk_bits):
+    """The value of 16-bit chunk `chunk` of three words (chunk c: bits of word c // 4)."""
+    per_word = 64 // chunk_bits
+    return np.int64((words[chunk // per_word] >> np.uint64(chunk_bits * (chunk % per_word)))
+                    & np.uint64((1 << chunk_bits) - 1))
+
+
+@njit(nogil=True, cache=True)
+def plan(sizes, words, counted_words, need, top, flips, ring_bounds, chunk_bits, max_free_bits):
+    """(thresholds, cost, buckets) of a lookup of `need` - 1 counted bits: per-chunk thresholds
+    t_c (-1: not looked up) with sum(t_c + 1) = need, each at most `top`, grown greedily where
+    the next ring reads the fewest postings (`sizes` per bucket, plus one per lookup); the
+    postings they read; the buckets to read (chunk c's value v at c << chunk_bits | v). A chunk
+    whose bits all count enumerates the flip patterns `flips`, ring t at
+    flips[ring_bounds[t]:ring_bounds[t + 1]]; one with clipped bits every value of them, ringed
+    by its counted bits flipped (never, past `max_free_bits` clipped bits). Cost ∞ and no
+    buckets when the thresholds cannot reach `need`."""
+    buckets_per_chunk = 1 << chunk_bits
+    chunks = 192 // chunk_bits
+    all_counted = buckets_per_chunk - 1
+    cost = np.zeros((chunks, top + 1))
+    for c in range(chunks):
+        first, value, counted = c * buckets_per_chunk, _chunk(words, c, chunk_bits), _chunk(counted_words, c,
+                                                                                           chunk_bits)
+        if counted == all_counted:
+            for t in range(top + 1):
+                for k in range(ring_bounds[t], ring_bounds[t + 1]):
+                    cost[c, t] += sizes[first + (value ^ flips[k])] + 1
+        elif chunk_bits - _popcount(np.uint64(counted)) > max_free_bits:
+            cost[c, :] = np.inf  # at least 2^free lookups at every threshold: never worth it
+        else:
+            for flip in range(buckets_per_chunk):
+                level = _popcount(np.uint64(flip & counted))
+                if level <= top:
+                    cost[c, level] += sizes[first + (value ^ flip)] + 1
+    thresholds = np.full(chunks, -1, dtype=np.int64)
+    total = 0.0
+    for _ in range(need):
+        chosen, step = -1, np.inf
+        for c in range(chunks):
+            if thresholds[c] < top and cost[c, thresholds[c] + 1] < step:
+                chosen, step = c, cost[c, thresholds[c] + 1]
+        if chosen < 0:  # no chunk can grow (clipped query bits)
+            return np.full(chunks, top, dtype=np.int64), np.inf, np.empty(0, dtype=np.int64)
+        thresholds[chosen] += 1
+        total += step
+    buckets = np.empty(chunks * buckets_per_chunk, dtype=np.int64)
+    taken = 0
+    for c in range(chunks):
+        if thresholds[c] < 0:
+            continue
+        first, value, counted = c * buckets_per_chunk, _chunk(words, c, chunk_bits), _chunk(counted_words, c,
+                                                                                           chunk_bits)
+        if counted == all_counted:
+            for k in range(ring_bounds[thresholds[c] + 1]):
+                buckets[taken] = first + (value ^ flips[k])
+                taken += 1
+        else:
+            for flip in range(buckets_per_chunk):
+                if _popcount(np.uint64(flip & counted)) <= thresholds[c]:
+                    buckets[taken] = first + (value ^ flip)
+                    taken += 1
+    return thresholds, total, buckets[:taken]
 
 
 @njit(inline="always")
