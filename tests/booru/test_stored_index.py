@@ -121,6 +121,24 @@ def test_warming_a_mapped_base_compiles_the_loops_its_searches_run(tmp_path) -> 
     assert done.stdout.split("\n")[-2] == "[0, 0] [1, 1] [True, True]"
 
 
+UNCACHED_SEARCH = """
+from numba.core import caching
+caching.CacheImpl._locator_classes = []  # as where no directory numba could cache in is writable
+import numpy as np
+from booru.func.similarity.dhash_index import DhashIndex
+stored = np.random.default_rng(2).integers(0, 2**64, size=(200, 3), dtype=np.uint64)
+hits = DhashIndex(np.arange(200), stored).search([stored[17] ^ np.uint64(0b101)], 8, 3)
+print(hits.ids.tolist(), hits.distances.tolist())
+"""
+
+
+def test_the_loops_compile_where_numba_can_keep_no_cache() -> None:
+    done = subprocess.run([sys.executable, "-c", UNCACHED_SEARCH], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "[17] [6.0]"
+
+
 def test_a_newer_generation_replaces_the_older_ones(tmp_path) -> None:
     first = stored.store(tmp_path, "dhash", {"keys": np.arange(3)}, "10")
     second = stored.store(tmp_path, "dhash", {"keys": np.arange(4)}, "12")

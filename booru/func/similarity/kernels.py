@@ -29,6 +29,16 @@ from numba.extending import intrinsic
 AHEAD = 32  # candidates whose keys are being fetched while one is measured
 
 
+def _compiled(function):
+    """The function compiled on first use, kept in numba's cache where numba finds a place it
+    can write one (beside this module, NUMBA_CACHE_DIR, or the user's cache directory); where it
+    finds none (a read-only install run by a user without a home), compiled in every process."""
+    try:
+        return njit(nogil=True, cache=True)(function)
+    except RuntimeError:  # numba: "cannot cache function …: no locator available"
+        return njit(nogil=True)(function)
+
+
 @intrinsic
 def _prefetch(typing_context, keys, row):
     """Ask memory for keys[row, 0]'s cache line (a hint: nothing is read or faulted)."""
@@ -64,7 +74,7 @@ def _chunk(words, chunk, chunk_bits):
                     & np.uint64((1 << chunk_bits) - 1))
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def plan(sizes, words, counted_words, need, top, flips, ring_bounds, chunk_bits, max_free_bits):
     """(thresholds, cost, buckets) of a lookup of `need` - 1 counted bits: per-chunk thresholds
     t_c (-1: not looked up) with sum(t_c + 1) = need, each at most `top`, grown greedily where
@@ -136,7 +146,7 @@ def _distance(keys, row, words, counted, scale, bits):
     return min(float(outside + clipped), outside * scale)
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def _kept(rows, keys, words, counted, scale, bits, radius):
     """(rows, distances) of the given rows within `radius`, in their order (`rows` is reused)."""
     distances = np.empty(len(rows), dtype=np.float64)
@@ -152,7 +162,7 @@ def _kept(rows, keys, words, counted, scale, bits, radius):
     return rows[:kept], distances[:kept]
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def within_postings(postings, starts, lengths, keys, words, counted, scale, bits, radius):
     """(rows, distances): the rows postings[starts[i]:starts[i] + lengths[i]], for every i,
     that lie within `radius`, in that order (a row met twice is kept twice)."""
@@ -165,7 +175,7 @@ def within_postings(postings, starts, lengths, keys, words, counted, scale, bits
     return _kept(rows, keys, words, counted, scale, bits, radius)
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def within_all(keys, words, counted, scale, bits, radius):
     """(rows, distances): every row of `keys` within `radius`, ascending."""
     rows = np.empty(len(keys), dtype=np.int64)
