@@ -87,9 +87,11 @@ logger_class = Logger
 
 def on_starting(server) -> None:
     """Start with an empty metrics directory (the counters of an earlier run are gone) and no
-    stored search index (it may hold an earlier state of the database, e.g. before a restore)."""
+    stored search index (it may hold an earlier state of the database, e.g. before a restore);
+    compile the search indexes' loops, once for every worker."""
     from booru import sqlalchemy_uri
     from booru.func.similarity import stored
+    from booru.func.similarity.dhash_index import compile_loops
 
     path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     path.mkdir(parents=True, exist_ok=True)
@@ -98,6 +100,7 @@ def on_starting(server) -> None:
     logging.getLogger("booru").info("metrics of all workers gathered in %s", path)
     if os.environ["SEARCH_INDEX_DIR"]:
         stored.clear(stored.directory_for(Path(os.environ["SEARCH_INDEX_DIR"]), sqlalchemy_uri(_settings.database_uri)))
+    compile_loops()  # before the workers are forked: they share the compiled loops
 
 
 def when_ready(server) -> None:

@@ -85,40 +85,44 @@ def test_a_stored_base_searches_as_the_built_one(tmp_path) -> None:
 
 
 # Run in a process of its own: numba compiles a loop once per process and argument types.
-WARMED_SEARCHES = """
+COMPILED_SEARCHES = """
 import sys
 import numpy as np
 from booru.func.similarity import kernels, stored
+from booru.func.similarity.dhash_index import DhashIndex, compile_loops
 from booru.func.similarity.distances import DhashQuery
+from booru.func.similarity.nearest import Nearest
 from booru.func.similarity.region_index import KEYS, RegionIndex
 from pathlib import Path
 
+loops = (kernels.plan, kernels.within_postings, kernels.within_all, kernels.hamming_all, kernels.distances_all)
+before = [len(loop.signatures) for loop in loops]
+compile_loops()
+compiled = [set(loop.signatures) for loop in loops]
 rng = np.random.default_rng(3)
 windows = rng.integers(0, 2**64, size=(300, KEYS, 3), dtype=np.uint64)
-built = RegionIndex(np.arange(300), windows)
-found = stored.store(Path(sys.argv[1]), "region", built.snapshot.base.arrays(), "7")
-index = RegionIndex(base=RegionIndex.base_type.restored(stored.mapped(found)))
-loops = (kernels.within_postings, kernels.within_all)
-before = [len(loop.signatures) for loop in loops]
-index.warm()
-warmed = [set(loop.signatures) for loop in loops]
+found = stored.store(Path(sys.argv[1]), "region", RegionIndex(np.arange(300), windows).snapshot.base.arrays(), "7")
+mapped = RegionIndex(base=RegionIndex.base_type.restored(stored.mapped(found)))
 queries = windows[:3, 0] ^ np.uint64(0b111)
-index.nearest(queries, np.array([False, True, False]), 5, radius=30, inner=np.array([False, False, True]))
-index.nearest(queries[:1], np.array([False]), 5, radius=120)  # far: a scan
+mapped.nearest(queries, np.array([False, True, False]), 5, radius=30, inner=np.array([False, False, True]))
+mapped.nearest(queries[:1], np.array([False]), 5, radius=120)  # far: a scan
+built = DhashIndex(np.arange(300), windows[:, 0])  # a process's own base
 clipped = DhashQuery.of(queries[0] & ~np.uint64(0xFF), np.array([0xFF, 0, 0], dtype=np.uint64))
-index.index.search([clipped], 25, 5)
-index.index.search([clipped], 100, 5)
-print(before, [len(w) for w in warmed], [set(loop.signatures) == w for loop, w in zip(loops, warmed)])
+for radius in (25, 100):
+    built.search([clipped, queries[1]], radius, 5)
+Nearest(built, [clipped, DhashQuery.of(queries[1])])(5)
+print(before, [len(c) for c in compiled], [set(loop.signatures) == c for loop, c in zip(loops, compiled)])
 """
 
 
-def test_warming_a_mapped_base_compiles_the_loops_its_searches_run(tmp_path) -> None:
-    """A worker's first searches (lookups, marked lookups, scans, a query with clipped bits) run
-    no loop that warming its mapped bases did not compile: none waits for the compiler."""
-    done = subprocess.run([sys.executable, "-c", WARMED_SEARCHES, str(tmp_path)], cwd=PROJECT_ROOT,
+def test_the_loops_compiled_up_front_are_all_that_searches_run(tmp_path) -> None:
+    """What gunicorn's master compiles before it forks the workers (compile_loops) is every
+    loop a search runs, over mapped bases and a process's own alike (lookups, marked lookups,
+    scans, nearest without a radius, queries with clipped bits): no worker compiles its own."""
+    done = subprocess.run([sys.executable, "-c", COMPILED_SEARCHES, str(tmp_path)], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[-2] == "[0, 0] [1, 1] [True, True]"
+    assert done.stdout.split("\n")[-2] == "[0, 0, 0, 0, 0] [1, 1, 1, 1, 1] [True, True, True, True, True]"
 
 
 UNCACHED_SEARCH = """

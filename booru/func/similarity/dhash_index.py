@@ -24,7 +24,7 @@ import numpy as np
 from booru.func.similarity.distances import DHASH_BITS, DhashQuery, dhash_distance
 from booru.func.similarity.groups import Groups
 from booru.func.similarity.index import Hits, Index, best, search_one
-from booru.func.similarity.kernels import plan, within_all, within_postings
+from booru.func.similarity.kernels import distances_all, hamming_all, plan, within_all, within_postings
 
 CHUNK_BITS = 16
 CHUNKS = DHASH_BITS // CHUNK_BITS
@@ -57,6 +57,8 @@ class DhashBase:
                  marked_sizes: np.ndarray):
         self.groups, self.postings, self.offsets, self.sizes = groups, postings, offsets, sizes
         self.marked_sizes = marked_sizes  # per bucket: its first postings, those of the marked keys' groups
+        for array in self.arrays().values():  # immutable, as the mapped ones are: one type for the loops
+            array.flags.writeable = False
 
     @staticmethod
     def marked_keys(ids: np.ndarray) -> np.ndarray | None:
@@ -148,15 +150,12 @@ class DhashBase:
         found, first = np.unique(candidates, return_index=True)
         return found, distances[first]
 
-    def warm(self) -> None:
-        """Compile the loops `within` runs for this base's arrays (numba compiles on first use,
-        or reads what it compiled before from its cache): a plan, a lookup of no bucket, a scan of one key."""
-        query = DhashQuery.of(np.zeros(3, dtype=np.uint64))
-        self.thresholds(query.words, 0)
-        terms = (*query.terms(), 0, 0.0)
-        none = np.empty(0, dtype=np.int64)  # gathered, as `within` gathers its buckets' ranges
-        within_postings(self.postings, self.offsets[none], self.sizes[none], self.groups.keys, *terms)
-        within_all(self.groups.keys[:1], *terms)
+    def distances(self, query: DhashQuery) -> np.ndarray:
+        """The query's distance to every group: whole bits as uint8 when all its bits count (an
+        eighth of the memory of floats, for a scan of every group), else floats."""
+        if query.clipped is None:
+            return hamming_all(self.groups.keys, query.words)
+        return distances_all(self.groups.keys, *query.terms())
 
     def radii(self, query: np.ndarray, radius: float, limit: int) -> Iterator[float]:
         """Radii to try in turn; the last is `radius` itself."""
@@ -173,9 +172,6 @@ class DhashBase:
 
 class DhashIndex(Index):
     width, dtype, base_type = 3, np.uint64, DhashBase
-
-    def warm(self) -> None:
-        self.snapshot.base.warm()
 
     def search(self, queries: Sequence[DhashQuery | np.ndarray], radius: float, limit: int) -> Hits:
         """The `limit` images nearest to any of `queries` (the 2nd one mirrored) within `radius`
@@ -197,3 +193,18 @@ class DhashIndex(Index):
         return tuple(np.concatenate(parts) for parts in zip(*found))
 
 
+
+
+def compile_loops() -> None:
+    """Compile the loops a search of any base runs (kernels.py; numba compiles on first use, or
+    reads what it compiled before from its cache): gunicorn's master does it before it forks the
+    workers, which then share them instead of each compiling its own (about 70 MiB each)."""
+    base = DhashBase.of(np.arange(2), np.zeros((2, 3), dtype=np.uint64))
+    none = np.empty(0, dtype=np.int64)  # gathered, as `within` gathers its buckets' ranges
+    for query in (DhashQuery.of(np.zeros(3, dtype=np.uint64)),
+                  DhashQuery.of(np.zeros(3, dtype=np.uint64), np.array([1, 0, 0], dtype=np.uint64))):
+        base.thresholds(query.words, 0, query.counted)
+        terms = (*query.terms(), 0, 0.0)
+        within_postings(base.postings, base.offsets[none], base.sizes[none], base.groups.keys, *terms)
+        within_all(base.groups.keys, *terms)
+        base.distances(query)

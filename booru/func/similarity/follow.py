@@ -261,14 +261,11 @@ def preload(app) -> None:
 
 def warm_up(app) -> threading.Thread:
     """Load this process's indexes in the background (e.g. from gunicorn's post_worker_init),
-    and make what their first search would make, so the first search does not wait for them."""
+    so the first search does not wait for them."""
 
     def load() -> None:
         try:
             load_all(app)
-            with app.app_context():
-                for follower in followers().values():
-                    follower.current().warm()
         except Exception as exc:  # e.g. the database is not up yet: the first search loads them
             log.warning("search indexes not preloaded (%s); the first search will load them", exc)
 

@@ -220,9 +220,6 @@ class Index:
         return self.base_type.of(np.concatenate([base_ids, snapshot.delta_ids]),
                                  np.concatenate([base_values, snapshot.delta_values]))
 
-    def warm(self) -> None:
-        """Make what the first search would otherwise make (a kind's compiled loops): nothing here."""
-
     # searching
     def __len__(self) -> int:
         return self.snapshot.size

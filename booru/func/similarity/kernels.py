@@ -188,3 +188,22 @@ def within_all(keys, words, counted, scale, bits, radius):
             distances[kept] = distance
             kept += 1
     return rows[:kept], distances[:kept]
+
+
+@_compiled
+def hamming_all(keys, words):
+    """Every row's plain Hamming distance to `words`, as uint8 (a query whose bits all count)."""
+    distances = np.empty(len(keys), dtype=np.uint8)
+    for row in range(len(keys)):
+        distances[row] = (_popcount(keys[row, 0] ^ words[0]) + _popcount(keys[row, 1] ^ words[1])
+                          + _popcount(keys[row, 2] ^ words[2]))
+    return distances
+
+
+@_compiled
+def distances_all(keys, words, counted, scale):
+    """Every row's distance to the query (one with clipped bits)."""
+    distances = np.empty(len(keys), dtype=np.float64)
+    for row in range(len(keys)):
+        distances[row] = _distance(keys, row, words, counted, scale, 192)
+    return distances

@@ -32,7 +32,7 @@ class Scan:
     def of(cls, index: DhashIndex, queries: list[DhashQuery]) -> "Scan":
         snapshot = index.snapshot
         keys = snapshot.base.groups.keys
-        return cls(snapshot, [_distances(q, keys) if len(keys) else np.empty(0) for q in queries],
+        return cls(snapshot, [snapshot.base.distances(q) if len(keys) else np.empty(0) for q in queries],
                    [_distances(q, snapshot.delta_values) if len(snapshot.delta_ids) else np.empty(0)
                     for q in queries])
 
@@ -63,9 +63,8 @@ class Scan:
 
 
 def _distances(query: DhashQuery, values: np.ndarray) -> np.ndarray:
-    """The query's distance to every row of `values`: whole bits as uint8 when all its bits
-    count (the same values as DhashQuery.distance, in an eighth of the memory a scan of every
-    group reads and writes), else DhashQuery.distance's floats."""
+    """The query's distance to every row of `values` (the delta), in the types of
+    DhashBase.distances: whole bits as uint8 when all its bits count, else floats."""
     return hamming(values, query.words) if query.clipped is None else query.distance(values)
 
 

@@ -94,9 +94,6 @@ class RegionIndex:
     def rebuild_in_background(self) -> None:
         self.index.rebuild_in_background()
 
-    def warm(self) -> None:
-        self.index.warm()
-
     def needs_rebuild(self) -> bool:
         return self.index.needs_rebuild()
 
