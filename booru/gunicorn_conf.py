@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, whatever the cwd
@@ -100,7 +101,10 @@ def on_starting(server) -> None:
     logging.getLogger("booru").info("metrics of all workers gathered in %s", path)
     if os.environ["SEARCH_INDEX_DIR"]:
         stored.clear(stored.directory_for(Path(os.environ["SEARCH_INDEX_DIR"]), sqlalchemy_uri(_settings.database_uri)))
+    started = time.monotonic()
     compile_loops()  # before the workers are forked: they share the compiled loops
+    logging.getLogger("booru").info("search index loops compiled (or read from numba's cache) in %.1f s",
+                                    time.monotonic() - started)
 
 
 def when_ready(server) -> None:
