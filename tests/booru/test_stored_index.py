@@ -1,7 +1,8 @@
 """Stored index bases (booru.func.similarity.stored): a base read back from its files searches
 exactly as the one built in memory; processes following one database share one stored base,
 mapped from the same files, and all move over to the base one of them rebuilds; and booru's
-gunicorn workers map the stored bases instead of holding copies of their own."""
+gunicorn workers map the stored bases instead of holding copies of their own; and the index's
+compiled loops are compiled once, up front, for every base (kernels.py)."""
 from __future__ import annotations
 
 import gc

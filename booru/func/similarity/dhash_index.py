@@ -193,12 +193,10 @@ class DhashIndex(Index):
         return tuple(np.concatenate(parts) for parts in zip(*found))
 
 
-
-
 def compile_loops() -> None:
     """Compile the loops a search of any base runs (kernels.py; numba compiles on first use, or
     reads what it compiled before from its cache): gunicorn's master does it before it forks the
-    workers, which then share them instead of each compiling its own (about 70 MiB each)."""
+    workers, which then share them instead of each compiling its own."""
     base = DhashBase.of(np.arange(2), np.zeros((2, 3), dtype=np.uint64))
     none = np.empty(0, dtype=np.int64)  # gathered, as `within` gathers its buckets' ranges
     for query in (DhashQuery.of(np.zeros(3, dtype=np.uint64)),

@@ -17,29 +17,11 @@ DHASH_BITS = 192
 
 
 def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Bits differing between each row of `values` (n×3 uint64) and `query` (3 uint64)."""
-    return hamming_at(values, slice(None), query)
-
-
-def hamming_at(values: np.ndarray, rows: np.ndarray | slice, query: np.ndarray) -> np.ndarray:
-    """hamming(values[rows], query) as uint8 (at most 3 × 64), gathering word by word."""
-    total = np.bitwise_count(_column(values, 0, rows) ^ query[0])
-    total += np.bitwise_count(_column(values, 1, rows) ^ query[1])
-    total += np.bitwise_count(_column(values, 2, rows) ^ query[2])
+    """Bits differing between each row of `values` (n×3 uint64) and `query` (3 uint64), as uint8."""
+    total = np.bitwise_count(values[:, 0] ^ query[0])
+    total += np.bitwise_count(values[:, 1] ^ query[1])
+    total += np.bitwise_count(values[:, 2] ^ query[2])
     return total
-
-
-def _column(values: np.ndarray, word: int, rows: np.ndarray | slice) -> np.ndarray:
-    """values[:, word][rows]."""
-    return values[:, word][_rows(rows)]
-
-
-def _rows(rows: np.ndarray | slice) -> np.ndarray | slice:
-    """A slice or boolean mask as it is, indices as intp: numpy gathers by int32 indices (the
-    index's postings) about half as fast, converting them on every gather."""
-    if isinstance(rows, slice) or np.asarray(rows).dtype == bool:
-        return rows
-    return np.asarray(rows, dtype=np.intp)
 
 
 @dataclass(frozen=True)
@@ -80,18 +62,11 @@ class DhashQuery:
         return int(np.floor(radius + 1e-9))
 
     def distance(self, values: np.ndarray) -> np.ndarray:
-        return self.distance_at(values, slice(None))
-
-    def outside_at(self, values: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
-        """Bits differing outside the clipped ones, for values[rows]."""
-        return self._differing_at(values, rows, self.counted)
-
-    def distance_at(self, values: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
-        """distance(values[rows]), word by word like hamming_at."""
+        """The distance to each row of `values` (n×3 uint64)."""
         if self.clipped is None:
-            return hamming_at(values, rows, self.words).astype(np.float64)
-        outside = self.outside_at(values, rows)
-        plain = outside + self._differing_at(values, rows, self.clipped)
+            return hamming(values, self.words).astype(np.float64)
+        outside = self._differing(values, self.counted)
+        plain = outside + self._differing(values, self.clipped)
         return np.minimum(plain.astype(np.float64), outside * self.scale)
 
     @property
@@ -105,10 +80,10 @@ class DhashQuery:
         counted = np.full(3, np.iinfo(np.uint64).max, dtype=np.uint64) if self.clipped is None else self.counted
         return self.words, counted, self.scale
 
-    def _differing_at(self, values: np.ndarray, rows: np.ndarray | slice, mask: np.ndarray) -> np.ndarray:
-        total = np.bitwise_count((_column(values, 0, rows) ^ self.words[0]) & mask[0]).astype(np.int32)
+    def _differing(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        total = np.bitwise_count((values[:, 0] ^ self.words[0]) & mask[0]).astype(np.int32)
         for word in (1, 2):
-            total += np.bitwise_count((_column(values, word, rows) ^ self.words[word]) & mask[word])
+            total += np.bitwise_count((values[:, word] ^ self.words[word]) & mask[word])
         return total
 
 

@@ -68,7 +68,7 @@ def _popcount(x):
 
 @njit(inline="always")
 def _chunk(words, chunk, chunk_bits):
-    """The value of 16-bit chunk `chunk` of three words (chunk c: bits of word c // 4)."""
+    """The value of chunk `chunk` (`chunk_bits` wide) of three words, the chunks of each word low bits first."""
     per_word = 64 // chunk_bits
     return np.int64((words[chunk // per_word] >> np.uint64(chunk_bits * (chunk % per_word)))
                     & np.uint64((1 << chunk_bits) - 1))
