@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from booru.func.similarity.distances import DHASH_BITS, DhashQuery, dhash_distance
+from booru.func.similarity.distances import ALL_COUNTED, DHASH_BITS, DhashQuery, dhash_distance
 from booru.func.similarity.groups import Groups
 from booru.func.similarity.index import Hits, Index, best, search_one
 from booru.func.similarity.kernels import distances_all, hamming_all, plan, within_all, within_postings
@@ -130,9 +130,8 @@ class DhashBase:
         # A query whose bits all count grows no chunk more than one past an even share of `need`
         # (so most rings of a near radius need no costing); one with clipped bits may need to.
         top = MAX_THRESHOLD if counted is not None else min(MAX_THRESHOLD, -(-need // CHUNKS))
-        counted = np.full(3, np.iinfo(np.uint64).max, dtype=np.uint64) if counted is None else counted
-        return plan(self._sizes(marked), np.asarray(words, dtype=np.uint64), counted, need, top, FLIPS, RING_BOUNDS,
-                    CHUNK_BITS, MAX_FREE_BITS)
+        return plan(self._sizes(marked), np.asarray(words, dtype=np.uint64), ALL_COUNTED if counted is None else counted,
+                    need, top, FLIPS, RING_BOUNDS, CHUNK_BITS, MAX_FREE_BITS)
 
     def within(self, query: DhashQuery, radius: float, marked: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Every group within `radius` of `query`, with its distance (exact); if `marked`, every

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 DHASH_BITS = 192
+ALL_COUNTED = np.full(3, np.iinfo(np.uint64).max, dtype=np.uint64)  # the bits that count when none is clipped
 
 
 def hamming(values: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -77,8 +78,7 @@ class DhashQuery:
     def terms(self) -> tuple[np.ndarray, np.ndarray, float]:
         """What kernels.py measures this distance by: the words, the bits that count (all
         when none is clipped) and the scale of the bits differing outside the clipped ones."""
-        counted = np.full(3, np.iinfo(np.uint64).max, dtype=np.uint64) if self.clipped is None else self.counted
-        return self.words, counted, self.scale
+        return self.words, ALL_COUNTED if self.clipped is None else self.counted, self.scale
 
     def _differing(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         total = np.bitwise_count((values[:, 0] ^ self.words[0]) & mask[0]).astype(np.int32)
