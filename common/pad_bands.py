@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.regions import SCAN, SIZE, Box, longest_run, scan, window
+from common.regions import SCAN, SEAM_CONTRAST, SIZE, Box, longest_run, scan, seam_contrasts, window
 
 # A picture posted on a blurred, enlarged copy of itself (a phone story; a video's blurred sides)
 # keeps its pad in the content box, which is not uniform. (Where the picture is plain the pad may
@@ -22,6 +22,11 @@ PAD_SHARPNESS = 3.0
 # the middle of the box's sharpest stretch (`_sharp_centre`) when that lies more than PAD_SHIFT of
 # the box's length from its middle.
 PAD_SHIFT = 0.03
+# Where the pad is darkened or the picture's edges are sharp, the picture's two edges are seams
+# across the whole box (common.regions.seam_contrasts): the band between the box's strongest
+# seam and the strongest one PAD_SHARE of its length from it is searched too (`_seam_band`),
+# whatever its aspect ratio and wherever it lies (a story's picture moved up, a picture whose
+# sharpest stretch is off its middle).
 
 
 def pad_bands(pixels: np.ndarray, boxes: list[tuple[Box, float]]) -> list[Box]:
@@ -36,6 +41,11 @@ def pad_bands(pixels: np.ndarray, boxes: list[tuple[Box, float]]) -> list[Box]:
     found: dict[Box, None] = {}
     for box, aspect in boxes:
         top, bottom, left, right = (edge // scale for edge in box)
+        for along, lines in enumerate((grey[top:bottom, left:right].T, grey[top:bottom, left:right])):
+            start, end = _seam_band(lines)
+            if end > start:
+                cut = (start / lines.shape[1], 1 - end / lines.shape[1])
+                found[window(box, cut + (0.0, 0.0) if along == 0 else (0.0, 0.0) + cut)] = None
         inside = changes[top:bottom, left:right]
         lines = (inside.mean(axis=1), inside.mean(axis=0))  # each line's mean change: down (0), across (1)
         centres = [_sharp_centre(line) for line in lines]
@@ -50,6 +60,32 @@ def pad_bands(pixels: np.ndarray, boxes: list[tuple[Box, float]]) -> list[Box]:
                     cut = (start, 1 - share - start)
                     found[window(box, cut + (0.0, 0.0) if along == 0 else (0.0, 0.0) + cut)] = None
     return list(found)
+
+
+def _seam_band(grey: np.ndarray) -> tuple[int, int]:
+    """[start, end) columns of `grey` (a box's brightness, or its transpose for rows) between its
+    strongest seam and the strongest one PAD_SHARE of its width from it, both reaching
+    SEAM_CONTRAST; (0, 0) if there are not two such."""
+    contrasts = seam_contrasts(grey)
+    width = len(contrasts)
+    first = int(np.argmax(contrasts))
+    apart = np.abs(np.arange(width) - first)
+    reach = (apart >= PAD_SHARE[0] * width) & (apart <= PAD_SHARE[1] * width)
+    if contrasts[first] < SEAM_CONTRAST or not reach.any():
+        return 0, 0
+    second = int(np.flatnonzero(reach)[np.argmax(contrasts[reach])])
+    if contrasts[second] < SEAM_CONTRAST:
+        return 0, 0
+    start, end = sorted(_edge(contrasts, seam) for seam in (first, second))
+    return start, end
+
+
+def _edge(contrasts: np.ndarray, seam: int) -> int:
+    """The first column past the edge found at column `seam`: a step between columns e − 1 and e
+    lifts the contrast of both (each column's spans the two beside it), so the edge lies after
+    `seam` when the column after it is lifted more than the one before it, else before it."""
+    after = contrasts[seam + 1] if seam + 1 < len(contrasts) else -np.inf
+    return seam + int(after >= contrasts[seam - 1])
 
 
 def _padded(lines: np.ndarray, start: float, share: float) -> bool:

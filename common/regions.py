@@ -329,18 +329,31 @@ def query_boxes(pixels: np.ndarray, grey: np.ndarray | None = None) -> list[Box]
     return [whole] + ([picture] if picture not in (None, box, whole) else []) + [box]
 
 
+def seam_contrasts(grey: np.ndarray) -> np.ndarray:
+    """Per column of `grey` (a box's brightness): by how much the brightness steps across it, in
+    the median row, more than across the columns SEAM_GAP either side of it (0 where there are
+    no such columns): a seam, where two pictures meet, steps by SEAM_CONTRAST or more."""
+    width = grey.shape[1]
+    contrasts = np.zeros(width)
+    if width < 4 * SEAM_GAP + 2:
+        return contrasts
+    values = grey.astype(np.int16)
+    step = np.median(np.abs(values[:, 2:] - values[:, :-2]), axis=0)  # across column x + 1
+    contrasts[SEAM_GAP + 1:width - SEAM_GAP - 1] = (step[SEAM_GAP:-SEAM_GAP]
+                                                    - np.maximum(step[:-2 * SEAM_GAP], step[2 * SEAM_GAP:]))
+    return contrasts
+
+
 def _seam(grey: np.ndarray) -> tuple[int, float]:
     """The column of `grey` (a box's brightness) most likely to be where two pictures side by
-    side meet, within SEAM_SPAN, and its contrast (module constants)."""
+    side meet, within SEAM_SPAN, and its contrast (`seam_contrasts`)."""
     width = grey.shape[1]
     low, high = max(0, round(SEAM_SPAN[0] * width) - SEAM_GAP - 1), round(SEAM_SPAN[1] * width) - SEAM_GAP - 1
     if width < 4 * SEAM_GAP + 2 or high <= low:
         return 0, 0.0
-    values = grey.astype(np.int16)
-    step = np.median(np.abs(values[:, 2:] - values[:, :-2]), axis=0)  # across column x + 1
-    contrast = step[SEAM_GAP:-SEAM_GAP] - np.maximum(step[:-2 * SEAM_GAP], step[2 * SEAM_GAP:])
-    best = low + int(np.argmax(contrast[low:high]))
-    return best + SEAM_GAP + 1, float(contrast[best])
+    contrasts = seam_contrasts(grey)
+    best = low + SEAM_GAP + 1 + int(np.argmax(contrasts[low + SEAM_GAP + 1:high + SEAM_GAP + 1]))
+    return best, float(contrasts[best])
 
 
 def collage_sides(pixels: np.ndarray, box: Box, grey: np.ndarray | None = None) -> list[Box]:

@@ -76,6 +76,14 @@ def on_a_blurred_pad(pixels: np.ndarray, aspect: float, moved_up: float = 0.0, c
     return canvas
 
 
+def out_of_focus_above(pixels: np.ndarray, share: float) -> np.ndarray:
+    """The picture with its top `share` strongly blurred (a shallow depth of field), its sharp
+    part near the bottom."""
+    blurred = cv2.GaussianBlur(pixels, (0, 0), pixels.shape[0] / 30)
+    edge = round(share * pixels.shape[0])
+    return np.concatenate([blurred[:edge], pixels[edge:]])
+
+
 def pasted_top(canvas_height: int, height: int, moved_up: float = 0.0) -> int:
     """Where on_a_blurred_pad puts the top of the picture."""
     return min(max((canvas_height - height) // 2 - round(moved_up * canvas_height), 0), canvas_height - height)
