@@ -333,12 +333,13 @@ def seam_contrasts(grey: np.ndarray) -> np.ndarray:
     """Per column of `grey` (a box's brightness): by how much the brightness steps across it, in
     the median row, more than across the columns SEAM_GAP either side of it (0 where there are
     no such columns): a seam, where two pictures meet, steps by SEAM_CONTRAST or more."""
-    width = grey.shape[1]
+    rows, width = grey.shape
     contrasts = np.zeros(width)
-    if width < 4 * SEAM_GAP + 2:
+    if width < 4 * SEAM_GAP + 2 or rows == 0:
         return contrasts
     values = grey.astype(np.int16)
-    step = np.median(np.abs(values[:, 2:] - values[:, :-2]), axis=0)  # across column x + 1
+    steps = np.sort(np.abs(values[:, 2:] - values[:, :-2]), axis=0)  # across column x + 1
+    step = (steps[(rows - 1) // 2] + steps[rows // 2]) / 2  # the median row's (np.median is slower down columns)
     contrasts[SEAM_GAP + 1:width - SEAM_GAP - 1] = (step[SEAM_GAP:-SEAM_GAP]
                                                     - np.maximum(step[:-2 * SEAM_GAP], step[2 * SEAM_GAP:]))
     return contrasts
