@@ -374,6 +374,24 @@ def test_a_picture_sharp_off_its_middle_is_the_band_between_its_edges(monkeypatc
     assert placed() == []
 
 
+@pytest.mark.parametrize("rows", [1, 2, 7, 40])
+def test_seam_contrasts_are_the_median_rows_step_beyond_its_neighbours(rows: int) -> None:
+    """Column by column, the median row's step across the column less the larger of the steps
+    SEAM_GAP columns either side (0 where those columns are missing), computed here directly."""
+    rng = np.random.default_rng(rows)
+    grey = rng.integers(0, 256, (rows, 60)).astype(np.uint8)
+    grey[:, 30:] //= 3  # one strong seam
+    values = grey.astype(float)
+
+    def step(x: int) -> float:
+        return float(np.median(np.abs(values[:, x + 1] - values[:, x - 1])))
+
+    gap = regions.SEAM_GAP
+    expected = [step(x) - max(step(x - gap), step(x + gap)) if gap + 1 <= x < 60 - gap - 1 else 0.0
+                for x in range(60)]
+    assert regions.seam_contrasts(grey).tolist() == expected
+
+
 def test_many_boxes_hash_at_once_as_each_alone() -> None:
     """region_dhashes of several boxes of different shapes (one a thin strip, one small): each
     row is the box's own bits."""
