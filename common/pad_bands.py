@@ -41,10 +41,10 @@ def pad_bands(pixels: np.ndarray, boxes: list[tuple[Box, float]]) -> list[Box]:
     found: dict[Box, None] = {}
     for box, aspect in boxes:
         top, bottom, left, right = (edge // scale for edge in box)
-        for along, lines in enumerate((grey[top:bottom, left:right].T, grey[top:bottom, left:right])):
-            start, end = _seam_band(lines)
+        for along, brightness in enumerate((grey[top:bottom, left:right].T, grey[top:bottom, left:right])):
+            start, end = _seam_band(brightness)  # between rows (along 0), between columns (1)
             if end > start:
-                cut = (start / lines.shape[1], 1 - end / lines.shape[1])
+                cut = (start / brightness.shape[1], 1 - end / brightness.shape[1])
                 found[window(box, cut + (0.0, 0.0) if along == 0 else (0.0, 0.0) + cut)] = None
         inside = changes[top:bottom, left:right]
         lines = (inside.mean(axis=1), inside.mean(axis=0))  # each line's mean change: down (0), across (1)
@@ -82,8 +82,9 @@ def _seam_band(grey: np.ndarray) -> tuple[int, int]:
 
 def _edge(contrasts: np.ndarray, seam: int) -> int:
     """The first column past the edge found at column `seam`: a step between columns e − 1 and e
-    lifts the contrast of both (each column's spans the two beside it), so the edge lies after
-    `seam` when the column after it is lifted more than the one before it, else before it."""
+    lifts the contrast of both (a column's contrast measures the step between its neighbours),
+    so the edge lies after `seam` when the column after it is lifted more than the one before
+    it, else before it."""
     after = contrasts[seam + 1] if seam + 1 < len(contrasts) else -np.inf
     return seam + int(after >= contrasts[seam - 1])
 
