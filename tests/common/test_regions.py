@@ -335,16 +335,27 @@ def test_a_picture_moved_up_its_blurred_pad_is_a_band_where_it_lies(monkeypatch,
     top = pasted_top(height, original.shape[0], 0.12)
     assert top < (height - original.shape[0]) / 2 - 0.1 * height
     where = (top, top + original.shape[0], 0, width)
-
-    def placed() -> list:
-        bands = pad_bands.pad_bands(render, [(box, width / height)])
-        return [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * height)]
-
-    assert len(placed()) == 1
-    words, _ = query_dhashes(render, placed())
-    assert _bits(words[0], archive_dhashes(original)[0]) <= 8
+    assert _one_band_meets(original, render, box, where, padded.shape)
     monkeypatch.setattr(pad_bands, "PAD_SHIFT", float("inf"))
-    assert placed() == []
+    assert _placed(render, box, where, padded.shape) == []
+
+
+def _placed(render: np.ndarray, box: tuple[int, int, int, int], where: tuple[float, ...],
+            shape: tuple[int, ...]) -> list:
+    """The bands pad_bands gives for the box that lie `where` (in the padded picture of `shape`)."""
+    height, width = shape[:2]
+    bands = pad_bands.pad_bands(render, [(box, width / height)])
+    return [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * height)]
+
+
+def _one_band_meets(original: np.ndarray, render: np.ndarray, box: tuple[int, int, int, int],
+                    where: tuple[float, ...], shape: tuple[int, ...]) -> bool:
+    """One band lies `where`, and its region dhash is within 8 bits of the original's."""
+    placed = _placed(render, box, where, shape)
+    if len(placed) != 1:
+        return False
+    words, _ = query_dhashes(render, placed)
+    return _bits(words[0], archive_dhashes(original)[0]) <= 8
 
 
 @pytest.mark.parametrize("seed", [13, 14, 15])
@@ -362,16 +373,9 @@ def test_a_picture_sharp_off_its_middle_is_the_band_between_its_edges(monkeypatc
     box = content_box(render)
     top = pasted_top(height, original.shape[0], moved_up)
     where = (top, top + original.shape[0], 0, width)
-
-    def placed() -> list:
-        bands = pad_bands.pad_bands(render, [(box, width / height)])
-        return [band for band in bands if np.allclose(_share(band, height, width), where, atol=0.01 * height)]
-
-    assert len(placed()) == 1
-    words, _ = query_dhashes(render, placed())
-    assert _bits(words[0], archive_dhashes(original)[0]) <= 8
+    assert _one_band_meets(original, render, box, where, padded.shape)
     monkeypatch.setattr(pad_bands, "_seam_band", lambda grey: (0, 0))
-    assert placed() == []
+    assert _placed(render, box, where, padded.shape) == []
 
 
 @pytest.mark.parametrize("rows", [1, 2, 7, 40])
