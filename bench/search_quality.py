@@ -42,7 +42,9 @@ a query of a not-archived photo that met its own wallpaper's preview counted as 
 Changed later still, and reported under both rules: desktop-base ships each theme's picture
 as a GRUB background in 16:9 and 4:3 and as login previews, which now count as one picture
 (`desktop-base:<theme>`); and the first hit now includes the endpoint's fill when visual
-finds nothing (before: such a query counted as a miss; column `no fill`).
+finds nothing (before: such a query counted as a miss; column `no fill`). Later again, and
+reported under both rules: the same package ships each theme's picture as its boot splash's
+background too (`plymouth/themes/<theme>/*background*`), which now counts as that theme's picture.
 Added after every method and threshold was chosen: OpenCV's sample photos (bench/corpus.py),
 reported apart as `added` (photos never tuned on; they are also distractors for the others,
 whose figures moved by that).
@@ -518,7 +520,8 @@ def query_photo(job: tuple[int, str, str]) -> list[dict]:
 
 def wallpaper(path: str) -> str:
     """The wallpaper a file shows: its plasma-workspace-wallpapers folder, its gnome-backgrounds
-    name without the -l/-d variant suffix, else the file itself."""
+    name without the -l/-d variant suffix, its sway-backgrounds colour, its desktop-base theme
+    (the boot splash's background included), else the file itself."""
     head, found, tail = path.partition("/plasma-workspace-wallpapers/usr/share/wallpapers/")
     if found:
         return "plasma:" + tail.split("/")[0]
@@ -530,6 +533,9 @@ def wallpaper(path: str) -> str:
     head, found, tail = path.partition("/usr/share/desktop-base/")
     if found and "-theme/" in tail:
         return "desktop-base:" + tail.split("/")[0]
+    head, found, tail = path.partition("/desktop-base/usr/share/plymouth/themes/")
+    if found and "background" in Path(tail).name:  # not the splash's logos and dots
+        return "desktop-base:" + tail.split("/")[0] + "-theme"
     return path
 
 
