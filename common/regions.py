@@ -21,9 +21,9 @@ a square), so a rectangle here is a share of the picture's height and width:
   two pictures put side by side or stacked (a before/after collage, `collage_sides`), each a
   picture of its own; the content box turned a quarter either way (`turned_dhashes`); a
   picture tilted on a plain canvas, made upright (common.tilt), and mirrored;
-  and, asked for when those find no match, the content box with 15 % cut from two opposite
-  sides, or cut to what a copy cropped from a corner (by 5, 8, 11 or 14 %) keeps of its
-  original's 15 % window, and the bands of the content box that may be a picture on a blurred
+  and, asked for when those find no match, the content box (and the whole frame and the
+  framed picture, where searched) with 15 % cut from two opposite sides, or cut to what a copy
+  cropped from a corner (by 5, 8, 11 or 14 %) keeps of its original's 15 % window, and the bands of the content box that may be a picture on a blurred
   copy of itself (common.pad_bands), each also mirrored (`inner_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
@@ -393,7 +393,7 @@ def corner_cuts(crop: float, kept: float = INNER_KEPT) -> tuple[Cut, ...]:
     return tuple((top, bottom, left, right) for top, bottom in ends for left, right in ends)
 
 
-# Cut from a query's content box for the second look (visual.inner_hits). A copy cropped on one
+# Cut from a query's boxes for the second look (visual.inner_hits). A copy cropped on one
 # axis only (a landscape photo from its top and bottom, say; one cut to a square meets the centre
 # square) shows the middle of its original's width or height whole, which then meets the archived
 # INNER_KEPT window once the other axis is cut the same (the first two). A copy cropped from a
@@ -404,12 +404,12 @@ AXIS_CUTS = 2  # INNER's first two; the corner cuts after them are looked up amo
 INNER_WINDOW = WINDOWS.index((INNER_KEPT,) * 4)  # that window's key
 
 
-def inner_dhashes(pixels: np.ndarray, box: Box, bands: list[Box] = ()) -> np.ndarray:
-    """(2 × (len(INNER) + len(bands))) × 3 uint64: the region dhash of each INNER window of a
-    query's content box, then of each of `bands` (common.pad_bands); then all of them mirrored
-    (a mirrored copy)."""
+def inner_dhashes(pixels: np.ndarray, boxes: list[Box], bands: list[Box] = ()) -> np.ndarray:
+    """(2 × (len(INNER) × len(boxes) + len(bands))) × 3 uint64: the region dhash of each INNER
+    window of each of a query's `boxes` (its content box, and its whole frame where that differs),
+    then of each of `bands` (common.pad_bands); then all of them mirrored (a mirrored copy)."""
     integral = _integral(pixels)
-    return both_ways(integral, [window(box, cut) for cut in INNER] + list(bands))
+    return both_ways(integral, [window(box, cut) for box in boxes for cut in INNER] + list(bands))
 
 
 def query_dhashes(pixels: np.ndarray, boxes: list[Box], sides: list[Box] = (), turned: Box | None = None,

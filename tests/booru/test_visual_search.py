@@ -12,8 +12,8 @@ from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
 from common import pad_bands
-from common.regions import INNER_KEPT, WINDOWS, archive_dhashes
-from tests.photos import in_an_app, jpeg, on_a_blurred_pad, out_of_focus_above, picture, smooth_picture, turned_on_a_canvas
+from common.regions import INNER_KEPT, WINDOWS, archive_dhashes, inner_dhashes
+from tests.photos import detail_on_a_plain_ground, in_an_app, jpeg, on_a_blurred_pad, out_of_focus_above, picture, smooth_picture, turned_on_a_canvas
 
 ARCHIVED = 12
 
@@ -238,6 +238,28 @@ def test_a_mirrored_copy_cropped_from_a_corner_is_found_by_the_second_look(archi
     assert hits[0].id == original and hits[0].confidence == "match" and hits[0].mirrored, hits[0]
     monkeypatch.setattr(visual, "INNER_CANDIDATES", 0)
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+
+
+@pytest.mark.parametrize("seed, crop", [(100, 0.15), (102, 0.10), (104, 0.14)])
+def test_a_corner_crop_of_a_mostly_plain_picture_is_found_by_the_inner_windows_of_its_frame(seed: int,
+                                                                                           crop: float) -> None:
+    """A detail on a plain ground, cropped from its top left corner: the archived copy kept its
+    whole frame, the crop's content box is the detail alone, whose inner windows meet nothing;
+    the first look misses too. The second look cuts the crop's whole frame as well, and the
+    corner cut meets the original's inner window."""
+    pictures = [detail_on_a_plain_ground(seed)] + [picture(200 + n) for n in range(6)]
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    height, width = pictures[0].shape[:2]
+    query = visual.query_of(jpeg(np.ascontiguousarray(pictures[0][round(crop * height):, round(crop * width):])))
+    assert query.boxes[0] == (0, 512, 0, 512) and query.parts[0] != query.boxes[0]  # the box is the detail
+    assert index.measure(np.array([0]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    of_the_box = inner_dhashes(query.render, [query.parts[0]])
+    box_mirrored = np.arange(len(of_the_box)) >= len(of_the_box) // 2
+    assert index.measure(np.array([0]), of_the_box, box_mirrored).distances[0] > visual.INNER_RADIUS
+    hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
+    assert hits and hits[0].id == 0 and hits[0].confidence == "match", hits
 
 
 @pytest.mark.parametrize("original", [1, 6, 10])

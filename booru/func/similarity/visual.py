@@ -20,7 +20,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    (verify.py).
    When none is a match and the query is no copy of a flat picture (`flat_copy`: an image
    within COPY_DISTANCE, and too few features on the query to verify), a second look (`inner_hits`)
-   verifies the images nearest to the content box's inner windows (common.regions.INNER:
+   verifies the images nearest to the inner windows of the content box, and of the whole frame
+   and the framed picture where searched (common.regions.INNER:
    15 % cut from two opposite sides, which a copy cropped on one axis only shares with its
    original's inner window; the cuts that bring a copy cropped from a corner back to that
    window, looked up among the archived inner windows alone) and to the bands that may be a
@@ -149,11 +150,6 @@ class VisualQuery:
         return self.boxes_rows // 2 - 1
 
     @property
-    def mirrored_content_row(self) -> int:
-        """The dhashes row of the content box, mirrored."""
-        return self.boxes_rows - 1
-
-    @property
     def frame_part(self) -> int | None:
         """The part that is the whole frame (searched where the content box is not all of it), if any."""
         return len(self.parts) - 1 if self.boxes_rows > 2 else None
@@ -275,27 +271,33 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
 def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
                stored: Stored) -> tuple[RegionHits, dict[int, int]]:
     """The second look, for a query the first found no match for: the INNER_CANDIDATES images
-    not `seen` nearest to the content box's inner windows (the corner cuts among the archived
-    common.regions.INNER_WINDOW windows alone, which is all they aim at and a ninth of the
-    index to read) and pad bands, each direct and mirrored, within INNER_RADIUS, verified on
-    the content box (mirrored as the row was); those reaching MIN_INLIERS (what ranking
-    counts), and those a pad band meets within COPY_DISTANCE, verified or not; and their
-    inliers. A copy cropped on one axis only (a landscape photo from its top and bottom, say)
+    not `seen` nearest to the inner windows of each of query_boxes' boxes (the corner cuts among
+    the archived common.regions.INNER_WINDOW windows alone, which is all they aim at and a ninth
+    of the index to read) and pad bands, each direct and mirrored, within INNER_RADIUS, verified
+    as a hit through that box's own row is (a band, on the content box; mirrored as the row
+    was); those reaching MIN_INLIERS (what ranking counts), and those a pad band meets within
+    COPY_DISTANCE, verified or not; and their inliers. A copy cropped on one axis only (a landscape photo from its top and bottom, say)
     or from a corner, mirrored or not, meets its original this way, and so does a picture on a
     blurred copy of itself, through the band of the box that it is; or of the whole frame,
     where the content box cut into the pad (a blurred pad is uniform where the picture is
-    plain)."""
+    plain). The whole frame's windows serve a crop of a mostly plain picture whose content box
+    shrank to its detail, while the archived picture kept its whole frame."""
     content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
     bands = pad_bands(query.render, [(box, _aspect(box, query.size)) for box in dict.fromkeys([content, frame])])
-    rows = inner_dhashes(query.render, content, bands)
+    boxes = query.boxes[:query.boxes_rows // 2]  # query_boxes': the content box last
+    rows = inner_dhashes(query.render, boxes, bands)
     mirrored, place = np.divmod(np.arange(len(rows)), len(rows) // 2)  # the inner windows, then the bands
+    box, cut = np.divmod(place, len(INNER))
+    windows = place < len(boxes) * len(INNER)
     inner = index.nearest(rows, mirrored.astype(bool), INNER_CANDIDATES + len(seen), radius=INNER_RADIUS,
-                          inner=(place >= AXIS_CUTS) & (place < len(INNER)))  # the corner cuts
+                          inner=windows & (cut >= AXIS_CUTS))  # the corner cuts
     inner = inner.take(np.flatnonzero(~np.isin(inner.ids, seen))[:INNER_CANDIDATES])
     # a pad band this near an archived window is a copy of it, if a flat one that verification fails
-    copies = (place[inner.queries] >= len(INNER)) & (inner.distances <= COPY_DISTANCE)
-    inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,  # verified on the content box
-                       np.where(inner.mirrored, query.mirrored_content_row, query.content_row))
+    copies = ~windows[inner.queries] & (inner.distances <= COPY_DISTANCE)
+    # verified as the box's own row is (the bands on the content box), mirrored as the row was
+    direct = np.where(windows[inner.queries], box[inner.queries], query.content_row)
+    inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,
+                       np.where(inner.mirrored, direct + query.boxes_rows // 2, direct))
     found = verified(query, inner, stored)
     kept = np.flatnonzero([found.get(int(i), 0) >= MIN_INLIERS or copy for i, copy in zip(inner.ids, copies)])
     return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept] if int(i) in found}
