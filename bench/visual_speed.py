@@ -22,6 +22,9 @@
    planner.visual_plan plans them, `visual_search` between them, the fill asked for `--limit`
    more images than visual found (the endpoint asks for `--limit` more pictures than it found).
    Both are timed on every query in the same run; `search` keeps its first rule.
+   Added later still, a third kind of query: the same five edits of pictures not archived
+   (`edited, not archived`), whose bars and borders make the second look cut the whole frame
+   as well as the content box; the first two kinds keep their rules.
 """
 from __future__ import annotations
 
@@ -163,11 +166,12 @@ def search_phase(options: argparse.Namespace, rng: np.random.Generator, distract
         held, values = histograms.snapshot.values_of(np.asarray(asked, dtype=np.int64))
         return {int(i): values[n] for n, i in enumerate(asked) if held[n]}
 
-    for kind in ("found", "not archived"):
+    for kind in ("found", "not archived", "edited, not archived"):
         decoding, searching, answering, baseline, right = [], [], [], [], 0
         for n in range(options.searches // 2):
             original = n % PICTURES
-            pixels = _edit(picture(1000 + original), n) if kind == "found" else picture(9000 + n)
+            pixels = {"found": lambda: _edit(picture(1000 + original), n), "not archived": lambda: picture(9000 + n),
+                      "edited, not archived": lambda: _edit(picture(9000 + n), n)}[kind]()
             data = jpeg(pixels)
             started = time.perf_counter()
             seed, small = fingerprint_rendered(data, query=True)  # one decode, as the endpoint does
@@ -191,7 +195,7 @@ def search_phase(options: argparse.Namespace, rng: np.random.Generator, distract
                             options.limit, COMBINED_WEIGHT)
             baseline.append(time.perf_counter() - started)
         share = f", original first in {right}/{len(searching)}" if kind == "found" else ""
-        print(f"{kind:<13} visual search {_ms(searching)} (decode {_ms(decoding)}); answer {_ms(answering)}; "
+        print(f"{kind:<20} visual search {_ms(searching)} (decode {_ms(decoding)}); answer {_ms(answering)}; "
               f"combined alone {_ms(baseline)}; ×{np.median(searching) / np.median(baseline):.1f}{share}")
 
 
