@@ -68,10 +68,12 @@ Box = tuple[int, int, int, int]  # top, bottom, left, right (bottom and right ex
 # A seam between two pictures put together: a column (or row) of the content box, within
 # SEAM_SPAN of its width (height), across which the brightness steps, in the median row, by
 # SEAM_CONTRAST (of 255) more than across the columns SEAM_GAP either side of it (a picture's
-# own edges step about as much there: texture, or an edge that crosses only some rows).
+# own edges step about as much there: texture, or an edge that crosses only some rows), or
+# where one colour channel steps by COLOUR_SEAM times that (two pictures of one brightness).
 SEAM_SPAN = (0.2, 0.8)
 SEAM_CONTRAST = 12.0
 SEAM_GAP = 3
+COLOUR_SEAM = 2.0
 # Two pictures put together with a uniform gutter between them: the content box is the larger,
 # the other (`gutter_side`) is searched too when it is at least this share of the frame.
 GUTTER_SIDE = 0.25
@@ -329,30 +331,37 @@ def query_boxes(pixels: np.ndarray, grey: np.ndarray | None = None) -> list[Box]
     return [whole] + ([picture] if picture not in (None, box, whole) else []) + [box]
 
 
-def seam_contrasts(grey: np.ndarray) -> np.ndarray:
-    """Per column of `grey` (a box's brightness): by how much the brightness steps across it, in
-    the median row, more than across the columns SEAM_GAP either side of it (0 where there are
-    no such columns): a seam, where two pictures meet, steps by SEAM_CONTRAST or more."""
-    rows, width = grey.shape
+def seam_contrasts(lines: np.ndarray) -> np.ndarray:
+    """Per column of `lines` (a box's brightness, or its colour channels along a third axis): by
+    how much it steps across the column, in the median row, more than across the columns
+    SEAM_GAP either side of it (0 where there are no such columns); in colour, a pixel's step is
+    its largest channel's. A seam, where two pictures meet, steps by SEAM_CONTRAST or more in
+    brightness (COLOUR_SEAM times that in a colour channel)."""
+    rows, width = lines.shape[:2]
     contrasts = np.zeros(width)
     if width < 4 * SEAM_GAP + 2 or rows == 0:
         return contrasts
-    values = grey.astype(np.int16)
-    steps = np.sort(np.abs(values[:, 2:] - values[:, :-2]), axis=0)  # across column x + 1
+    values = lines.astype(np.int16)
+    steps = np.abs(values[:, 2:] - values[:, :-2])  # across column x + 1
+    if steps.ndim == 3:
+        steps = steps.max(axis=2)
+    steps = np.sort(steps, axis=0)
     step = (steps[(rows - 1) // 2] + steps[rows // 2]) / 2  # the median row's (np.median is slower down columns)
     contrasts[SEAM_GAP + 1:width - SEAM_GAP - 1] = (step[SEAM_GAP:-SEAM_GAP]
                                                     - np.maximum(step[:-2 * SEAM_GAP], step[2 * SEAM_GAP:]))
     return contrasts
 
 
-def _seam(grey: np.ndarray) -> tuple[int, float]:
-    """The column of `grey` (a box's brightness) most likely to be where two pictures side by
-    side meet, within SEAM_SPAN, and its contrast (`seam_contrasts`)."""
+def _seam(grey: np.ndarray, colour: np.ndarray) -> tuple[int, float]:
+    """The column of a box (`grey`, its brightness, and `colour`, its RGB) most likely to be where
+    two pictures side by side meet, within SEAM_SPAN, and its contrast (`seam_contrasts`, in
+    brightness; a colour step counts for 1 / COLOUR_SEAM of it: pictures of one brightness meet
+    in a change of hue)."""
     width = grey.shape[1]
     low, high = max(0, round(SEAM_SPAN[0] * width) - SEAM_GAP - 1), round(SEAM_SPAN[1] * width) - SEAM_GAP - 1
     if width < 4 * SEAM_GAP + 2 or high <= low:
         return 0, 0.0
-    contrasts = seam_contrasts(grey)
+    contrasts = np.maximum(seam_contrasts(grey), seam_contrasts(colour) / COLOUR_SEAM)
     best = low + SEAM_GAP + 1 + int(np.argmax(contrasts[low + SEAM_GAP + 1:high + SEAM_GAP + 1]))
     return best, float(contrasts[best])
 
@@ -362,10 +371,13 @@ def collage_sides(pixels: np.ndarray, box: Box, grey: np.ndarray | None = None) 
     side or stacked, meeting at a seam (`_seam`; the stronger of the two ways), else the other
     picture across a uniform gutter from it (`gutter_side`); none for a single picture. `grey`:
     as query_boxes'."""
-    grey = scan(square(pixels)) if grey is None else grey
+    pixels = square(pixels)
+    grey = scan(pixels) if grey is None else grey
+    colour = cv2.resize(pixels, (SCAN, SCAN), interpolation=cv2.INTER_AREA)
     scale = SIZE / SCAN
     top, bottom, left, right = (round(edge / scale) for edge in box)
-    (across, sideways), (down, upright) = _seam(grey[top:bottom, left:right]), _seam(grey[top:bottom, left:right].T)
+    inside, inside_colour = grey[top:bottom, left:right], colour[top:bottom, left:right]
+    (across, sideways), (down, upright) = _seam(inside, inside_colour), _seam(inside.T, inside_colour.transpose(1, 0, 2))
     if max(sideways, upright) >= SEAM_CONTRAST:
         if sideways >= upright:
             sides = [(top, bottom, left, left + across), (top, bottom, left + across, right)]

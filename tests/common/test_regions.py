@@ -261,6 +261,21 @@ def test_the_sides_of_two_pictures_put_together_are_found_at_their_seam(first: n
     assert sides[1][1] == SIZE and all(side[2:] == (0, SIZE) for side in sides)
 
 
+def test_two_pictures_of_one_brightness_meet_at_a_seam_of_colour(monkeypatch) -> None:
+    """A picture beside its mirror image in opposite hues (YCrCb's chroma reflected): the
+    brightness runs on across the seam, so only its colour steps there."""
+    for seed in (7, 8, 9):
+        left = picture(seed)
+        mirror = cv2.cvtColor(np.ascontiguousarray(left[:, ::-1]), cv2.COLOR_RGB2YCrCb)
+        mirror[:, :, 1:] = 255 - mirror[:, :, 1:]
+        beside = regions.square(np.hstack([left, cv2.cvtColor(mirror, cv2.COLOR_YCrCb2RGB)]))
+        sides = regions.collage_sides(beside, (0, SIZE, 0, SIZE))
+        assert len(sides) == 2 and abs(sides[0][3] - SIZE // 2) <= 2 and sides[0][3] == sides[1][2], seed
+        monkeypatch.setattr(regions, "COLOUR_SEAM", float("inf"))
+        assert regions.collage_sides(beside, (0, SIZE, 0, SIZE)) == [], seed
+        monkeypatch.undo()
+
+
 def test_a_single_picture_has_no_seam() -> None:
     for seed in range(20, 40):
         assert regions.collage_sides(regions.square(picture(seed)), (0, SIZE, 0, SIZE)) == [], seed
@@ -379,16 +394,19 @@ def test_a_picture_sharp_off_its_middle_is_the_band_between_its_edges(monkeypatc
 
 
 @pytest.mark.parametrize("rows", [1, 2, 7, 40])
-def test_seam_contrasts_are_the_median_rows_step_beyond_its_neighbours(rows: int) -> None:
-    """Column by column, the median row's step across the column less the larger of the steps
-    SEAM_GAP columns either side (0 where those columns are missing), computed here directly."""
+@pytest.mark.parametrize("channels", [(), (3,)])
+def test_seam_contrasts_are_the_median_rows_step_beyond_its_neighbours(rows: int, channels: tuple[int, ...]) -> None:
+    """Column by column, the median row's step across the column (in colour, each pixel's
+    largest channel step) less the larger of the steps SEAM_GAP columns either side (0 where
+    those columns are missing), computed here directly."""
     rng = np.random.default_rng(rows)
-    grey = rng.integers(0, 256, (rows, 60)).astype(np.uint8)
+    grey = rng.integers(0, 256, (rows, 60) + channels).astype(np.uint8)
     grey[:, 30:] //= 3  # one strong seam
-    values = grey.astype(float)
+    values = grey.astype(float).reshape(rows, 60, -1)
 
     def step(x: int) -> float:
-        return float(np.median(np.abs(values[:, x + 1] - values[:, x - 1])))
+        return float(np.median([max(abs(a - b) for a, b in zip(values[row, x + 1], values[row, x - 1]))
+                                for row in range(rows)]))
 
     gap = regions.SEAM_GAP
     expected = [step(x) - max(step(x - gap), step(x + gap)) if gap + 1 <= x < 60 - gap - 1 else 0.0
