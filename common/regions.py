@@ -34,6 +34,7 @@ thumbnail Coco stores (an existing archive is upgraded from it), rendered to 512
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import cv2
@@ -343,8 +344,8 @@ def seam_contrasts(lines: np.ndarray) -> np.ndarray:
         return contrasts
     values = lines.astype(np.int16)
     steps = np.abs(values[:, 2:] - values[:, :-2])  # across column x + 1
-    if steps.ndim == 3:
-        steps = steps.max(axis=2)
+    if steps.ndim == 3:  # the largest channel's, one channel at a time (a max over the last axis is ten times slower)
+        steps = functools.reduce(np.maximum, [steps[:, :, channel] for channel in range(steps.shape[2])])
     steps = np.sort(steps, axis=0)
     step = (steps[(rows - 1) // 2] + steps[rows // 2]) / 2  # the median row's (np.median is slower down columns)
     contrasts[SEAM_GAP + 1:width - SEAM_GAP - 1] = (step[SEAM_GAP:-SEAM_GAP]
