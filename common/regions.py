@@ -23,8 +23,9 @@ a square), so a rectangle here is a share of the picture's height and width:
   picture tilted on a plain canvas, made upright (common.tilt), and mirrored;
   and, asked for when those find no match, the content box (and the whole frame and the
   framed picture, where searched) with 15 % cut from two opposite sides, or cut to what a copy
-  cropped from a corner (by 5, 8, 11 or 14 %) keeps of its original's 15 % window, and the bands of the content box that may be a picture on a blurred
-  copy of itself (common.pad_bands), each also mirrored (`inner_dhashes`).
+  cropped from a corner (by 5, 8, 11 or 14 %) keeps of its original's 15 % window, and the
+  bands of the content box that may be a picture on a blurred copy of itself
+  (common.pad_bands), each also mirrored (`inner_dhashes`).
 
 A region's dhash is 192 bits of brightness alone (`region_dhash`: horizontal and vertical
 differences between cells and cells against their median), so grey, desaturated and recoloured
@@ -344,7 +345,7 @@ def seam_contrasts(lines: np.ndarray) -> np.ndarray:
         return contrasts
     values = lines.astype(np.int16)
     steps = np.abs(values[:, 2:] - values[:, :-2])  # across column x + 1
-    if steps.ndim == 3:  # the largest channel's, one channel at a time (a max over the last axis is ten times slower)
+    if steps.ndim == 3:  # the largest channel's, one channel at a time (numpy's max over a short last axis is slow)
         steps = functools.reduce(np.maximum, [steps[:, :, channel] for channel in range(steps.shape[2])])
     steps = np.sort(steps, axis=0)
     step = (steps[(rows - 1) // 2] + steps[rows // 2]) / 2  # the median row's (np.median is slower down columns)
@@ -378,7 +379,8 @@ def collage_sides(pixels: np.ndarray, box: Box, grey: np.ndarray | None = None) 
     scale = SIZE / SCAN
     top, bottom, left, right = (round(edge / scale) for edge in box)
     inside, inside_colour = grey[top:bottom, left:right], colour[top:bottom, left:right]
-    (across, sideways), (down, upright) = _seam(inside, inside_colour), _seam(inside.T, inside_colour.transpose(1, 0, 2))
+    across, sideways = _seam(inside, inside_colour)
+    down, upright = _seam(inside.T, inside_colour.transpose(1, 0, 2))
     if max(sideways, upright) >= SEAM_CONTRAST:
         if sideways >= upright:
             sides = [(top, bottom, left, left + across), (top, bottom, left + across, right)]
@@ -419,8 +421,9 @@ INNER_WINDOW = WINDOWS.index((INNER_KEPT,) * 4)  # that window's key
 
 def inner_dhashes(pixels: np.ndarray, boxes: list[Box], bands: list[Box] = ()) -> np.ndarray:
     """(2 × (len(INNER) × len(boxes) + len(bands))) × 3 uint64: the region dhash of each INNER
-    window of each of a query's `boxes` (its content box, and its whole frame where that differs),
-    then of each of `bands` (common.pad_bands); then all of them mirrored (a mirrored copy)."""
+    window of each of a query's `boxes` (query_boxes': its content box, and its whole frame and
+    framed picture where searched), then of each of `bands` (common.pad_bands); then all of them
+    mirrored (a mirrored copy)."""
     integral = _integral(pixels)
     return both_ways(integral, [window(box, cut) for box in boxes for cut in INNER] + list(bands))
 

@@ -13,7 +13,8 @@ from booru.func.similarity.verify import features
 from booru.func.similarity.visual import confidence, search_upload
 from common import pad_bands
 from common.regions import INNER_KEPT, WINDOWS, archive_dhashes, inner_dhashes
-from tests.photos import detail_on_a_plain_ground, in_an_app, jpeg, on_a_blurred_pad, out_of_focus_above, picture, smooth_picture, turned_on_a_canvas
+from tests.photos import (detail_on_a_plain_ground, in_an_app, jpeg, on_a_blurred_pad, out_of_focus_above, picture,
+                          smooth_picture, turned_on_a_canvas)
 
 ARCHIVED = 12
 

@@ -276,12 +276,13 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     of the index to read) and pad bands, each direct and mirrored, within INNER_RADIUS, verified
     as a hit through that box's own row is (a band, on the content box; mirrored as the row
     was); those reaching MIN_INLIERS (what ranking counts), and those a pad band meets within
-    COPY_DISTANCE, verified or not; and their inliers. A copy cropped on one axis only (a landscape photo from its top and bottom, say)
-    or from a corner, mirrored or not, meets its original this way, and so does a picture on a
-    blurred copy of itself, through the band of the box that it is; or of the whole frame,
-    where the content box cut into the pad (a blurred pad is uniform where the picture is
-    plain). The whole frame's windows serve a crop of a mostly plain picture whose content box
-    shrank to its detail, while the archived picture kept its whole frame."""
+    COPY_DISTANCE, verified or not; and their inliers. A copy cropped on one axis only (a
+    landscape photo from its top and bottom, say) or from a corner, mirrored or not, meets its
+    original this way, and so does a picture on a blurred copy of itself, through the band of
+    the box that it is; or of the whole frame, where the content box cut into the pad (a
+    blurred pad is uniform where the picture is plain). The whole frame's windows serve a crop
+    of a mostly plain picture whose content box shrank to its detail, while the archived
+    picture kept its whole frame."""
     content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
     bands = pad_bands(query.render, [(box, _aspect(box, query.size)) for box in dict.fromkeys([content, frame])])
     boxes = query.boxes[:query.boxes_rows // 2]  # query_boxes': the content box last
