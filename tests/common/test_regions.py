@@ -400,9 +400,9 @@ def test_seam_contrasts_are_the_median_rows_step_beyond_its_neighbours(rows: int
     largest channel step) less the larger of the steps SEAM_GAP columns either side (0 where
     those columns are missing), computed here directly."""
     rng = np.random.default_rng(rows)
-    grey = rng.integers(0, 256, (rows, 60) + channels).astype(np.uint8)
-    grey[:, 30:] //= 3  # one strong seam
-    values = grey.astype(float).reshape(rows, 60, -1)
+    lines = rng.integers(0, 256, (rows, 60) + channels).astype(np.uint8)
+    lines[:, 30:] //= 3  # one strong seam
+    values = lines.astype(float).reshape(rows, 60, -1)
 
     def step(x: int) -> float:
         return float(np.median([max(abs(a - b) for a, b in zip(values[row, x + 1], values[row, x - 1]))
@@ -411,7 +411,7 @@ def test_seam_contrasts_are_the_median_rows_step_beyond_its_neighbours(rows: int
     gap = regions.SEAM_GAP
     expected = [step(x) - max(step(x - gap), step(x + gap)) if gap + 1 <= x < 60 - gap - 1 else 0.0
                 for x in range(60)]
-    assert regions.seam_contrasts(grey).tolist() == expected
+    assert regions.seam_contrasts(lines).tolist() == expected
 
 
 def test_many_boxes_hash_at_once_as_each_alone() -> None:
