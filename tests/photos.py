@@ -101,15 +101,15 @@ def smooth_picture(seed: int, width: int = 640, height: int = 480) -> np.ndarray
     return pixels
 
 
-def detail_on_a_plain_ground(seed: int, width: int = 640, height: int = 480) -> np.ndarray:
+def detail_on_a_plain_ground(seed: int, width: int = 640, height: int = 480, share: float = 0.4) -> np.ndarray:
     """A picture that is mostly a plain ground, a faint smooth tint over it (its rows and columns
-    uniform), with a photo-like detail 40 % of its size off its middle (a logo on a plain
+    uniform), with a photo-like detail `share` of its size off its middle (a logo on a plain
     wallpaper): an archived copy keeps its whole frame, a crop that loses a corner of the ground
     has the detail as its content box."""
     rng = np.random.default_rng(seed)
     tint = cv2.resize(rng.uniform(0, 8, (3, 4)), (width, height), interpolation=cv2.INTER_CUBIC) + 90
     pixels = np.clip(tint[:, :, None] * np.array([0.6, 1.0, 0.7]) + rng.integers(0, 60, 3), 0, 255).astype(np.uint8)
-    top, left, detail = round(0.45 * height), round(0.45 * width), (round(0.4 * width), round(0.4 * height))
+    top, left, detail = round(0.45 * height), round(0.45 * width), (round(share * width), round(share * height))
     pixels[top:top + detail[1], left:left + detail[0]] = cv2.resize(picture(seed), detail, interpolation=cv2.INTER_AREA)
     return pixels
 

@@ -9,7 +9,7 @@ import pytest
 
 from booru.func.similarity import visual
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
-from booru.func.similarity.verify import features
+from booru.func.similarity.verify import features, inliers
 from booru.func.similarity.visual import confidence, search_upload
 from common import pad_bands
 from common.regions import INNER_KEPT, WINDOWS, archive_dhashes, inner_dhashes
@@ -263,6 +263,22 @@ def test_a_corner_crop_of_a_mostly_plain_picture_is_found_by_the_inner_windows_o
     assert hits and hits[0].id == 0 and hits[0].confidence == "match", hits
 
 
+@pytest.mark.parametrize("seed", [100, 101, 102])
+def test_a_small_detail_on_a_plain_ground_is_verified_at_the_scale_of_its_frame(seed: int) -> None:
+    """Letterboxed, a picture whose detail is a fifth of it on a plain ground: its content box is
+    the detail, met through the picture inside the bars; enlarged to the size ORB is run at, the
+    detail alone is too far from its scale in the archived thumbnail to verify, the whole frame's
+    features on it are not."""
+    pictures = [detail_on_a_plain_ground(seed, share=0.2)] + [picture(200 + n) for n in range(6)]
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    query = visual.query_of(jpeg(EDITS["letterbox"](pictures[0])))
+    hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
+    assert hits[0].id == 0 and hits[0].confidence == "match" and not hits[0].framed, hits
+    assert inliers(query.features(query.content_row)[0], stored[0]) < visual.MIN_INLIERS
+
+
 @pytest.mark.parametrize("original", [1, 6, 10])
 @pytest.mark.parametrize("moved_up, caption, switch", [(0.0, "", "PAD_SHARPNESS"),
                                                        (0.12, "wait for the end", "PAD_SHIFT")])
@@ -451,7 +467,8 @@ def test_colour_variants_are_told_apart_by_the_colours_of_the_same_area() -> Non
 def test_a_flat_picture_on_white_is_found_by_the_picture_with_its_plain_side() -> None:
     """Mostly a plain dark side, the picture is archived whole; on white, its content box is
     the textured part alone, and it is met through the picture with its plain side kept, a
-    region of the picture (verified on the content box), not of the whole frame."""
+    region of the picture (verified, as every region of a query with a frame apart from its
+    box is, on the content box and the frame's features on it), not of the whole frame."""
     pictures = [picture(120 + n) for n in range(4)]
     for flat in pictures[:2]:
         flat[:, :400] = (40, 50, 70)
@@ -460,6 +477,6 @@ def test_a_flat_picture_on_white_is_found_by_the_picture_with_its_plain_side() -
     stored = {n: features(t) for n, t in enumerate(thumbnails)}
     on_white = cv2.copyMakeBorder(pictures[1], 200, 200, 60, 60, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     query = visual.query_of(jpeg(on_white))
-    assert query.boxes_rows == 6 and query.sources[:3] == [(0, query.frame_part), (0,), (0,)]
+    assert query.boxes_rows == 6 and query.sources[:6] == [(0, query.frame_part)] * 6
     hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
     assert hits[0].id == 1 and not hits[0].framed, hits

@@ -15,8 +15,9 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
 2. The CANDIDATES nearest by regions and the GLOBAL_CANDIDATES nearest by the whole picture are
    verified: the inliers of a RANSAC affine fit between the ORB features of the query's
    content box (mirrored if the query that met the image was; the side of a collage if that
-   side met it; if the whole frame met it, the better of the content box and the whole frame's
-   features inside the content box, `VisualQuery.focus`) and those of the image's thumbnail
+   side met it; where the content box is not the whole frame, and the frame, the framed
+   picture or the box met it, the better of the content box and the whole frame's features
+   inside the content box, `VisualQuery.focus`) and those of the image's thumbnail
    (verify.py).
    When none is a match and the query is no copy of a flat picture (`flat_copy`: an image
    within COPY_DISTANCE, and too few features on the query to verify), a second look (`inner_hits`)
@@ -109,11 +110,12 @@ class VisualQuery:
         """From the 512×512 render and the image's displayed size. The content box (the
         picture without bars, chrome or text around it, which would match other pictures'
         text, edges and white) is what verification and colours look at; a hit met through a
-        side of a collage is verified on that side. A hit met through the whole frame (searched
-        where the content box is not all of it) is verified on the content box and on the whole frame's
-        features inside the content box (`focus`), the better counting: the archived copy of a
-        small picture on a plain background, a logo say, is the whole frame, at a scale the
-        content box alone is too far from for ORB."""
+        side of a collage is verified on that side. Where the content box is not all of the
+        frame, a hit met through the whole frame, the framed picture or the content box is
+        verified on the content box and on the whole frame's features inside the content box
+        (`focus`), the better counting: the archived copy of a small picture on a plain
+        background, a logo say, is the whole frame, at a scale the content box alone, enlarged
+        to UPRIGHT, is too far from for ORB."""
         grey = scan(small)
         boxes = query_boxes(small, grey)
         content = boxes[-1]
@@ -123,11 +125,10 @@ class VisualQuery:
         dhashes, mirrored = query_dhashes(small, boxes, sides, turned=content, upright=upright)
         whole = boxes[:1] if len(boxes) > 1 else []  # the whole frame, if searched (query_boxes' first)
         parts = [content] + sides + whole
-        frame = [(0, len(parts) - 1)] if whole else []
-        within = [(0,)] * (len(boxes) - len(frame))  # the framed picture's and the content box's rows
+        verified_on = (0, len(parts) - 1) if whole else (0,)  # query_boxes' rows: the box, and the frame's focus
         upright_rows = 0 if upright is None else 2
-        sources = (2 * (frame + within) + [(side,) for side in range(1, len(sides) + 1)] + [(0,), (0,)]
-                   + [(0,)] * upright_rows)
+        sources = ([verified_on] * (2 * len(boxes)) + [(side,) for side in range(1, len(sides) + 1)]
+                   + [(0,), (0,)] + [(0,)] * upright_rows)
         top, bottom, left, right = content
         shares = np.stack([_colours(small[top:bottom, left:right]), _colours(small)]
                           + ([] if upright is None else [_colours(upright)]))
@@ -148,6 +149,10 @@ class VisualQuery:
     def content_row(self) -> int:
         """The dhashes row of the content box, direct."""
         return self.boxes_rows // 2 - 1
+
+    def through_frame(self, row: int) -> bool:
+        """Whether dhashes row `row` is the whole frame's (searched where the content box is not all of it)."""
+        return self.frame_part is not None and row in (0, self.boxes_rows // 2)
 
     @property
     def frame_part(self) -> int | None:
@@ -229,7 +234,7 @@ def visual_search(query: VisualQuery, index: RegionIndex, stored: Stored, limit:
         found.update(confirmed)
     theirs_colours = colours([int(i) for i in near.ids]) if colours else {}
     apart = {i: float(np.abs(h - query.histograms).sum(axis=1).min()) for i, h in theirs_colours.items()}
-    framed = [query.frame_part in query.sources[int(row)] for row in near.queries]
+    framed = [query.through_frame(int(row)) for row in near.queries]
     hits = [VisualHit(int(i), float(d), found.get(int(i)), bool(m), int(w),
                       confidence(float(d), found.get(int(i)), f), f)
             for i, d, m, w, f in zip(near.ids, near.distances, near.mirrored, near.windows, framed)]
