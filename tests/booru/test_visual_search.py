@@ -276,7 +276,7 @@ def test_a_small_detail_on_a_plain_ground_is_verified_at_the_scale_of_its_frame(
     query = visual.query_of(jpeg(EDITS["letterbox"](pictures[0])))
     hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
     assert hits[0].id == 0 and hits[0].confidence == "match" and not hits[0].framed, hits
-    assert inliers(query.features(query.content_row)[0], stored[0]) < visual.MIN_INLIERS
+    assert inliers(next(query.features(query.content_row)), stored[0]) < visual.MIN_INLIERS
 
 
 @pytest.mark.parametrize("original", [1, 6, 10])
@@ -422,7 +422,7 @@ def test_only_a_query_too_flat_to_verify_is_taken_for_a_copy_of_a_near_picture(a
     looks.clear()
     smooth_index, smooth_stored = smooth_archive
     flat = visual.query_of(jpeg(cv2.resize(smooth_picture(4), (400, 300), interpolation=cv2.INTER_AREA)))
-    assert len(flat.features(flat.content_row)[0]) < visual.MIN_INLIERS
+    assert len(next(flat.features(flat.content_row))) < visual.MIN_INLIERS
     hits = visual.visual_search(flat, smooth_index, lambda ids: {i: smooth_stored[i] for i in ids}, 5)
     assert hits[0].id == 4 and hits[0].distance <= visual.COPY_DISTANCE and looks == [], hits
 

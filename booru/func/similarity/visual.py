@@ -51,7 +51,7 @@ counts from, for margin at archive sizes the bench does not reach.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -172,16 +172,14 @@ class VisualQuery:
         return ((inner_top - top) / height, (inner_bottom - top) / height, (inner_left - left) / width,
                 (inner_right - left) / width)
 
-    def features(self, row: int) -> list[Features]:
-        """ORB features of each part a hit through dhash row `row` is verified on (cached),
-        mirrored as the row is."""
-        found = []
+    def features(self, row: int) -> Iterator[Features]:
+        """ORB features of each part a hit through dhash row `row` is verified on, in turn,
+        mirrored as the row is (each made when first asked for, then cached)."""
         for part in self.sources[row]:
             key = (part, bool(self.mirrored[row]))
             if key not in self._features:
                 self._features[key] = features(self.picture_of(part), key[1], self.focus(part))
-            found.append(self._features[key])
-        return found
+            yield self._features[key]
 
 
 @dataclass(frozen=True)
@@ -247,7 +245,7 @@ def flat_copy(query: VisualQuery, near: RegionHits) -> bool:
     and its content box has fewer ORB features than MIN_INLIERS, so no verification can confirm
     anything for it. (A query with features is searched further: a flat picture near it, a flag
     say, which it cannot be a copy of, says nothing about where it comes from.)"""
-    return bool((near.distances <= COPY_DISTANCE).any()) and len(query.features(query.content_row)[0]) < MIN_INLIERS
+    return bool((near.distances <= COPY_DISTANCE).any()) and len(next(query.features(query.content_row))) < MIN_INLIERS
 
 
 def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
@@ -337,10 +335,22 @@ def verified(query: VisualQuery, chosen: RegionHits, stored: Stored) -> dict[int
         theirs = stored(ids[start:start + VERIFY_BATCH])
         for image_id, row in zip(ids[start:start + VERIFY_BATCH], rows[start:start + VERIFY_BATCH]):
             if image_id in theirs:
-                found[image_id] = max(inliers(part, theirs[image_id]) for part in query.features(int(row)))
+                found[image_id] = _inliers(query, int(row), theirs[image_id])
                 if found[image_id] >= STOP_INLIERS:
                     return found
     return found
+
+
+def _inliers(query: VisualQuery, row: int, theirs: Features) -> int:
+    """The most inliers any part a hit through `row` is verified on gets, the parts taken in turn
+    until one reaches STOP_INLIERS (the whole frame's features, the second part of a box's row,
+    are then never made)."""
+    best = 0
+    for part in query.features(row):
+        best = max(best, inliers(part, theirs))
+        if best >= STOP_INLIERS:
+            break
+    return best
 
 
 def _colours(pixels: np.ndarray) -> np.ndarray:
