@@ -279,6 +279,17 @@ def test_a_small_detail_on_a_plain_ground_is_verified_at_the_scale_of_its_frame(
     assert inliers(next(query.features(query.content_row)), stored[0]) < visual.MIN_INLIERS
 
 
+def test_a_copy_its_content_box_verifies_makes_no_features_of_its_frame(archive) -> None:
+    """The parts a hit is verified on are taken in turn: once the content box reaches
+    STOP_INLIERS, the whole frame's features (ORB over another picture) are never made."""
+    index, stored = archive
+    query = visual.query_of(jpeg(_caption(picture(103))))
+    hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
+    assert hits[0].id == 3 and hits[0].inliers >= visual.STOP_INLIERS, hits
+    assert query.frame_part is not None and query.frame_part in query.sources[query.content_row]
+    assert [part for part, _ in query._features] == [0]
+
+
 @pytest.mark.parametrize("original", [1, 6, 10])
 @pytest.mark.parametrize("moved_up, caption, switch", [(0.0, "", "PAD_SHARPNESS"),
                                                        (0.12, "wait for the end", "PAD_SHIFT")])
