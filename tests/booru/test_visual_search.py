@@ -26,12 +26,16 @@ def _thumbnail(pixels: np.ndarray) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(jpeg(small, 85), np.uint8), cv2.IMREAD_COLOR_RGB)
 
 
+def _archived(pictures: list[np.ndarray]) -> tuple[RegionIndex, dict]:
+    """An index of the pictures' thumbnails' windows (ids in order) and their ORB features by id."""
+    thumbnails = [_thumbnail(p) for p in pictures]
+    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
+    return index, {n: features(t) for n, t in enumerate(thumbnails)}
+
+
 @pytest.fixture(scope="module")
 def archive() -> tuple[RegionIndex, dict]:
-    thumbnails = {n: _thumbnail(picture(100 + n)) for n in range(ARCHIVED)}
-    ids = np.arange(ARCHIVED, dtype=np.int64)
-    index = RegionIndex(ids, np.stack([archive_dhashes(thumbnails[n]) for n in range(ARCHIVED)]))
-    return index, {n: features(thumbnails[n]) for n in range(ARCHIVED)}
+    return _archived([picture(100 + n) for n in range(ARCHIVED)])
 
 
 def _rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
@@ -186,9 +190,7 @@ def test_a_small_picture_on_a_plain_background_is_verified_on_the_whole_frame() 
     box alone is too far in scale from the archived thumbnail for ORB; the whole frame, searched
     where the content box is small, verifies it."""
     pictures = [_on_plain_background(picture(110)), picture(111), _on_plain_background(picture(112))]
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(3), np.stack([archive_dhashes(t) for t in thumbnails]))
-    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    index, stored = _archived(pictures)
     query = visual.query_of(jpeg(cv2.resize(pictures[0], (480, 360), interpolation=cv2.INTER_AREA)))
     assert query.boxes[0] == (0, 512, 0, 512) and query.boxes_rows == 4  # the whole frame is searched
     hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
@@ -249,9 +251,7 @@ def test_a_corner_crop_of_a_mostly_plain_picture_is_found_by_the_inner_windows_o
     the first look misses too. The second look cuts the crop's whole frame as well, and the
     corner cut meets the original's inner window."""
     pictures = [detail_on_a_plain_ground(seed)] + [picture(200 + n) for n in range(6)]
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
-    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    index, stored = _archived(pictures)
     height, width = pictures[0].shape[:2]
     query = visual.query_of(jpeg(np.ascontiguousarray(pictures[0][round(crop * height):, round(crop * width):])))
     assert query.boxes[0] == (0, 512, 0, 512) and query.parts[0] != query.boxes[0]  # the box is the detail
@@ -270,9 +270,7 @@ def test_a_small_detail_on_a_plain_ground_is_verified_at_the_scale_of_its_frame(
     detail alone is too far from its scale in the archived thumbnail to verify, the whole frame's
     features on it are not."""
     pictures = [detail_on_a_plain_ground(seed, share=0.2)] + [picture(200 + n) for n in range(6)]
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
-    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    index, stored = _archived(pictures)
     query = visual.query_of(jpeg(EDITS["letterbox"](pictures[0])))
     hits = visual.visual_search(query, index, lambda ids: {i: stored[i] for i in ids}, 3)
     assert hits[0].id == 0 and hits[0].confidence == "match" and not hits[0].framed, hits
@@ -329,9 +327,7 @@ def test_a_story_whose_pad_is_partly_uniform_is_found_by_the_bands_of_its_frame(
     """Where the picture is plain, its blurred pad is uniform: the content box cuts into the
     pad there, and its bands are not the picture. The bands of the whole frame are."""
     pictures = [_rippled_sky(seed)] + [picture(100 + n) for n in range(6)]
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
-    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    index, stored = _archived(pictures)
     lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
     query = visual.query_of(jpeg(on_a_blurred_pad(pictures[0], 9 / 16)))
     assert query.parts[0] != (0, 512, 0, 512)
@@ -351,9 +347,7 @@ def test_a_phone_shaped_picture_on_a_blurred_pad_is_found_by_its_band(monkeypatc
     """A 9:16 or 1:2 portrait on a square blurred pad (a phone photo or screenshot posted to a
     square feed), a 2:1 panorama on one: the band of the picture's own aspect ratio."""
     pictures = [picture(300 + n, *size) for n in range(4)]
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
-    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    index, stored = _archived(pictures)
     lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
     query = visual.query_of(jpeg(on_a_blurred_pad(pictures[0], pad)))
     assert index.measure(np.array([0]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
@@ -372,9 +366,7 @@ def test_a_story_of_a_picture_in_focus_near_its_bottom_is_found_by_the_band_betw
     bands cut around its sharpest stretch miss it, the one between its edges (`_seam_band`)
     is the picture."""
     pictures = [out_of_focus_above(picture(seed + 10 * n), 0.7) for n in range(4)]
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
-    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    index, stored = _archived(pictures)
     lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
     query = visual.query_of(jpeg(on_a_blurred_pad(pictures[0], 9 / 16, 0.12)))
     assert index.measure(np.array([0]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
@@ -388,9 +380,7 @@ def test_a_story_of_a_picture_in_focus_near_its_bottom_is_found_by_the_band_betw
 def smooth_archive() -> tuple[RegionIndex, dict]:
     """Eight pictures with few features for ORB, and four textured ones."""
     pictures = [smooth_picture(n) for n in range(8)] + [picture(100 + n) for n in range(4)]
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(len(pictures)), np.stack([archive_dhashes(t) for t in thumbnails]))
-    return index, {n: features(t) for n, t in enumerate(thumbnails)}
+    return _archived(pictures)
 
 
 @pytest.mark.parametrize("original", [3, 4, 7])
@@ -483,9 +473,7 @@ def test_a_flat_picture_on_white_is_found_by_the_picture_with_its_plain_side() -
     pictures = [picture(120 + n) for n in range(4)]
     for flat in pictures[:2]:
         flat[:, :400] = (40, 50, 70)
-    thumbnails = [_thumbnail(p) for p in pictures]
-    index = RegionIndex(np.arange(4), np.stack([archive_dhashes(t) for t in thumbnails]))
-    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    index, stored = _archived(pictures)
     on_white = cv2.copyMakeBorder(pictures[1], 200, 200, 60, 60, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     query = visual.query_of(jpeg(on_white))
     assert query.boxes_rows == 6 and query.sources[:6] == [(0, query.frame_part)] * 6
