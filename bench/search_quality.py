@@ -66,7 +66,8 @@ reported in a third table per photo set, never in the means above. Then PAD_EDIT
 COMBO_EDITS (bench/combo_edits.py, likewise), the issue's edit classes combined, in a fifth, and
 CANVAS_EDITS (bench/canvas_edits.py, likewise), pictures turned on a grown canvas, in a sixth,
 and CORNER_EDITS (bench/corner_edits.py, likewise), copies cropped from a corner, in a seventh,
-and MIRROR_EDITS (bench/mirror_edits.py, likewise), mirrored copies with other edits, in an eighth.
+and MIRROR_EDITS (bench/mirror_edits.py, likewise), mirrored copies with other edits, in an eighth,
+and FILTER_EDITS (bench/filter_edits.py, likewise), copies under a photo filter, in a ninth.
 The time per query is over every query, theirs included since they were added.
 """
 from __future__ import annotations
@@ -94,6 +95,7 @@ from edit_basics import font as _font  # noqa: E402
 from edit_basics import jpeg as _jpeg  # noqa: E402
 from canvas_edits import CANVAS_EDITS, canvas_edit  # noqa: E402
 from corner_edits import CORNER_EDITS, corner_edit  # noqa: E402
+from filter_edits import FILTER_EDITS, filter_edit  # noqa: E402
 from mirror_edits import MIRROR_EDITS, MIRRORED  # noqa: E402
 from combo_edits import COMBO_EDITS, combo_edit  # noqa: E402
 from pad_edits import PAD_EDITS, pad_edit  # noqa: E402
@@ -463,6 +465,8 @@ def _posted(path: str) -> Image.Image:
 
 def edited(picture: Image.Image, name: str, path: str, other: str) -> bytes:
     """The bytes of one edit of any table of the "posted" picture of the photo at `path`."""
+    if name in FILTER_EDITS:
+        return filter_edit(picture, name, _caption)
     if name in MIRROR_EDITS:
         return edited(ImageOps.mirror(picture), MIRRORED[name], path, other)
     if name in CORNER_EDITS:
@@ -482,12 +486,13 @@ def edited(picture: Image.Image, name: str, path: str, other: str) -> bytes:
 
 def query_photo(job: tuple[int, str, str]) -> list[dict]:
     """Every edit (EDITS, EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS, CANVAS_EDITS,
-    CORNER_EDITS, MIRROR_EDITS) of one photo searched every way (runs in a worker process);
+    CORNER_EDITS, MIRROR_EDITS, FILTER_EDITS) of one photo searched every way (runs in a worker process);
     `other` is the photo the collage puts beside it."""
     original, path, other = job
     picture = _posted(path)
     rows = []
-    every = EDITS + EXTRA_EDITS + PROBE_EDITS + PAD_EDITS + COMBO_EDITS + CANVAS_EDITS + CORNER_EDITS + MIRROR_EDITS
+    every = (EDITS + EXTRA_EDITS + PROBE_EDITS + PAD_EDITS + COMBO_EDITS + CANVAS_EDITS + CORNER_EDITS + MIRROR_EDITS
+             + FILTER_EDITS)
     for name in every:
         data = edited(picture, name, path, other)
         started = time.perf_counter()
@@ -585,7 +590,7 @@ def _first(row: dict, fill: bool = True) -> tuple:
 
 def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
     """The EDITS table per photo set, then the EXTRA_EDITS, PROBE_EDITS, PAD_EDITS, COMBO_EDITS,
-    CANVAS_EDITS, CORNER_EDITS and MIRROR_EDITS tables per photo set (apart: their means are never
+    CANVAS_EDITS, CORNER_EDITS, MIRROR_EDITS and FILTER_EDITS tables per photo set (apart: their means are never
     mixed), then the time per query (over all)."""
     edited = {r["edit"] for r in rows}
     for edits, heading in ((EDITS, "EDITS"), (EXTRA_EDITS, "EXTRA_EDITS (added later, reported apart)"),
@@ -594,7 +599,8 @@ def report(rows: list[dict], items: list[dict], photos: list[int]) -> None:
                            (COMBO_EDITS, "COMBO_EDITS (added later yet, reported apart)"),
                            (CANVAS_EDITS, "CANVAS_EDITS (added later on, reported apart)"),
                            (CORNER_EDITS, "CORNER_EDITS (added after them, reported apart)"),
-                           (MIRROR_EDITS, "MIRROR_EDITS (added last, reported apart)")):
+                           (MIRROR_EDITS, "MIRROR_EDITS (added after those, reported apart)"),
+                           (FILTER_EDITS, "FILTER_EDITS (added last, reported apart)")):
         if edited.issuperset(edits):
             print(f"\n===== {heading}")
             _table(rows, items, photos, edits)

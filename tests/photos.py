@@ -1,6 +1,6 @@
 """Photo-like test pictures made with numpy and OpenCV: textured, with corners ORB can find, or
 smooth, with few; such a picture inside a phone screenshot of an app, or on a blurred copy of
-itself (a phone story), or turned on a grown canvas."""
+itself (a phone story), or turned on a grown canvas, or darkened by a vignette."""
 from __future__ import annotations
 
 import cv2
@@ -127,3 +127,13 @@ def turned_on_a_canvas(pixels: np.ndarray, degrees: float, fill: tuple[int, int,
                             borderValue=fill)
     corners = np.array([[0, 0, 1], [width, 0, 1], [width, height, 1], [0, height, 1]], dtype=np.float64) @ matrix.T
     return canvas, corners
+
+
+def vignetted(pixels: np.ndarray, strength: float) -> np.ndarray:
+    """The picture darkened towards its corners as a photo filter's vignette darkens it: times
+    exp(−strength · r²), r the distance from its middle (1 at the middle of each side)."""
+    height, width = pixels.shape[:2]
+    down = (np.arange(height) - (height - 1) / 2) / (height / 2)
+    across = (np.arange(width) - (width - 1) / 2) / (width / 2)
+    falloff = np.exp(-strength * (down[:, None] ** 2 + across[None, :] ** 2))
+    return np.clip(pixels * falloff[:, :, None], 0, 255).astype(np.uint8)

@@ -11,10 +11,10 @@ from booru.func.similarity import visual
 from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features, inliers
 from booru.func.similarity.visual import confidence, search_upload
-from common import pad_bands
+from common import pad_bands, vignette
 from common.regions import INNER_KEPT, WINDOWS, archive_dhashes, inner_dhashes
 from tests.photos import (detail_on_a_plain_ground, in_an_app, jpeg, on_a_blurred_pad, out_of_focus_above, picture,
-                          smooth_picture, turned_on_a_canvas)
+                          smooth_picture, turned_on_a_canvas, vignetted)
 
 ARCHIVED = 12
 
@@ -286,6 +286,45 @@ def test_a_copy_its_content_box_verifies_makes_no_features_of_its_frame(archive)
     assert hits[0].id == 3 and hits[0].inliers >= visual.STOP_INLIERS, hits
     assert query.frame_part is not None and query.frame_part in query.sources[query.content_row]
     assert [part for part, _ in query._features] == [0]
+
+
+@pytest.mark.parametrize("original", [0, 5, 9])
+@pytest.mark.parametrize("caption, mirrored", [(False, False), (True, False), (False, True)])
+def test_a_vignetted_copy_is_found_by_the_second_look(archive, monkeypatch, original: int, caption: bool,
+                                                      mirrored: bool) -> None:
+    """Darkened towards its corners by a photo filter (and captioned after, or mirrored), no region
+    of the copy lies within NEAR_RADIUS of its original's windows; the second look divides the
+    vignette out of the content box (common.vignette) and finds it, and without that does not."""
+    index, stored = archive
+    copy = vignetted(picture(100 + original)[:, ::-1] if mirrored else picture(100 + original), 0.9)
+    query = visual.query_of(jpeg(_caption(copy) if caption else copy))
+    assert index.measure(np.array([original]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    hits = visual.visual_search(query, index, lookup, 5)
+    assert hits[0].id == original and hits[0].confidence == "match" and hits[0].mirrored == mirrored, hits[0]
+    monkeypatch.setattr(vignette, "DARK_CORNERS", float("inf"))
+    assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
+
+
+def test_a_vignetted_copy_of_a_flat_picture_is_kept_unverified_when_undarkened_it_is_that_near(monkeypatch) -> None:
+    """A featureless picture (its archived copy has no features either) under a vignette: the
+    undarkened content box within COPY_DISTANCE of its windows is a copy of it, kept unverified
+    and `likely`; farther, nothing verifies it and it is not kept."""
+    query = visual.query_of(jpeg(vignetted(smooth_picture(0), 0.9)))
+    assert len(next(query.features(query.content_row))) == 0
+    lifted = vignette.devignetted(query.render, query.parts[0])
+    undarkened = visual.query_dhashes(lifted, [query.parts[0]])[0][0]
+    thumbnails = [_thumbnail(picture(100 + n)) for n in range(ARCHIVED)]
+    flat = np.repeat(undarkened[None], len(WINDOWS), axis=0)  # its windows: the undarkened box
+    index = RegionIndex(np.arange(ARCHIVED + 1), np.stack([archive_dhashes(t) for t in thumbnails] + [flat]))
+    stored = {n: features(t) for n, t in enumerate(thumbnails)}
+    stored[ARCHIVED] = features(np.full((240, 320, 3), 128, np.uint8))
+    assert index.measure(np.array([ARCHIVED]), query.dhashes, query.mirrored).distances[0] > NEAR_RADIUS
+    lookup = lambda ids: {i: stored[i] for i in ids}  # noqa: E731
+    hits = visual.visual_search(query, index, lookup, 3)
+    assert hits[0].id == ARCHIVED and hits[0].distance == 0 and hits[0].confidence == "likely", hits
+    monkeypatch.setattr(visual, "COPY_DISTANCE", -1)
+    assert ARCHIVED not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
 
 
 @pytest.mark.parametrize("original", [1, 6, 10])

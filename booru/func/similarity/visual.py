@@ -27,7 +27,10 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    original's inner window; the cuts that bring a copy cropped from a corner back to that
    window, looked up among the archived inner windows alone) and to the bands that may be a
    picture on a blurred copy of itself (a phone story, common.pad_bands), each direct and
-   mirrored, and keeps those verification confirms, and those a band meets within
+   mirrored, and to the content box with a vignette's darkening divided out (common.vignette,
+   direct and mirrored, within NEAR_RADIUS: a filter's falloff moves most bits of a picture of
+   sky or grass), and
+   keeps those verification confirms, and those a band or the undarkened box meets within
    COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
@@ -63,6 +66,7 @@ from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_siz
 from common.pad_bands import pad_bands
 from common.regions import AXIS_CUTS, INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes, scan
 from common.tilt import straightened, tilted_corners
+from common.vignette import devignetted
 
 CANDIDATES = 10
 GLOBAL_CANDIDATES = 5
@@ -81,8 +85,9 @@ UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 # bits of 192: how near an archived window a collage side or the turned box must be to count
 SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 # when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
-# (common.regions.INNER) and pad bands (common.pad_bands) within INNER_RADIUS are verified
-# too, and kept if they reach MIN_INLIERS or a pad band meets them within COPY_DISTANCE; not when
+# (common.regions.INNER) and pad bands (common.pad_bands) within INNER_RADIUS, and to the box
+# undarkened (common.vignette) within NEAR_RADIUS, are verified too, and kept if they reach
+# MIN_INLIERS or a pad band or the undarkened box meets them within COPY_DISTANCE; not when
 # an image is within COPY_DISTANCE of a query with too few features to verify (`flat_copy`: the
 # query is a copy of it, not a crop of another: a flat picture or a drawing)
 INNER_CANDIDATES, INNER_RADIUS, COPY_DISTANCE = 3, 20, 12
@@ -285,7 +290,8 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     the box that it is; or of the whole frame, where the content box cut into the pad (a
     blurred pad is uniform where the picture is plain). The whole frame's windows serve a crop
     of a mostly plain picture whose content box shrank to its detail, while the archived
-    picture kept its whole frame."""
+    picture kept its whole frame. A copy under a photo filter's vignette meets its original
+    through the content box with the vignette divided out (`_devignetted_hits`)."""
     content, frame = query.parts[0], (0, query.render.shape[0], 0, query.render.shape[1])
     bands = pad_bands(query.render, [(box, _aspect(box, query.size)) for box in dict.fromkeys([content, frame])])
     boxes = query.boxes[:query.boxes_rows // 2]  # query_boxes': the content box last
@@ -302,9 +308,27 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     direct = np.where(windows[inner.queries], box[inner.queries], query.content_row)
     inner = RegionHits(inner.ids, inner.distances, inner.mirrored, inner.windows,
                        np.where(inner.mirrored, direct + query.boxes_rows // 2, direct))
+    lifted = _devignetted_hits(query, index, np.concatenate([seen, inner.ids]))
+    inner = inner.then(lifted)
+    copies = np.concatenate([copies, lifted.distances <= COPY_DISTANCE])
     found = verified(query, inner, stored)
     kept = np.flatnonzero([found.get(int(i), 0) >= MIN_INLIERS or copy for i, copy in zip(inner.ids, copies)])
     return inner.take(kept), {int(i): found[int(i)] for i in inner.ids[kept] if int(i) in found}
+
+
+def _devignetted_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray) -> RegionHits:
+    """The INNER_CANDIDATES images not `seen` nearest within NEAR_RADIUS to the content box with
+    the darkening of a vignette divided out (common.vignette; none when its corners are not
+    darker), direct and mirrored, as hits through the content box's row (mirrored as it met)."""
+    content = query.parts[0]
+    lifted = devignetted(query.render, content)
+    if lifted is None:
+        return RegionHits.none()
+    words, mirrored = query_dhashes(lifted, [content])
+    near = index.nearest(words, mirrored, INNER_CANDIDATES + len(seen))
+    near = near.take(np.flatnonzero(~np.isin(near.ids, seen))[:INNER_CANDIDATES])
+    row = np.where(near.mirrored, query.content_row + query.boxes_rows // 2, query.content_row)
+    return RegionHits(near.ids, near.distances, near.mirrored, near.windows, row)
 
 
 def _true_size(box: Box, size: tuple[int, int]) -> tuple[int, int]:

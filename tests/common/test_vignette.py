@@ -1,0 +1,74 @@
+"""common.vignette: a falloff towards the corners found, fitted and divided out; none where a
+corner is as bright as the inside."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common import vignette
+from common.vignette import CELLS, corner_darkening, devignetted, falloff_terms
+from tests.photos import picture, vignetted
+
+
+def _cell_radii(cells: int) -> np.ndarray:
+    """Each cell centre's distance from the middle, 1 at the middle of a side (the test's own)."""
+    centres = np.linspace(-1 + 1 / cells, 1 - 1 / cells, cells)
+    return np.hypot(centres[:, None], centres[None, :])
+
+
+@pytest.mark.parametrize("b, c", [(-0.9, 0.0), (-0.2, -0.5), (0.3, -0.6), (0.0, 0.0)])
+def test_the_falloff_fit_recovers_a_known_field_through_outliers(b: float, c: float) -> None:
+    """Log brightness a + b·r² + c·r⁴, a tenth of the cells thrown far off it (the picture's own
+    light and dark): the reweighted fit still finds b and c."""
+    rng = np.random.default_rng(7)
+    radii = _cell_radii(CELLS)
+    cells = 4.5 + b * radii ** 2 + c * radii ** 4 + rng.normal(0, 0.02, radii.shape)
+    off = rng.random(radii.shape) < 0.1
+    cells[off] += rng.choice([-1.5, 1.5], int(off.sum()))
+    fitted = falloff_terms(cells)
+    assert fitted == pytest.approx((b, c), abs=0.08)
+
+
+def test_corner_darkening_is_the_least_dark_corner_against_its_diagonal() -> None:
+    rng = np.random.default_rng(3)
+    cells = rng.normal(4.0, 0.3, (CELLS, CELLS))
+    size, inner = vignette.CORNER_CELLS, vignette.INNER_AT
+    corners = [(slice(0, size), slice(0, size)), (slice(0, size), slice(CELLS - size, CELLS)),
+               (slice(CELLS - size, CELLS), slice(0, size)), (slice(CELLS - size, CELLS), slice(CELLS - size, CELLS))]
+    insides = [(slice(inner, inner + size), slice(inner, inner + size)),
+               (slice(inner, inner + size), slice(CELLS - inner - size, CELLS - inner)),
+               (slice(CELLS - inner - size, CELLS - inner), slice(inner, inner + size)),
+               (slice(CELLS - inner - size, CELLS - inner), slice(CELLS - inner - size, CELLS - inner))]
+    expected = max(cells[corner].mean() - cells[inside].mean() for corner, inside in zip(corners, insides))
+    assert corner_darkening(cells) == pytest.approx(expected)
+    for corner in corners:
+        cells[corner] -= 2.0
+    assert corner_darkening(cells) < -1.0
+    cells[corners[2]] += 4.0  # one bright corner: the darkness of the others is the picture's own
+    assert corner_darkening(cells) > 0
+
+
+@pytest.mark.parametrize("seed", [100, 104, 109])
+def test_a_vignette_is_divided_out_of_the_box_alone(seed: int) -> None:
+    """A picture under a caption bar, darkened towards its corners: within its box the result is
+    far nearer the undarkened picture than the query is; the bar is left as it was."""
+    original = picture(seed, 512, 412)
+    render = np.full((512, 512, 3), 255, dtype=np.uint8)
+    render[100:] = vignetted(original, 0.9)
+    lifted = devignetted(render, (100, 512, 0, 512))
+    assert lifted is not None
+    error = lambda pixels: np.abs(pixels[100:].astype(float) - original).mean()  # noqa: E731
+    assert error(lifted) < error(render) / 2, (error(lifted), error(render))
+    assert (lifted[:100] == 255).all()
+
+
+def test_no_vignette_is_undone_where_a_corner_is_bright() -> None:
+    """The picture's own corners: the fit is not even tried. One bright corner (sky, a lamp) on a
+    darkened picture says the same."""
+    original = picture(101, 512, 512)
+    original[:96, :96] = 250
+    assert devignetted(original, (0, 512, 0, 512)) is None
+    darkened = vignetted(original, 0.9)
+    darkened[:96, :96] = 250
+    assert devignetted(darkened, (0, 512, 0, 512)) is None
+    assert devignetted(vignetted(picture(101, 512, 512), 0.9), (0, 512, 0, 512)) is not None
