@@ -25,6 +25,10 @@
    Added later still, a third kind of query: the same five edits of pictures not archived
    (`edited, not archived`), whose bars and borders make the second look cut the whole frame
    as well as the content box; the first two kinds keep their rules.
+   Added after them, a fourth: pictures not archived under a vignette (`vignetted, not
+   archived`: tests.photos.vignetted, strength 0.9), whose darkened corners make the second look
+   search the box with the vignette divided out, direct and mirrored: the most a query's second
+   look costs; the others keep their rules.
 """
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ from booru.func.similarity.planner import COMBINED_WEIGHT, DEFAULT_RADIUS, dhash
 from booru.func.similarity.region_index import KEYS, RegionIndex  # noqa: E402
 from booru.func.similarity.verify import Features, features  # noqa: E402
 from common.fingerprint import CHANNELS, fingerprint, fingerprint_rendered, regions_array  # noqa: E402
-from tests.photos import jpeg, picture  # noqa: E402
+from tests.photos import jpeg, picture, vignetted  # noqa: E402
 
 PICTURES = 40  # photo-like pictures archived among the distractors
 POOL = 40  # distinct thumbnails the distractors show (decoded and described per candidate all the same)
@@ -166,12 +170,13 @@ def search_phase(options: argparse.Namespace, rng: np.random.Generator, distract
         held, values = histograms.snapshot.values_of(np.asarray(asked, dtype=np.int64))
         return {int(i): values[n] for n, i in enumerate(asked) if held[n]}
 
-    for kind in ("found", "not archived", "edited, not archived"):
+    for kind in ("found", "not archived", "edited, not archived", "vignetted, not archived"):
         decoding, searching, answering, baseline, right = [], [], [], [], 0
         for n in range(options.searches // 2):
             original = n % PICTURES
             pixels = {"found": lambda: _edit(picture(1000 + original), n), "not archived": lambda: picture(9000 + n),
-                      "edited, not archived": lambda: _edit(picture(9000 + n), n)}[kind]()
+                      "edited, not archived": lambda: _edit(picture(9000 + n), n),
+                      "vignetted, not archived": lambda: vignetted(picture(9000 + n), 0.9)}[kind]()
             data = jpeg(pixels)
             started = time.perf_counter()
             seed, small = fingerprint_rendered(data, query=True)  # one decode, as the endpoint does
@@ -195,7 +200,7 @@ def search_phase(options: argparse.Namespace, rng: np.random.Generator, distract
                             options.limit, COMBINED_WEIGHT)
             baseline.append(time.perf_counter() - started)
         share = f", original first in {right}/{len(searching)}" if kind == "found" else ""
-        print(f"{kind:<20} visual search {_ms(searching)} (decode {_ms(decoding)}); answer {_ms(answering)}; "
+        print(f"{kind:<24} visual search {_ms(searching)} (decode {_ms(decoding)}); answer {_ms(answering)}; "
               f"combined alone {_ms(baseline)}; ×{np.median(searching) / np.median(baseline):.1f}{share}")
 
 

@@ -10,7 +10,8 @@ filter is not darkened):
 
 * the box's four corners must all be darker than the box further in along their diagonals, by
   DARK_CORNERS (natural log of brightness); a corner as bright as the inside (sky, a lamp) says
-  the darkness of the others is the picture's own;
+  the darkness of the others is the picture's own, and black corners are the fill of a canvas
+  the picture was turned on;
 * the falloff is fitted to the log brightness of CELLS × CELLS cells of the box as a + b·r² + c·r⁴
   (r: the distance from the box's middle, 1 at the middle of its sides), by least squares
   reweighted so that cells far off the fit (the picture's own light and dark) count less;
@@ -32,6 +33,8 @@ INNER_AT = 8  # where along the diagonal the inner patch starts, in cells from t
 DARK_CORNERS = 0.2  # log brightness: every corner at least this much darker (about 18 %)
 FIT_ROUNDS = 4
 OFFSET = 4.0  # added to brightness (of 255) before its log: black stays finite
+BLACK = 2.0  # of 255: corner cells this dark are a canvas's fill (`_black_corners`)
+GAIN_GRID = 64  # the falloff is computed on this grid and enlarged to the box (it is smooth)
 
 
 def _log_cells(pixels: np.ndarray) -> np.ndarray:
@@ -50,6 +53,13 @@ def corner_darkening(cells: np.ndarray) -> float:
             inner = turned[INNER_AT:INNER_AT + CORNER_CELLS, INNER_AT:INNER_AT + CORNER_CELLS].mean()
             steps.append(corner - inner)
     return float(max(steps))
+
+
+def _black_corners(cells: np.ndarray) -> bool:
+    """Whether the outermost cells of two corners or more are black: the fill a picture turned
+    on its canvas leaves there, which no division brightens (a vignette keeps some of the
+    picture in its corners)."""
+    return int((cells[[0, 0, -1, -1], [0, -1, 0, -1]] < np.log(BLACK + OFFSET)).sum()) >= 2
 
 
 def _radii(height: int, width: int) -> np.ndarray:
@@ -80,11 +90,12 @@ def devignetted(pixels: np.ndarray, box: Box) -> np.ndarray | None:
     if min(inside.shape[:2]) < CELLS:
         return None
     cells = _log_cells(inside)
-    if corner_darkening(cells) > -DARK_CORNERS:
+    if corner_darkening(cells) > -DARK_CORNERS or _black_corners(cells):
         return None
     b, c = falloff_terms(cells)
-    radii = _radii(*inside.shape[:2])
-    darkening = np.minimum(b * radii ** 2 + c * radii ** 4, 0.0)
+    radii = _radii(GAIN_GRID, GAIN_GRID)
+    gain = np.exp(-np.minimum(b * radii ** 2 + c * radii ** 4, 0.0)).astype(np.float32)
+    gain = cv2.resize(gain, (inside.shape[1], inside.shape[0]), interpolation=cv2.INTER_LINEAR)
     lifted = pixels.copy()
-    lifted[top:bottom, left:right] = np.clip(inside * np.exp(-darkening)[:, :, None], 0, 255).astype(np.uint8)
+    lifted[top:bottom, left:right] = cv2.multiply(inside, cv2.merge([gain] * 3), dtype=cv2.CV_8U)  # saturating
     return lifted

@@ -1,13 +1,14 @@
 """common.vignette: a falloff towards the corners found, fitted and divided out; none where a
-corner is as bright as the inside."""
+corner is as bright as the inside, or where the corners are a canvas's black fill."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from common import vignette
-from common.vignette import CELLS, corner_darkening, devignetted, falloff_terms
-from tests.photos import picture, vignetted
+from common.vignette import CELLS, _log_cells, corner_darkening, devignetted, falloff_terms
+from tests.photos import picture, turned_on_a_canvas, vignetted
 
 
 def _cell_radii(cells: int) -> np.ndarray:
@@ -72,3 +73,13 @@ def test_no_vignette_is_undone_where_a_corner_is_bright() -> None:
     darkened[:96, :96] = 250
     assert devignetted(darkened, (0, 512, 0, 512)) is None
     assert devignetted(vignetted(picture(101, 512, 512), 0.9), (0, 512, 0, 512)) is not None
+
+
+def test_the_black_corners_of_a_picture_turned_on_its_canvas_are_no_vignette() -> None:
+    """Turned 5° on a black canvas: its corners are darker than its inside, as a vignette's are,
+    but black, which no division brightens; a strong vignette keeps some of the picture there."""
+    turned = turned_on_a_canvas(picture(102, 512, 512), 5, (0, 0, 0))[0]
+    turned = cv2.resize(turned, (512, 512), interpolation=cv2.INTER_AREA)
+    assert corner_darkening(_log_cells(turned)) < -vignette.DARK_CORNERS
+    assert devignetted(turned, (0, 512, 0, 512)) is None
+    assert devignetted(vignetted(picture(102, 512, 512), 1.5), (0, 512, 0, 512)) is not None
