@@ -37,7 +37,8 @@ BLACK = 2.0  # of 255: corner cells this dark are a canvas's fill (`_black_corne
 GAIN_GRID = 64  # the falloff is computed on this grid and enlarged to the box (it is smooth)
 
 
-def _log_cells(pixels: np.ndarray) -> np.ndarray:
+def log_cells(pixels: np.ndarray) -> np.ndarray:
+    """The natural log of the pixels' brightness (plus OFFSET) in CELLS × CELLS cells."""
     grey = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
     cells = cv2.resize(grey, (CELLS, CELLS), interpolation=cv2.INTER_AREA).astype(np.float64)
     return np.log(cells + OFFSET)
@@ -84,12 +85,13 @@ def falloff_terms(cells: np.ndarray) -> tuple[float, float]:
 
 def devignetted(pixels: np.ndarray, box: Box) -> np.ndarray | None:
     """A copy of the render `pixels` with the falloff fitted to `box` divided out of it, or None
-    when the box's corners are not all darker than its inside (no vignette to undo)."""
+    when the box's corners are not all darker than its inside, or are black (no vignette to
+    undo)."""
     top, bottom, left, right = box
     inside = pixels[top:bottom, left:right]
     if min(inside.shape[:2]) < CELLS:
         return None
-    cells = _log_cells(inside)
+    cells = log_cells(inside)
     if corner_darkening(cells) > -DARK_CORNERS or _black_corners(cells):
         return None
     b, c = falloff_terms(cells)

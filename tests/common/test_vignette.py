@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common import vignette
-from common.vignette import CELLS, _log_cells, corner_darkening, devignetted, falloff_terms
+from common.vignette import CELLS, log_cells, corner_darkening, devignetted, falloff_terms
 from tests.photos import picture, turned_on_a_canvas, vignetted
 
 
@@ -80,6 +80,6 @@ def test_the_black_corners_of_a_picture_turned_on_its_canvas_are_no_vignette() -
     but black, which no division brightens; a strong vignette keeps some of the picture there."""
     turned = turned_on_a_canvas(picture(102, 512, 512), 5, (0, 0, 0))[0]
     turned = cv2.resize(turned, (512, 512), interpolation=cv2.INTER_AREA)
-    assert corner_darkening(_log_cells(turned)) < -vignette.DARK_CORNERS
+    assert corner_darkening(log_cells(turned)) < -vignette.DARK_CORNERS
     assert devignetted(turned, (0, 512, 0, 512)) is None
     assert devignetted(vignetted(picture(102, 512, 512), 1.5), (0, 512, 0, 512)) is not None

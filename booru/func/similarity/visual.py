@@ -29,9 +29,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    picture on a blurred copy of itself (a phone story, common.pad_bands), each direct and
    mirrored, and to the content box with a vignette's darkening divided out (common.vignette,
    direct and mirrored, within NEAR_RADIUS: a filter's falloff moves most bits of a picture of
-   sky or grass), and
-   keeps those verification confirms, and those a band or the undarkened box meets within
-   COPY_DISTANCE (a copy of a flat picture, which verification fails).
+   sky or grass), and keeps those verification confirms, and those a band or the undarkened
+   box meets within COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
    pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
