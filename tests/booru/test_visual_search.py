@@ -125,6 +125,25 @@ def test_confidence_thresholds() -> None:
     assert confidence(100.0, visual.MATCH_INLIERS, framed=True) == "match"
 
 
+@pytest.mark.parametrize("found, first", [(visual.LIKELY_INLIERS, "verified"), (visual.MATCH_INLIERS - 1, "verified"),
+                                          (visual.LIKELY_INLIERS - 1, "near")])
+def test_a_hit_verified_as_likely_outranks_an_unverified_nearer_one(monkeypatch, found: int, first: str) -> None:
+    """Two images: one whose region lies 30 bits from the query's with `found` inliers, one 18
+    bits from it that verification gives none (a bonus of 24 − 18 = 6 for its distance). Inliers
+    that make a hit `likely` count, and rank it first; fewer are what an unrelated picture may
+    reach, and the nearer region ranks first."""
+    query = visual.query_of(jpeg(picture(130)))
+    words = query.dhashes[query.content_row]
+    flipped = lambda bits: words ^ np.array([(1 << bits) - 1, 0, 0], dtype=np.uint64)  # noqa: E731
+    windows = np.stack([np.repeat(flipped(30)[None], len(WINDOWS), axis=0),
+                        np.repeat(flipped(18)[None], len(WINDOWS), axis=0)])
+    index = RegionIndex(np.array([7, 8]), windows)
+    monkeypatch.setattr(visual, "inliers", lambda ours, theirs: theirs)  # each image's stored "features": its inliers
+    hits = visual.visual_search(query, index, lambda ids: {7: found, 8: 0}, 2)
+    assert [(h.id, h.distance, h.inliers) for h in hits] == (
+        [(7, 30.0, found), (8, 18.0, 0)] if first == "verified" else [(8, 18.0, 0), (7, 30.0, found)])
+
+
 def test_a_copy_beyond_the_region_search_is_verified_among_the_global_candidates(archive) -> None:
     """Rotated 10° and cropped to no corner, no region of the copy lies within NEAR_RADIUS of its
     original's windows; the whole-picture search's nearest images are verified all the same and

@@ -31,8 +31,8 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    direct and mirrored, within NEAR_RADIUS: a filter's falloff moves most bits of a picture of
    sky or grass), and keeps those verification confirms, and those a band or the undarkened
    box meets within COPY_DISTANCE (a copy of a flat picture, which verification fails).
-3. Hits are ranked by `rank`: inliers (counted from MIN_INLIERS on; fewer is what unrelated
-   pictures reach) plus a bonus for a near region dhash (flat pictures have few features but
+3. Hits are ranked by `rank`: inliers (counted from LIKELY_INLIERS on, what makes a hit
+   `likely`; unrelated pictures seldom reach it) plus a bonus for a near region dhash (flat pictures have few features but
    a telling dhash) less a little for different colours (colour variants of one design share
    their brightness), then by region distance, then by id. The archived colours are the seed
    histogram of the whole frame; the query's are taken of its content box and of its whole
@@ -47,8 +47,8 @@ region distance of at most LIKELY_DISTANCE bits (not through the whole frame), e
 Measured on the tuning photos of bench/search_quality.py (its `calibrate` prints the
 thresholds they give and what they do on the held-out photos): once degenerate fits are
 refused (verify.py) the first hit of a query of a picture not in the archive has at most 3
-inliers in 99 % of queries; MATCH_INLIERS is set higher, at the MIN_INLIERS that ranking
-counts from, for margin at archive sizes the bench does not reach.
+inliers in 99 % of queries; MATCH_INLIERS is set higher, at the MIN_INLIERS the second look
+keeps a hit from, for margin at archive sizes the bench does not reach.
 """
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
     the archived common.regions.INNER_WINDOW windows alone, which is all they aim at and a ninth
     of the index to read) and pad bands, each direct and mirrored, within INNER_RADIUS, verified
     as a hit through that box's own row is (a band, on the content box; mirrored as the row
-    was); those reaching MIN_INLIERS (what ranking counts), and those a pad band meets within
+    was); those reaching MIN_INLIERS (a match), and those a pad band meets within
     COPY_DISTANCE, verified or not; and their inliers. A copy cropped on one axis only (a
     landscape photo from its top and bottom, say) or from a corner, mirrored or not, meets its
     original this way, and so does a picture on a blurred copy of itself, through the band of
@@ -383,9 +383,9 @@ def _colours(pixels: np.ndarray) -> np.ndarray:
 
 
 def rank(distance: float, found: int | None, colour: float = 0.0) -> float:
-    """The ranking score: inliers from MIN_INLIERS on, plus a bonus for a near region dhash,
+    """The ranking score: inliers from LIKELY_INLIERS on, plus a bonus for a near region dhash,
     less a little for different colours (the region dhash sees brightness alone)."""
-    counted = found if found is not None and found >= MIN_INLIERS else 0
+    counted = found if found is not None and found >= LIKELY_INLIERS else 0
     return counted + DISTANCE_WEIGHT * max(0.0, DISTANCE_BONUS - distance) - COLOUR_WEIGHT * colour
 
 
