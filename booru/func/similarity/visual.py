@@ -32,15 +32,15 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    sky or grass), and keeps those verification confirms, and those a band or the undarkened
    box meets within COPY_DISTANCE (a copy of a flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from LIKELY_INLIERS on, what makes a hit
-   `likely`; unrelated pictures seldom reach it) plus a bonus for a near region dhash (flat pictures have few features but
-   a telling dhash) less a little for different colours (colour variants of one design share
-   their brightness), then by region distance, then by id. The archived colours are the seed
-   histogram of the whole frame; the query's are taken of its content box and of its whole
-   frame, the nearer counting: the box where the copy added bars or borders, the frame where
-   the archived picture's own plain margins were trimmed from the box as well. Only images
-   with a region within region_index.NEAR_RADIUS, or among the global candidates, come back
-   (at most `limit`): the search filling the answer up to the nearest `limit` takes the others
-   from the seed's indexes.
+   `likely`; unrelated pictures seldom reach it) plus a bonus for a near region dhash (flat
+   pictures have few features but a telling dhash) less a little for different colours (colour
+   variants of one design share their brightness), then by region distance, then by id. The
+   archived colours are the seed histogram of the whole frame; the query's are taken of its
+   content box and of its whole frame, the nearer counting: the box where the copy added bars or
+   borders, the frame where the archived picture's own plain margins were trimmed from the box
+   as well. Only images with a region within region_index.NEAR_RADIUS, or among the global
+   candidates, come back (at most `limit`): the search filling the answer up to the nearest
+   `limit` takes the others from the seed's indexes.
 
 `confidence`: `match` from MATCH_INLIERS verified inliers, `likely` from LIKELY_INLIERS or a
 region distance of at most LIKELY_DISTANCE bits (not through the whole frame), else `weak`.
