@@ -12,7 +12,7 @@ from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features, inliers
 from booru.func.similarity.visual import confidence, search_upload
 from common import pad_bands, vignette
-from common.regions import INNER_KEPT, WINDOWS, archive_dhashes, inner_dhashes
+from common.regions import INNER_KEPT, WINDOWS, archive_dhashes, inner_dhashes, query_dhashes
 from tests.photos import (detail_on_a_plain_ground, in_an_app, jpeg, on_a_blurred_pad, out_of_focus_above, picture,
                           smooth_picture, turned_on_a_canvas, vignetted)
 
@@ -332,7 +332,7 @@ def test_a_vignetted_copy_of_a_flat_picture_is_kept_unverified_when_undarkened_i
     query = visual.query_of(jpeg(vignetted(smooth_picture(0), 0.9)))
     assert len(next(query.features(query.content_row))) == 0
     lifted = vignette.devignetted(query.render, query.parts[0])
-    undarkened = visual.query_dhashes(lifted, [query.parts[0]])[0][0]
+    undarkened = query_dhashes(lifted, [query.parts[0]])[0][0]
     thumbnails = [_thumbnail(picture(100 + n)) for n in range(ARCHIVED)]
     flat = np.repeat(undarkened[None], len(WINDOWS), axis=0)  # its windows: the undarkened box
     index = RegionIndex(np.arange(ARCHIVED + 1), np.stack([archive_dhashes(t) for t in thumbnails] + [flat]))

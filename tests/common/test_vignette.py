@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common import vignette
-from common.vignette import CELLS, log_cells, corner_darkening, devignetted, falloff_terms
+from common.vignette import CELLS, corner_darkening, devignetted, falloff_terms, log_cells
 from tests.photos import picture, turned_on_a_canvas, vignetted
 
 
