@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
 from edit_basics import jpeg
+from tests.photos import vignetted
 
 FILTER_EDITS = ("vignette", "vignette_soft", "vignette_caption", "mirror_vignette", "instagram", "hue60", "gamma06",
                 "warm")
@@ -48,7 +49,7 @@ def _vignette(picture: Image.Image) -> Image.Image:
 
 
 def _vignette_soft(picture: Image.Image) -> Image.Image:
-    return _times(picture, np.exp(-0.5 * _radii(*picture.size) ** 2))
+    return Image.fromarray(vignetted(np.asarray(picture.convert("RGB")), 0.5))
 
 
 def _channels(picture: Image.Image, red: float, blue: float) -> Image.Image:
