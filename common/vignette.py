@@ -8,10 +8,12 @@ falloff's, most of them in a picture of sky, grass or water. `devignetted` looks
 in a box of the 512×512 render (visual.py gives it the content box: a caption added after the
 filter is not darkened):
 
-* the box's four corners must all be darker than the box further in along their diagonals, by
-  DARK_CORNERS (natural log of brightness); a corner as bright as the inside (sky, a lamp) says
-  the darkness of the others is the picture's own, and black corners are the fill of a canvas
-  the picture was turned on;
+* the box's corners must be darker than the box further in along their diagonals (natural log of
+  brightness): all four by DARK_CORNERS, or three by DARKER_CORNERS while the fourth is no
+  brighter than LIGHT_CORNER (the picture's own light, a lamp or a patch of sky, may hold out in
+  one corner under the falloff). A corner clearly brighter than the inside says the darkness of
+  the others is the picture's own, and black corners are the fill of a canvas the picture was
+  turned on;
 * the falloff is fitted to the log brightness of CELLS × CELLS cells of the box as a + b·r² + c·r⁴
   (r: the distance from the box's middle, 1 at the middle of its sides), by least squares
   reweighted so that cells far off the fit (the picture's own light and dark) count less;
@@ -30,7 +32,9 @@ from common.regions import Box
 CELLS = 32
 CORNER_CELLS = 4  # the corner patch, and the patch further in along its diagonal, in cells
 INNER_AT = 8  # where along the diagonal the inner patch starts, in cells from the corner
-DARK_CORNERS = 0.2  # log brightness: every corner at least this much darker (about 18 %)
+# log brightness: all four corners this much darker (about 18 %), or three this much darker
+# (about 26 %) and the fourth at most this much brighter (about 10 %)
+DARK_CORNERS, DARKER_CORNERS, LIGHT_CORNER = 0.2, 0.3, 0.1
 FIT_ROUNDS = 4
 OFFSET = 4.0  # added to brightness (of 255) before its log: black stays finite
 BLACK = 2.0  # of 255: corner cells this dark are a canvas's fill (`_black_corners`)
@@ -44,16 +48,23 @@ def log_cells(pixels: np.ndarray) -> np.ndarray:
     return np.log(cells + OFFSET)
 
 
-def corner_darkening(cells: np.ndarray) -> float:
-    """How much darker (log brightness) the least dark of the four corner patches of these
-    cells is than the patch further in along its diagonal: negative when all four are darker."""
+def corner_steps(cells: np.ndarray) -> np.ndarray:
+    """How much brighter (log brightness) each of the four corner patches of these cells is than
+    the patch further in along its diagonal (negative: darker), least bright first."""
     steps = []
     for rows in (cells, cells[::-1]):
         for turned in (rows, rows[:, ::-1]):
             corner = turned[:CORNER_CELLS, :CORNER_CELLS].mean()
             inner = turned[INNER_AT:INNER_AT + CORNER_CELLS, INNER_AT:INNER_AT + CORNER_CELLS].mean()
             steps.append(corner - inner)
-    return float(max(steps))
+    return np.sort(steps)
+
+
+def darkened_corners(cells: np.ndarray) -> bool:
+    """Whether these cells' corners are darkened as a vignette darkens them: all four by
+    DARK_CORNERS, or three by DARKER_CORNERS and the fourth brighter by LIGHT_CORNER at most."""
+    steps = corner_steps(cells)
+    return bool(steps[3] <= -DARK_CORNERS or (steps[2] <= -DARKER_CORNERS and steps[3] <= LIGHT_CORNER))
 
 
 def _black_corners(cells: np.ndarray) -> bool:
@@ -85,14 +96,13 @@ def falloff_terms(cells: np.ndarray) -> tuple[float, float]:
 
 def devignetted(pixels: np.ndarray, box: Box) -> np.ndarray | None:
     """A copy of the render `pixels` with the falloff fitted to `box` divided out of it, or None
-    when the box's corners are not all darker than its inside, or are black (no vignette to
-    undo)."""
+    when the box's corners are not `darkened_corners`, or are black (no vignette to undo)."""
     top, bottom, left, right = box
     inside = pixels[top:bottom, left:right]
     if min(inside.shape[:2]) < CELLS:
         return None
     cells = log_cells(inside)
-    if corner_darkening(cells) > -DARK_CORNERS or _black_corners(cells):
+    if not darkened_corners(cells) or _black_corners(cells):
         return None
     b, c = falloff_terms(cells)
     radii = _radii(GAIN_GRID, GAIN_GRID)

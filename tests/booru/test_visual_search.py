@@ -322,6 +322,7 @@ def test_a_vignetted_copy_is_found_by_the_second_look(archive, monkeypatch, orig
     hits = visual.visual_search(query, index, lookup, 5)
     assert hits[0].id == original and hits[0].confidence == "match" and hits[0].mirrored == mirrored, hits[0]
     monkeypatch.setattr(vignette, "DARK_CORNERS", float("inf"))
+    monkeypatch.setattr(vignette, "DARKER_CORNERS", float("inf"))
     assert original not in [h.id for h in visual.visual_search(query, index, lookup, 5)]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common import vignette
-from common.vignette import CELLS, corner_darkening, devignetted, falloff_terms, log_cells
+from common.vignette import CELLS, corner_steps, darkened_corners, devignetted, falloff_terms, log_cells
 from tests.photos import picture, turned_on_a_canvas, vignetted
 
 
@@ -30,7 +30,7 @@ def test_the_falloff_fit_recovers_a_known_field_through_outliers(b: float, c: fl
     assert fitted == pytest.approx((b, c), abs=0.08)
 
 
-def test_corner_darkening_is_the_least_dark_corner_against_its_diagonal() -> None:
+def test_corner_steps_are_each_corner_against_its_diagonal_least_bright_first() -> None:
     rng = np.random.default_rng(3)
     cells = rng.normal(4.0, 0.3, (CELLS, CELLS))
     size, inner = vignette.CORNER_CELLS, vignette.INNER_AT
@@ -40,13 +40,32 @@ def test_corner_darkening_is_the_least_dark_corner_against_its_diagonal() -> Non
                (slice(inner, inner + size), slice(CELLS - inner - size, CELLS - inner)),
                (slice(CELLS - inner - size, CELLS - inner), slice(inner, inner + size)),
                (slice(CELLS - inner - size, CELLS - inner), slice(CELLS - inner - size, CELLS - inner))]
-    expected = max(cells[corner].mean() - cells[inside].mean() for corner, inside in zip(corners, insides))
-    assert corner_darkening(cells) == pytest.approx(expected)
-    for corner in corners:
-        cells[corner] -= 2.0
-    assert corner_darkening(cells) < -1.0
-    cells[corners[2]] += 4.0  # one bright corner: the darkness of the others is the picture's own
-    assert corner_darkening(cells) > 0
+    expected = sorted(cells[corner].mean() - cells[inside].mean() for corner, inside in zip(corners, insides))
+    assert corner_steps(cells) == pytest.approx(expected)
+
+
+def _corners_stepped(steps: list[float]) -> np.ndarray:
+    """Flat cells whose four corner patches are `steps` brighter than the rest (negative: darker)."""
+    cells = np.full((CELLS, CELLS), 4.0)
+    size = vignette.CORNER_CELLS
+    for (rows, columns), step in zip([(slice(0, size), slice(0, size)), (slice(0, size), slice(-size, None)),
+                                      (slice(-size, None), slice(0, size)), (slice(-size, None), slice(-size, None))],
+                                     steps):
+        cells[rows, columns] += step
+    return cells
+
+
+@pytest.mark.parametrize("steps, darkened", [
+    ([-1.0, -1.0, -1.0, -1.0], True),
+    ([-0.25, -0.25, -0.25, -0.25], True),  # all four a little darker
+    ([-1.0, -0.5, -0.4, 0.0], True),  # one corner holds its own light (a lamp, sky) under the falloff
+    ([-1.0, -1.0, -1.0, 0.5], False),  # one corner clearly brighter than the inside: the darkness is the picture's
+    ([-1.0, -1.0, 0.0, 0.0], False),  # two corners as bright as the inside
+    ([-1.0, -0.25, -0.25, 0.0], False),  # three corners, two of them too little darker
+    ([-0.25, -0.25, -0.25, -0.1], False),  # all four too little darker
+])
+def test_darkened_corners_are_four_or_three_and_a_fourth_no_brighter(steps: list[float], darkened: bool) -> None:
+    assert darkened_corners(_corners_stepped(steps)) == darkened
 
 
 @pytest.mark.parametrize("seed", [100, 104, 109])
@@ -80,6 +99,6 @@ def test_the_black_corners_of_a_picture_turned_on_its_canvas_are_no_vignette() -
     but black, which no division brightens; a strong vignette keeps some of the picture there."""
     turned = turned_on_a_canvas(picture(102, 512, 512), 5, (0, 0, 0))[0]
     turned = cv2.resize(turned, (512, 512), interpolation=cv2.INTER_AREA)
-    assert corner_darkening(log_cells(turned)) < -vignette.DARK_CORNERS
+    assert darkened_corners(log_cells(turned))
     assert devignetted(turned, (0, 512, 0, 512)) is None
     assert devignetted(vignetted(picture(102, 512, 512), 1.5), (0, 512, 0, 512)) is not None
