@@ -12,7 +12,11 @@ The picture is the largest outline around pixels unlike the fill, the fill being
 the frame's four corners share; its convex hull must reduce to four sides (a corner of the
 picture that is the fill's colour cuts it short: the sides are extended to meet) that it
 fills, and its edges must lean by at least MIN_TILT (an upright picture on a plain canvas, a
-letterbox say, is the content box's business).
+letterbox say, is the content box's business). The fill must be plain (`_plain_fill`): a
+canvas's corners are one colour, and where a small turn leaves the picture's edge in them, the
+frame outside the picture is that colour; the dark corners of a vignette, which a photo filter
+darkens towards black, are picture still, and an outline drawn around its bright middle is no
+picture's.
 """
 from __future__ import annotations
 
@@ -32,6 +36,10 @@ MIN_TILT, MAX_TILT = 0.5, 45.0  # degrees, the mean lean of the quadrilateral's 
 # up to MAX_CUT corners, each cut by an edge at most CUT_EDGE of the picture's shortest side.
 MAX_CUT, CUT_EDGE = 2, 0.5
 OUTSIDE = 0.1  # of the frame's width and height: how far beyond it sides extended so may meet
+# of 255: how far the corner patches' pixels may stray from their colour, JPEG's noise on a plain
+# fill; else the median step from the fill of the frame outside the picture (PLAIN_MARGIN px off
+# its edges, where the picture's edge blurs into the fill)
+FILL_NOISE, PLAIN_FILL, PLAIN_MARGIN = 4, 10.0, 3
 
 
 def tilted_corners(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
@@ -58,7 +66,9 @@ def tilted_corners(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray | No
     if (corners < -OUTSIDE * frame).any() or (corners > (1 + OUTSIDE) * frame).any():
         return None
     corners = _in_order(corners)
-    return corners if MIN_TILT <= _lean(corners, pixels.shape, size) <= MAX_TILT else None
+    if not MIN_TILT <= _lean(corners, pixels.shape, size) <= MAX_TILT or not _plain_fill(pixels, corners, fill):
+        return None
+    return corners
 
 
 def _quadrilateral(polygon: np.ndarray) -> np.ndarray | None:
@@ -98,13 +108,34 @@ def straightened(pixels: np.ndarray, corners: np.ndarray) -> np.ndarray:
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _fill(pixels: np.ndarray) -> np.ndarray | None:
-    """The colour the frame's four corner patches share, if they do."""
+def _corner_colours(pixels: np.ndarray) -> np.ndarray:
+    """The pixels of the frame's four CORNER × CORNER corner patches, n × 3."""
     patches = [pixels[:CORNER, :CORNER], pixels[:CORNER, -CORNER:], pixels[-CORNER:, :CORNER],
                pixels[-CORNER:, -CORNER:]]
-    colours = np.concatenate([patch.reshape(-1, 3) for patch in patches]).astype(np.int16)
+    return np.concatenate([patch.reshape(-1, 3) for patch in patches])
+
+
+def _fill(pixels: np.ndarray) -> np.ndarray | None:
+    """The colour the frame's four corner patches share, if they do."""
+    colours = _corner_colours(pixels).astype(np.int16)
     fill = np.median(colours, axis=0)
     return fill if np.abs(colours - fill).max() <= FILL_STEP else None
+
+
+def _plain_fill(pixels: np.ndarray, corners: np.ndarray, fill: np.ndarray) -> bool:
+    """Whether the fill is one colour: the frame's corner patches within FILL_NOISE of it, or
+    else the frame outside the quadrilateral `corners` (PLAIN_MARGIN px off its edges) the fill
+    colour but for the odd pixel (a caption's letters); true where nothing is left of it to tell."""
+    if np.abs(_corner_colours(pixels).astype(np.int16) - fill).max() <= FILL_NOISE:
+        return True
+    picture = np.zeros(pixels.shape[:2], dtype=np.uint8)
+    cv2.fillConvexPoly(picture, np.round(corners).astype(np.int32), 255)
+    side = 2 * PLAIN_MARGIN + 1
+    outside = cv2.erode(cv2.bitwise_not(picture), np.ones((side, side), dtype=np.uint8)) > 0
+    if not outside.any():
+        return True
+    steps = np.abs(pixels[outside].astype(np.int16) - fill.astype(np.int16)).max(axis=1)
+    return float(np.median(steps)) <= PLAIN_FILL
 
 
 def _in_order(corners: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ import pytest
 
 from common import regions
 from common.fingerprint import fingerprint_rendered
+from common import tilt
 from common.tilt import straightened, tilted_corners
-from tests.photos import jpeg, picture, turned_on_a_canvas
+from tests.photos import jpeg, picture, turned_on_a_canvas, vignetted
 
 WHOLE = (0, regions.SIZE, 0, regions.SIZE)
 
@@ -81,4 +82,32 @@ def _corners_not_alike(pixels: np.ndarray) -> np.ndarray:
                          ids=["upright", "letterboxed", "small on the canvas", "corners unlike", "turned 0.2°"])
 def test_no_tilted_picture_where_there_is_none(edit) -> None:
     render, size = _render(edit(picture(7)))
+    assert tilted_corners(render, size) is None
+
+
+def test_the_dark_corners_of_a_vignette_are_no_canvas(monkeypatch) -> None:
+    """A strong vignette darkens the corners towards black, and the outline around the bright
+    middle may reduce to a leaning quadrilateral: but outside it is picture, darkened, not a
+    plain fill. (Without that test, some of these are taken for tilted pictures.)"""
+    renders = [_render(vignetted(picture(9000 + n), 0.9)) for n in range(8)]
+    assert all(tilted_corners(render, size) is None for render, size in renders)
+    monkeypatch.setattr(tilt, "FILL_NOISE", 255)
+    assert any(tilted_corners(render, size) is not None for render, size in renders)
+
+
+@pytest.mark.parametrize("fill", [(255, 255, 255), (0, 0, 0), (30, 60, 200)])
+def test_a_small_turn_saved_heavily_is_found_by_its_plain_surroundings(monkeypatch, fill) -> None:
+    """Turned 1.5° and saved at JPEG quality 30: the thin corners the turn uncovers carry the
+    compression's ringing off the picture's edge, so the corner patches stray from one colour;
+    the frame outside the picture is still the fill, and the tilted picture is found (with that
+    test failing, it is not)."""
+    canvas, truth = turned_on_a_canvas(picture(7), 1.5, fill)
+    seed, render = fingerprint_rendered(jpeg(canvas, 30), query=True)
+    size = (seed.width, seed.height)
+    assert np.abs(tilt._corner_colours(render).astype(int) - tilt._fill(render)).max() > tilt.FILL_NOISE
+    corners = tilted_corners(render, size)
+    assert corners is not None
+    expected = truth * (regions.SIZE / canvas.shape[1], regions.SIZE / canvas.shape[0])
+    assert np.abs(corners - expected).max() <= 6, (corners, expected)
+    monkeypatch.setattr(tilt, "PLAIN_FILL", -1.0)
     assert tilted_corners(render, size) is None
