@@ -6,9 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from common import regions
+from common import regions, tilt
 from common.fingerprint import fingerprint_rendered
-from common import tilt
 from common.tilt import straightened, tilted_corners
 from tests.photos import jpeg, picture, turned_on_a_canvas, vignetted
 
@@ -99,8 +98,8 @@ def test_the_dark_corners_of_a_vignette_are_no_canvas(monkeypatch) -> None:
 def test_a_small_turn_saved_heavily_is_found_by_its_plain_surroundings(monkeypatch, fill) -> None:
     """Turned 1.5° and saved at JPEG quality 30: the thin corners the turn uncovers carry the
     compression's ringing off the picture's edge, so the corner patches stray from one colour;
-    the frame outside the picture is still the fill, and the tilted picture is found (with that
-    test failing, it is not)."""
+    the frame outside the picture is still the fill, and the tilted picture is found (not when
+    the surroundings are not counted)."""
     canvas, truth = turned_on_a_canvas(picture(7), 1.5, fill)
     seed, render = fingerprint_rendered(jpeg(canvas, 30), query=True)
     size = (seed.width, seed.height)
