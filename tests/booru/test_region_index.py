@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booru.func.similarity import dhash_index
-from booru.func.similarity.region_index import KEYS, RegionIndex
+from booru.func.similarity.region_index import KEYS, RegionHits, RegionIndex
 from common.regions import INNER_WINDOW
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -170,3 +170,27 @@ def test_measure_equals_the_oracle_without_a_radius(seed: int, images: int, coun
     expected = [(image, *whole[image]) for image in chosen if image in whole]
     assert list(zip(hits.ids.tolist(), hits.distances.tolist(), hits.mirrored.tolist(), hits.windows.tolist(),
                     hits.queries.tolist())) == expected
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), parts=st.integers(0, 4), count=st.integers(0, 10))
+def test_nearest_of_keeps_each_image_nearest_hit(seed: int, parts: int, count: int) -> None:
+    """Several lookups' hits merged: each image once, by its nearest hit (the lowest query row on
+    a tie), the `count` nearest by (distance, id); against a plain loop over the hits."""
+    rng = np.random.default_rng(seed)
+    lookups = []
+    for _ in range(parts):
+        size = int(rng.integers(0, 8))
+        lookups.append(RegionHits(rng.integers(0, 10, size), rng.integers(0, 6, size).astype(float),
+                                  rng.random(size) < 0.5, rng.integers(0, KEYS, size), rng.integers(0, 4, size)))
+    best: dict[int, tuple] = {}
+    for hits in lookups:
+        for image, distance, flag, number, row in zip(hits.ids.tolist(), hits.distances.tolist(),
+                                                      hits.mirrored.tolist(), hits.windows.tolist(),
+                                                      hits.queries.tolist()):
+            if image not in best or (distance, row) < best[image][:2]:
+                best[image] = (distance, row, flag, number)
+    expected = sorted(((d, image, flag, number, row) for image, (d, row, flag, number) in best.items()))[:count]
+    merged = RegionHits.nearest_of(lookups, count)
+    assert list(zip(merged.distances.tolist(), merged.ids.tolist(), merged.mirrored.tolist(),
+                    merged.windows.tolist(), merged.queries.tolist())) == expected

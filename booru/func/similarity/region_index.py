@@ -45,6 +45,19 @@ class RegionHits:
             (added.ids, added.distances, added.mirrored, added.windows, added.queries))))
 
     @staticmethod
+    def nearest_of(parts: list["RegionHits"], count: int) -> "RegionHits":
+        """The `count` images nearest in any of `parts`, each by its nearest hit (the lowest query
+        row on a tie), ordered by (distance, id)."""
+        if not parts:
+            return RegionHits.none()
+        ids, distances, mirrored, windows, rows = (np.concatenate(field) for field in zip(
+            *((h.ids, h.distances, h.mirrored, h.windows, h.queries) for h in parts)))
+        order = np.lexsort((rows, ids, distances))
+        _, kept = np.unique(ids[order], return_index=True)
+        chosen = order[np.sort(kept)][:count]
+        return RegionHits(ids[chosen], distances[chosen], mirrored[chosen], windows[chosen], rows[chosen])
+
+    @staticmethod
     def none() -> "RegionHits":
         return RegionHits(*(np.empty(0, dtype=t) for t in (np.int64, np.float64, bool, np.int64, np.int64)))
 

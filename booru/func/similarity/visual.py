@@ -27,10 +27,12 @@ thumbnails confirms and re-ranks the nearest few, `confidence` says how sure the
    original's inner window; the cuts that bring a copy cropped from a corner back to that
    window, looked up among the archived inner windows alone) and to the bands that may be a
    picture on a blurred copy of itself (a phone story, common.pad_bands), each direct and
-   mirrored, and to the content box with a vignette's darkening divided out (common.vignette,
-   direct and mirrored, within NEAR_RADIUS: a filter's falloff moves most bits of a picture of
-   sky or grass), and keeps those verification confirms, and those a band or the undarkened
-   box meets within COPY_DISTANCE (a copy of a flat picture, which verification fails).
+   mirrored, and to the content box with a vignette's darkening divided out (common.vignette:
+   a filter's falloff moves most bits of a picture of sky or grass; its middle among the
+   archived inner windows within NEAR_RADIUS, where the division leaves least of the falloff,
+   and all of it within LIFTED_RADIUS, each direct and mirrored), and keeps those verification
+   confirms, and those a band or the undarkened box meets within COPY_DISTANCE (a copy of a
+   flat picture, which verification fails).
 3. Hits are ranked by `rank`: inliers (counted from LIKELY_INLIERS on, what makes a hit
    `likely`; unrelated pictures seldom reach it) plus a bonus for a near region dhash (flat
    pictures have few features but a telling dhash) less a little for different colours (colour
@@ -63,7 +65,8 @@ from booru.func.similarity.region_index import NEAR_RADIUS, RegionHits, RegionIn
 from booru.func.similarity.verify import Features, features, inliers
 from common.fingerprint import CHANNELS, DEFAULT_MAX_PIXELS, SIZE, displayed_size, histogram, open_image, render
 from common.pad_bands import pad_bands
-from common.regions import AXIS_CUTS, INNER, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes, scan
+from common.regions import (AXIS_CUTS, INNER, INNER_KEPT, Box, collage_sides, inner_dhashes, query_boxes, query_dhashes,
+                            scan, window)
 from common.tilt import straightened, tilted_corners
 from common.vignette import devignetted
 
@@ -84,12 +87,14 @@ UPRIGHT = 320  # the query picture's longest side for ORB (verify.LONGEST)
 # bits of 192: how near an archived window a collage side or the turned box must be to count
 SIDES_RADIUS, TURNED_RADIUS = NEAR_RADIUS, NEAR_RADIUS // 2
 # when nothing is a match: the INNER_CANDIDATES images nearest to the content box's inner windows
-# (common.regions.INNER) and pad bands (common.pad_bands) within INNER_RADIUS, and to the box
-# undarkened (common.vignette) within NEAR_RADIUS, are verified too, and kept if they reach
-# MIN_INLIERS or a pad band or the undarkened box meets them within COPY_DISTANCE; not when
-# an image is within COPY_DISTANCE of a query with too few features to verify (`flat_copy`: the
-# query is a copy of it, not a crop of another: a flat picture or a drawing)
+# (common.regions.INNER) and pad bands (common.pad_bands) within INNER_RADIUS, and twice as many
+# to the box undarkened (common.vignette: its middle within NEAR_RADIUS, all of it within
+# LIFTED_RADIUS), are verified too, and kept if they reach MIN_INLIERS or a pad band or the
+# undarkened box meets them within COPY_DISTANCE; not when an image is within COPY_DISTANCE of a
+# query with too few features to verify (`flat_copy`: the query is a copy of it, not a crop of
+# another: a flat picture or a drawing)
 INNER_CANDIDATES, INNER_RADIUS, COPY_DISTANCE = 3, 20, 12
+LIFTED_RADIUS = 24  # bits: the whole box is looked up among every archived window, whose cost grows steeply with it
 
 
 @dataclass
@@ -267,12 +272,8 @@ def nearest(query: VisualQuery, index: RegionIndex, count: int) -> RegionHits:
             for start, stop, radius in groups if stop > start]
     if query.upright_rows == 2 and not (hits[-1][0].distances <= LIKELY_DISTANCE).any():
         hits.append((index.nearest(query.dhashes[upright + 1:], query.mirrored[upright + 1:], count), upright + 1))
-    ids, distances, mirrored, windows, rows = (np.concatenate(field) for field in zip(
-        *((h.ids, h.distances, h.mirrored, h.windows, h.queries + start) for h, start in hits)))
-    order = np.lexsort((rows, ids, distances))  # each image's nearest row first, then by (distance, id)
-    _, kept = np.unique(ids[order], return_index=True)
-    chosen = order[np.sort(kept)][:count]
-    return RegionHits(ids[chosen], distances[chosen], mirrored[chosen], windows[chosen], rows[chosen])
+    return RegionHits.nearest_of([RegionHits(h.ids, h.distances, h.mirrored, h.windows, h.queries + start)
+                                  for h, start in hits], count)
 
 
 def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
@@ -316,16 +317,22 @@ def inner_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray,
 
 
 def _devignetted_hits(query: VisualQuery, index: RegionIndex, seen: np.ndarray) -> RegionHits:
-    """The INNER_CANDIDATES images not `seen` nearest within NEAR_RADIUS to the content box with
-    the darkening of a vignette divided out (common.vignette; none when its corners are not
-    darker), direct and mirrored, as hits through the content box's row (mirrored as it met)."""
+    """The 2 × INNER_CANDIDATES images not `seen` nearest to the content box with the darkening
+    of a vignette divided out (common.vignette; none when its corners are not darker), direct
+    and mirrored: its INNER_KEPT window (the middle, where least of the falloff is left) among
+    the archived INNER_WINDOW windows within NEAR_RADIUS, and the whole box within LIFTED_RADIUS;
+    each image by the nearer; as hits through the content box's row (mirrored as it met)."""
     content = query.parts[0]
     lifted = devignetted(query.render, content)
     if lifted is None:
         return RegionHits.none()
-    words, mirrored = query_dhashes(lifted, [content])
-    near = index.nearest(words, mirrored, INNER_CANDIDATES + len(seen))
-    near = near.take(np.flatnonzero(~np.isin(near.ids, seen))[:INNER_CANDIDATES])
+    count = 2 * INNER_CANDIDATES
+    words, mirrored = query_dhashes(lifted, [window(content, (INNER_KEPT,) * 4), content])
+    middle, whole = [0, 2], [1, 3]  # query_dhashes' rows: both boxes direct, then both mirrored
+    near = RegionHits.nearest_of([
+        index.nearest(words[middle], mirrored[middle], count + len(seen), inner=np.ones(2, dtype=bool)),
+        index.nearest(words[whole], mirrored[whole], count + len(seen), radius=LIFTED_RADIUS)], count + len(seen))
+    near = near.take(np.flatnonzero(~np.isin(near.ids, seen))[:count])
     row = np.where(near.mirrored, query.content_row + query.boxes_rows // 2, query.content_row)
     return RegionHits(near.ids, near.distances, near.mirrored, near.windows, row)
 
