@@ -88,8 +88,8 @@ def test_nearest_equals_the_oracle(seed: int, images: int, limit: int, radius: f
 
 
 @FAST
-@given(seed=st.integers(0, 2**32 - 1), limit=st.integers(1, 8))
-def test_nearest_follows_upserts_and_removals(seed: int, limit: int) -> None:
+@given(seed=st.integers(0, 2**32 - 1), limit=st.integers(1, 8), radius=st.sampled_from([192.0, 30.0]))
+def test_nearest_follows_upserts_and_removals(seed: int, limit: int, radius: float) -> None:
     rng = np.random.default_rng(seed)
     ids, dhashes = _archive(rng, 40)
     index = RegionIndex(np.array(ids[:30], dtype=np.int64), dhashes[:30])
@@ -102,7 +102,7 @@ def test_nearest_follows_upserts_and_removals(seed: int, limit: int) -> None:
     kept = list(range(len(ids)))
     del kept[5:10]
     queries = np.array([_near(rng, dhashes[n, rng.integers(KEYS)], 8) for n in rng.integers(0, 40, 3)])
-    _check(index, [ids[n] for n in kept], dhashes[kept], queries, [False, True, False], limit, 192.0)
+    _check(index, [ids[n] for n in kept], dhashes[kept], queries, [False, True, False], limit, radius)
     assert len(index) == 35
 
 
@@ -140,6 +140,22 @@ def test_equal_distances_rank_the_smaller_id_then_the_direct_query() -> None:
     assert hits.mirrored.tolist() == [False, False]
     assert hits.windows.tolist() == [0, 0]
     assert hits.queries.tolist() == [1, 1]
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), radius=st.sampled_from([32.0, 20.0, 60.0]), inner=st.booleans())
+def test_a_window_several_rows_meet_is_met_by_the_nearest(seed: int, radius: float, inner: bool) -> None:
+    """Rows near one archived window at other distances, the nearest last: each image's hit is
+    that row's, looked up at once or row by row (by bucket lookups: a scan of so few windows
+    would be cheaper)."""
+    rng = np.random.default_rng(seed)
+    ids, dhashes = _archive(rng, 12)
+    target = dhashes[int(rng.integers(12)), INNER_WINDOW]
+    queries = np.array([_near(rng, target, bits) for bits in (18, 12, 6, 1)])
+    mirrored = [bool(rng.random() < 0.5) for _ in range(4)]
+    with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")):
+        _check(RegionIndex(np.array(ids, dtype=np.int64), dhashes), ids, dhashes, queries, mirrored, 5, radius,
+               [inner] * 4)
 
 
 def test_an_image_with_equal_windows_does_not_crowd_out_the_next() -> None:

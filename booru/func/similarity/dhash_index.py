@@ -136,18 +136,41 @@ class DhashBase:
     def within(self, query: DhashQuery, radius: float, marked: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Every group within `radius` of `query`, with its distance (exact); if `marked`, every
         group with a marked key within it, and perhaps others (a scan reads them all)."""
+        groups, distances, _ = self.within_each([query], radius, np.array([marked]))
+        return groups, distances
+
+    def within_each(self, queries: Sequence[DhashQuery], radius: float,
+                    marked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(groups, distances, rows): `within` of each query at once, with the row of the query
+        each group is within `radius` of (a group once per query); `marked` flags the queries
+        looked up as `within(..., marked=True)`. The bucket lookups of all of them are measured
+        in one compiled loop."""
         keys = self.groups.keys
-        bits = query.lookup_radius(radius)
-        if len(keys) == 0 or bits < 0:
-            return np.empty(0, dtype=np.int64), np.empty(0)
-        thresholds, cost, buckets = self.thresholds(query.words, bits, query.counted, marked)
-        terms = (*query.terms(), bits, float(radius))  # one type each: the loops compile once
-        if cost == float("inf") or cost > len(keys) * SCAN_SHARE:
-            return within_all(keys, *terms)
-        candidates, distances = within_postings(self.postings, self.offsets[buckets], self._sizes(marked)[buckets],
-                                                keys, *terms)
-        found, first = np.unique(candidates, return_index=True)
-        return found, distances[first]
+        bits = int(np.floor(radius + 1e-9))  # DhashQuery.lookup_radius, the same for every query
+        found, lookups = [], []
+        for row, (query, only) in enumerate(zip(queries, marked)):
+            if len(keys) == 0 or bits < 0:
+                break
+            thresholds, cost, buckets = self.thresholds(query.words, bits, query.counted, bool(only))
+            if cost == float("inf") or cost > len(keys) * SCAN_SHARE:
+                groups, distances = within_all(keys, *query.terms(), bits, float(radius))
+                found.append((groups, distances, np.full(len(groups), row)))
+            else:
+                lookups.append((row, buckets, self._sizes(bool(only))[buckets]))
+        if lookups:
+            rows = np.array([row for row, _, _ in lookups])
+            terms = [queries[row].terms() for row in rows]
+            groups, distances, owners = within_postings(
+                self.postings, self.offsets[np.concatenate([buckets for _, buckets, _ in lookups])],
+                np.concatenate([sizes for _, _, sizes in lookups]),
+                np.repeat(np.arange(len(lookups)), [len(buckets) for _, buckets, _ in lookups]), keys,
+                np.stack([words for words, _, _ in terms]), np.stack([counted for _, counted, _ in terms]),
+                np.array([scale for _, _, scale in terms], dtype=np.float64), bits, float(radius))
+            _, first = np.unique(owners * len(keys) + groups, return_index=True)  # met in several buckets
+            found.append((groups[first], distances[first], rows[owners[first]]))
+        if not found:
+            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64)
+        return tuple(np.concatenate(part) for part in zip(*found))
 
     def distances(self, query: DhashQuery) -> np.ndarray:
         """The query's distance to every group: whole bits as uint8 when all its bits count (an
@@ -191,6 +214,23 @@ class DhashIndex(Index):
                  for n, q in enumerate(queries)]
         return tuple(np.concatenate(parts) for parts in zip(*found))
 
+    def within_each(self, queries: np.ndarray, radius: float,
+                    marked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, distances, rows): every image within `radius` of each of `queries` (n × 3
+        words, every bit counting), with its distance and the row of the query, once per query;
+        for the queries `marked` flags, a superset of the marked keys' (DhashBase.within_each)."""
+        snapshot = self.snapshot
+        queries = [DhashQuery.of(words) for words in np.asarray(queries, dtype=np.uint64)]
+        groups, distances, rows = snapshot.base.within_each(queries, radius, marked)
+        members, of = snapshot.base.groups.members(groups, snapshot.alive)
+        found = [(snapshot.base.groups.ids[members].astype(np.int64), distances[of], rows[of])]
+        if len(snapshot.delta_ids):
+            for row, query in enumerate(queries):
+                delta = query.distance(snapshot.delta_values)
+                near = np.flatnonzero(delta <= radius)
+                found.append((snapshot.delta_ids[near], delta[near], np.full(len(near), row)))
+        return tuple(np.concatenate(part) for part in zip(*found))
+
 
 def compile_loops() -> None:
     """Compile the loops a search of any base runs (kernels.py; numba compiles on first use, or
@@ -202,6 +242,8 @@ def compile_loops() -> None:
                   DhashQuery.of(np.zeros(3, dtype=np.uint64), np.array([1, 0, 0], dtype=np.uint64))):
         base.thresholds(query.words, 0, query.counted)
         terms = (*query.terms(), 0, 0.0)
-        within_postings(base.postings, base.offsets[none], base.sizes[none], base.groups.keys, *terms)
+        words, counted, scale = query.terms()
+        within_postings(base.postings, base.offsets[none], base.sizes[none], none, base.groups.keys, words[None],
+                        counted[None], np.array([scale]), 0, 0.0)
         within_all(base.groups.keys, *terms)
         base.distances(query)

@@ -105,10 +105,16 @@ class Groups:
 
     def expand(self, groups: np.ndarray, distances: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(image ids, distances) of the alive images of `groups`."""
+        rows, of = self.members(groups, alive)
+        return self.ids[rows], distances[of]
+
+    def members(self, groups: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, of): the rows in `ids` of the alive images of `groups`, and which of `groups` each is in."""
         counts = self.start[groups + 1] - self.start[groups]
         rows = ranges(self.start[groups], counts)
+        of = np.repeat(np.arange(len(groups)), counts)
         keep = alive[rows]
-        return self.ids[rows][keep], np.repeat(distances, counts)[keep]
+        return rows[keep], of[keep]
 
     @property
     def nbytes(self) -> int:

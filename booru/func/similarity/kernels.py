@@ -147,32 +147,32 @@ def _distance(keys, row, words, counted, scale, bits):
 
 
 @_compiled
-def _kept(rows, keys, words, counted, scale, bits, radius):
-    """(rows, distances) of the given rows within `radius`, in their order (`rows` is reused)."""
-    distances = np.empty(len(rows), dtype=np.float64)
-    kept = 0
-    for at in range(len(rows)):
-        if at + AHEAD < len(rows):
-            _prefetch(keys, rows[at + AHEAD])
-        distance = _distance(keys, rows[at], words, counted, scale, bits)
-        if 0.0 <= distance <= radius:
-            rows[kept] = rows[at]
-            distances[kept] = distance
-            kept += 1
-    return rows[:kept], distances[:kept]
-
-
-@_compiled
-def within_postings(postings, starts, lengths, keys, words, counted, scale, bits, radius):
-    """(rows, distances): the rows postings[starts[i]:starts[i] + lengths[i]], for every i,
-    that lie within `radius`, in that order (a row met twice is kept twice)."""
-    rows = np.empty(np.sum(lengths), dtype=np.int64)
+def within_postings(postings, starts, lengths, owners, keys, words, counted, scales, bits, radius):
+    """(rows, distances, owners): the rows postings[starts[i]:starts[i] + lengths[i]], for every
+    i, that lie within `radius` of the query owners[i] (its words[q], counted[q] and scales[q]),
+    in that order, with that query (a row met twice is kept twice)."""
+    total = np.sum(lengths)
+    rows = np.empty(total, dtype=np.int64)
+    whose = np.empty(total, dtype=np.int64)
     taken = 0
     for bucket in range(len(starts)):
         for at in range(starts[bucket], starts[bucket] + lengths[bucket]):
             rows[taken] = postings[at]
+            whose[taken] = owners[bucket]
             taken += 1
-    return _kept(rows, keys, words, counted, scale, bits, radius)
+    distances = np.empty(total, dtype=np.float64)
+    kept = 0
+    for at in range(total):
+        if at + AHEAD < total:
+            _prefetch(keys, rows[at + AHEAD])
+        query = whose[at]
+        distance = _distance(keys, rows[at], words[query], counted[query], scales[query], bits)
+        if 0.0 <= distance <= radius:
+            rows[kept] = rows[at]
+            whose[kept] = query
+            distances[kept] = distance
+            kept += 1
+    return rows[:kept], distances[:kept], whose[:kept]
 
 
 @_compiled

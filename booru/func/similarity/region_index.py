@@ -167,16 +167,24 @@ class RegionIndex:
         """The `limit` images nearest to any of `queries` (n × 3 uint64) within `radius`, by
         (distance, id); an image's hit is its nearest query and window (direct before mirrored,
         then the first query row, then the first window). The query rows `inner` flags are
-        measured against INNER_WINDOW windows alone."""
-        inner = np.zeros(len(queries), dtype=bool) if inner is None else inner
-        parts = []
-        for row, (words, flag, only) in enumerate(zip(np.asarray(queries, dtype=np.uint64), mirrored, inner)):
-            # the nearest limit × KEYS keys hold at least `limit` images: a superset of the answer
-            keys, distances = self._nearest_keys(words, radius, limit * KEYS, bool(only))
-            parts.append((keys, distances, np.full(len(keys), bool(flag)), np.full(len(keys), row)))
-        if not parts:
+        measured against INNER_WINDOW windows alone. Within NEAR_RADIUS every row's keys within
+        it are looked up at once (DhashIndex.within_each); wider, row by row, the nearest first."""
+        queries = np.asarray(queries, dtype=np.uint64).reshape(-1, 3)
+        inner = np.zeros(len(queries), dtype=bool) if inner is None else np.asarray(inner, dtype=bool)
+        if not len(queries):
             return RegionHits.none()
-        keys, distances, flags, rows = (np.concatenate(p) for p in zip(*parts))
+        if radius <= NEAR_RADIUS:
+            keys, distances, rows = self.index.within_each(queries, radius, inner)
+            kept = ~inner[rows] | (keys % KEYS == INNER_WINDOW)
+            keys, distances, rows = keys[kept], distances[kept], rows[kept]
+        else:
+            parts = []
+            for row, (words, only) in enumerate(zip(queries, inner)):
+                # the nearest limit × KEYS keys hold at least `limit` images: a superset of the answer
+                keys, distances = self._nearest_keys(words, radius, limit * KEYS, bool(only))
+                parts.append((keys, distances, np.full(len(keys), row)))
+            keys, distances, rows = (np.concatenate(p) for p in zip(*parts))
+        flags = np.asarray(mirrored, dtype=bool)[rows]
         ids = keys // KEYS
         order = np.lexsort((keys % KEYS, rows, flags, ids, distances))
         ids, distances, flags, keys, rows = ids[order], distances[order], flags[order], keys[order], rows[order]
