@@ -136,8 +136,19 @@ class DhashBase:
     def within(self, query: DhashQuery, radius: float, marked: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Every group within `radius` of `query`, with its distance (exact); if `marked`, every
         group with a marked key within it, and perhaps others (a scan reads them all)."""
-        groups, distances, _ = self.within_each([query], radius, np.array([marked]))
-        return groups, distances
+        keys = self.groups.keys
+        bits = query.lookup_radius(radius)
+        if len(keys) == 0 or bits < 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        thresholds, cost, buckets = self.thresholds(query.words, bits, query.counted, marked)
+        if cost == float("inf") or cost > len(keys) * SCAN_SHARE:
+            return within_all(keys, *query.terms(), bits, float(radius))
+        words, counted, scale = query.terms()
+        candidates, distances, _ = within_postings(
+            self.postings, self.offsets[buckets], self._sizes(marked)[buckets], np.zeros(len(buckets), dtype=np.int64),
+            keys, words[None], counted[None], np.array([scale]), bits, float(radius))
+        found, first = np.unique(candidates, return_index=True)
+        return found, distances[first]
 
     def within_each(self, queries: Sequence[DhashQuery], radius: float,
                     marked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,12 +171,13 @@ class DhashBase:
         if lookups:
             rows = np.array([row for row, _, _ in lookups])
             terms = [queries[row].terms() for row in rows]
-            groups, distances, owners = within_postings(
+            groups, distances, found_by = within_postings(
                 self.postings, self.offsets[np.concatenate([buckets for _, buckets, _ in lookups])],
                 np.concatenate([sizes for _, _, sizes in lookups]),
                 np.repeat(np.arange(len(lookups)), [len(buckets) for _, buckets, _ in lookups]), keys,
                 np.stack([words for words, _, _ in terms]), np.stack([counted for _, counted, _ in terms]),
                 np.array([scale for _, _, scale in terms], dtype=np.float64), bits, float(radius))
+            owners = np.repeat(np.arange(len(lookups)), found_by)
             _, first = np.unique(owners * len(keys) + groups, return_index=True)  # met in several buckets
             found.append((groups[first], distances[first], rows[owners[first]]))
         if not found:

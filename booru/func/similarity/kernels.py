@@ -148,31 +148,36 @@ def _distance(keys, row, words, counted, scale, bits):
 
 @_compiled
 def within_postings(postings, starts, lengths, owners, keys, words, counted, scales, bits, radius):
-    """(rows, distances, owners): the rows postings[starts[i]:starts[i] + lengths[i]], for every
-    i, that lie within `radius` of the query owners[i] (its words[q], counted[q] and scales[q]),
-    in that order, with that query (a row met twice is kept twice)."""
+    """(rows, distances, found): the rows postings[starts[i]:starts[i] + lengths[i]], for every
+    i, that lie within `radius` of the query owners[i] (its words[q], counted[q] and scales[q];
+    `owners` ascending), in that order (a row met twice is kept twice); found[q] of them query q's."""
     total = np.sum(lengths)
     rows = np.empty(total, dtype=np.int64)
-    whose = np.empty(total, dtype=np.int64)
     taken = 0
     for bucket in range(len(starts)):
         for at in range(starts[bucket], starts[bucket] + lengths[bucket]):
             rows[taken] = postings[at]
-            whose[taken] = owners[bucket]
             taken += 1
     distances = np.empty(total, dtype=np.float64)
+    found = np.zeros(len(words), dtype=np.int64)
     kept = 0
+    bucket, end, query = -1, 0, 0
+    mine, bits_counted, scale = words[0], counted[0], scales[0]
     for at in range(total):
+        while at == end:  # the next bucket's rows start here
+            bucket += 1
+            end += lengths[bucket]
+            query = owners[bucket]
+            mine, bits_counted, scale = words[query], counted[query], scales[query]
         if at + AHEAD < total:
             _prefetch(keys, rows[at + AHEAD])
-        query = whose[at]
-        distance = _distance(keys, rows[at], words[query], counted[query], scales[query], bits)
+        distance = _distance(keys, rows[at], mine, bits_counted, scale, bits)
         if 0.0 <= distance <= radius:
             rows[kept] = rows[at]
-            whose[kept] = query
             distances[kept] = distance
+            found[query] += 1
             kept += 1
-    return rows[:kept], distances[:kept], whose[:kept]
+    return rows[:kept], distances[:kept], found
 
 
 @_compiled
