@@ -158,10 +158,11 @@ class DhashBase:
         in one compiled loop."""
         keys = self.groups.keys
         bits = int(np.floor(radius + 1e-9))  # DhashQuery.lookup_radius, the same for every query
+        none = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64)
+        if len(keys) == 0 or bits < 0:
+            return none
         found, lookups = [], []
         for row, (query, only) in enumerate(zip(queries, marked)):
-            if len(keys) == 0 or bits < 0:
-                break
             thresholds, cost, buckets = self.thresholds(query.words, bits, query.counted, bool(only))
             if cost == float("inf") or cost > len(keys) * SCAN_SHARE:
                 groups, distances = within_all(keys, *query.terms(), bits, float(radius))
@@ -181,7 +182,7 @@ class DhashBase:
             _, first = np.unique(owners * len(keys) + groups, return_index=True)  # met in several buckets
             found.append((groups[first], distances[first], rows[owners[first]]))
         if not found:
-            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64)
+            return none
         return tuple(np.concatenate(part) for part in zip(*found))
 
     def distances(self, query: DhashQuery) -> np.ndarray:
