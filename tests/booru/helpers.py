@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import numpy as np
+
 from booru.extensions import db
 from booru.models import Subreddit
 
@@ -41,3 +43,11 @@ def seed_images(api, app, count: int, subreddit: str = "pics") -> list[int]:
     assert api.post("/api/image", json={"images": images}).status_code == 200
     listed = api.get(f"/api/image?state=any&limit={count}").json["items"]
     return sorted(item["id"] for item in listed)
+
+
+def with_bits_flipped(rng: np.random.Generator, words: np.ndarray, bits: int) -> np.ndarray:
+    """A dhash (3 uint64 words) with `bits` of its 192 bits, chosen by `rng`, flipped."""
+    changed = words.copy()
+    for bit in rng.choice(192, size=bits, replace=False):
+        changed[bit // 64] ^= np.uint64(1) << np.uint64(bit % 64)
+    return changed

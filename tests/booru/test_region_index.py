@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from booru.func.similarity import dhash_index
 from booru.func.similarity.region_index import KEYS, RegionHits, RegionIndex
 from common.regions import INNER_WINDOW
+from tests.booru.helpers import with_bits_flipped
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -41,18 +42,11 @@ def oracle(ids: list[int], dhashes: np.ndarray, queries: np.ndarray, mirrored: l
     return [(image, float(d), flag, number, row) for image, (d, flag, row, number) in ranked[:limit]]
 
 
-def _near(rng: np.random.Generator, centre: np.ndarray, bits: int) -> np.ndarray:
-    flipped = centre.copy()
-    for bit in rng.choice(192, size=bits, replace=False):
-        flipped[bit // 64] ^= np.uint64(1) << np.uint64(bit % 64)
-    return flipped
-
-
 def _archive(rng: np.random.Generator, images: int) -> tuple[list[int], np.ndarray]:
     """Windows clustered around a few centres (near-duplicates, equal distances), duplicated ids
     never; ids sparse and unordered."""
     centres = rng.integers(0, 2**64, size=(max(1, images // 4), 3), dtype=np.uint64)
-    dhashes = np.array([[_near(rng, centres[rng.integers(len(centres))], int(rng.integers(0, 30)))
+    dhashes = np.array([[with_bits_flipped(rng, centres[rng.integers(len(centres))], int(rng.integers(0, 30)))
                          for _ in range(KEYS)] for _ in range(images)]).reshape(images, KEYS, 3)
     ids = rng.choice(10 * images + 10, size=images, replace=False).tolist()
     return ids, dhashes
@@ -63,7 +57,7 @@ def _queries(rng: np.random.Generator, dhashes: np.ndarray, count: int, bits: in
     and whether each is mirrored."""
     if len(dhashes):
         sources = dhashes.reshape(-1, 3)[rng.integers(0, dhashes.size // 3, count)]
-        queries = np.array([_near(rng, words, int(rng.integers(0, bits))) for words in sources])
+        queries = np.array([with_bits_flipped(rng, words, int(rng.integers(0, bits))) for words in sources])
     else:
         queries = rng.integers(0, 2**64, size=(count, 3), dtype=np.uint64)
     return queries, [bool(rng.random() < 0.5) for _ in range(count)]
@@ -101,7 +95,7 @@ def test_nearest_follows_upserts_and_removals(seed: int, limit: int, radius: flo
     index.remove(np.array(ids[5:10], dtype=np.int64))
     kept = list(range(len(ids)))
     del kept[5:10]
-    queries = np.array([_near(rng, dhashes[n, rng.integers(KEYS)], 8) for n in rng.integers(0, 40, 3)])
+    queries = np.array([with_bits_flipped(rng, dhashes[n, rng.integers(KEYS)], 8) for n in rng.integers(0, 40, 3)])
     _check(index, [ids[n] for n in kept], dhashes[kept], queries, [False, True, False], limit, radius)
     assert len(index) == 35
 
@@ -151,7 +145,7 @@ def test_a_window_several_rows_meet_is_met_by_the_nearest(seed: int, radius: flo
     rng = np.random.default_rng(seed)
     ids, dhashes = _archive(rng, 12)
     target = dhashes[int(rng.integers(12)), INNER_WINDOW]
-    queries = np.array([_near(rng, target, bits) for bits in (18, 12, 6, 1)])
+    queries = np.array([with_bits_flipped(rng, target, bits) for bits in (18, 12, 6, 1)])
     mirrored = [bool(rng.random() < 0.5) for _ in range(4)]
     with mock.patch.object(dhash_index, "SCAN_SHARE", float("inf")):
         _check(RegionIndex(np.array(ids, dtype=np.int64), dhashes), ids, dhashes, queries, mirrored, 5, radius,

@@ -19,6 +19,7 @@ from booru.func.similarity.index import Hits
 from booru.func.similarity.nearest import Nearest
 from booru.func.similarity.planner import Remembered
 from tests.booru import oracle
+from tests.booru.helpers import with_bits_flipped
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -29,19 +30,12 @@ def _same(fast: Hits, slow: Hits) -> None:
     assert fast.mirrored.tolist() == slow.mirrored.tolist()
 
 
-def _flip(rng: np.random.Generator, words: np.ndarray, bits: int) -> np.ndarray:
-    flipped = words.copy()
-    for bit in rng.choice(192, size=bits, replace=False):
-        flipped[bit // 64] ^= np.uint64(1) << np.uint64(bit % 64)
-    return flipped
-
-
 def _dhashes(rng: np.random.Generator, n: int) -> np.ndarray:
     """Clusters of near-duplicates, exact duplicates and skewed (mostly-zero) chunks."""
     centres = rng.integers(0, 2**64, size=(max(1, n // 8), 3), dtype=np.uint64)
     centres[: len(centres) // 3] &= rng.integers(0, 2**64, size=(len(centres[: len(centres) // 3]), 3),
                                                  dtype=np.uint64)  # sparse bits: crowded buckets
-    values = np.array([_flip(rng, centres[rng.integers(len(centres))], int(rng.integers(0, 40)))
+    values = np.array([with_bits_flipped(rng, centres[rng.integers(len(centres))], int(rng.integers(0, 40)))
                        for _ in range(n)]).reshape(-1, 3)
     duplicates = rng.random(n) < 0.3
     values[duplicates] = values[rng.integers(0, n, int(duplicates.sum()))]
@@ -72,7 +66,7 @@ def _left_out(query: np.ndarray, clipped: np.ndarray | None) -> DhashQuery:
 def _queries(rng: np.random.Generator, query: np.ndarray, kind: str) -> list[list[DhashQuery]]:
     """The query alone, and with a mirrored query (a distant one), each with its own left-out bits."""
     direct = _left_out(query, _clipped(rng, kind))
-    mirrored = _left_out(_flip(rng, query, int(rng.integers(0, 100))), _clipped(rng, kind))
+    mirrored = _left_out(with_bits_flipped(rng, query, int(rng.integers(0, 100))), _clipped(rng, kind))
     return [[direct], [direct, mirrored]]
 
 
@@ -143,7 +137,7 @@ def test_dhash_index_equals_brute_force(seed, n, radius, limit, near, rebuild_at
     _churn(rng, mirror, _dhashes, n)
     all_ids, all_values = mirror.arrays(3, np.uint64)
     if near and len(all_values):
-        query = _flip(rng, all_values[rng.integers(len(all_values))], int(rng.integers(0, 30)))
+        query = with_bits_flipped(rng, all_values[rng.integers(len(all_values))], int(rng.integers(0, 30)))
     else:
         query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
     for queries in _queries(rng, query, clipping):
@@ -201,7 +195,7 @@ def test_combined_search_equals_brute_force(seed, n, radius, limit, weight, near
     all_histograms = np.array([histogram_mirror.truth[i] for i in both], dtype=np.float64).reshape(-1, 12)
     if near and both:
         pick = int(rng.integers(len(both)))
-        query = _flip(rng, all_dhashes[pick], int(rng.integers(0, 30)))
+        query = with_bits_flipped(rng, all_dhashes[pick], int(rng.integers(0, 30)))
         histogram = all_histograms[pick]
     else:
         query, histogram = rng.integers(0, 2**64, size=3, dtype=np.uint64), _histograms(rng, 1)[0]
@@ -217,13 +211,13 @@ def test_combined_search_equals_brute_force_among_many_near_copies(seed, radius,
     """Far more candidates within the radius than `limit`: the sums are measured nearest-first."""
     rng = np.random.default_rng(seed)
     centre = rng.integers(0, 2**64, size=3, dtype=np.uint64)
-    dhashes = np.array([_flip(rng, centre, int(rng.integers(0, 40))) for _ in range(300)])
+    dhashes = np.array([with_bits_flipped(rng, centre, int(rng.integers(0, 40))) for _ in range(300)])
     dhashes[rng.random(300) < 0.2] = centre  # ties by dhash, told apart (or not) by the histogram
     histograms = _histograms(rng, 300)
     ids = rng.choice(5000, size=300, replace=False).astype(np.int64)
     dhash_index, histogram_index = DhashIndex(ids, dhashes), HistogramIndex(ids, histograms)
     histogram = histograms[rng.integers(300)] if rng.random() < 0.5 else _histograms(rng, 1)[0]
-    for queries in _queries(rng, _flip(rng, centre, int(rng.integers(0, 6))), clipping):
+    for queries in _queries(rng, with_bits_flipped(rng, centre, int(rng.integers(0, 6))), clipping):
         _same(combined_search(dhash_index, histogram_index, queries, histogram, radius, limit, weight),
               oracle.combined_search(ids, dhashes, histograms, queries, histogram, radius, limit, weight))
 
@@ -255,7 +249,7 @@ def test_identical_fingerprints_form_one_group_and_come_back_together():
 def test_a_mirrored_match_says_so():
     rng = np.random.default_rng(3)
     direct, flipped = rng.integers(0, 2**64, size=(2, 3), dtype=np.uint64)
-    index = DhashIndex([5, 6], np.array([flipped, _flip(rng, direct, 3)]))
+    index = DhashIndex([5, 6], np.array([flipped, with_bits_flipped(rng, direct, 3)]))
     hits = index.search([direct, flipped], 32, 10)
     assert hits.ids.tolist() == [5, 6]
     assert hits.mirrored.tolist() == [True, False]
@@ -345,7 +339,7 @@ def test_nearest_without_a_radius_equals_brute_force(seed, n, limit, weight, reb
     _churn(rng, dhash_mirror, _dhashes, n)
     _churn(rng, histogram_mirror, _histograms, n)
     all_ids, all_dhashes = dhash_mirror.arrays(3, np.uint64)
-    query = _flip(rng, all_dhashes[0], int(rng.integers(0, 30))) if len(all_dhashes) else \
+    query = with_bits_flipped(rng, all_dhashes[0], int(rng.integers(0, 30))) if len(all_dhashes) else \
         rng.integers(0, 2**64, size=3, dtype=np.uint64)
     histogram = _histograms(rng, 1)[0]
     for queries in _queries(rng, query, clipping):
@@ -365,8 +359,8 @@ def test_nearest_without_a_radius_skips_the_groups_whose_images_were_all_deleted
     image) and some stored twice: the scan still answers the nearest `limit` of those left."""
     rng = np.random.default_rng(5)
     query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
-    near = np.array([_flip(rng, query, bits) for bits in range(1, 13)])
-    far = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(40, 90, size=300)])
+    near = np.array([with_bits_flipped(rng, query, bits) for bits in range(1, 13)])
+    far = np.array([with_bits_flipped(rng, query, int(bits)) for bits in rng.integers(40, 90, size=300)])
     dhashes = np.vstack([near, near[:3], far])  # the three nearest each stored twice
     ids = np.arange(1, len(dhashes) + 1, dtype=np.int64)
     index = DhashIndex(ids, dhashes, rebuild_at=10_000)
@@ -382,7 +376,7 @@ def _query_and_near_images(seed: int) -> tuple[np.ndarray, DhashIndex]:
     """A random dhash and an index of 200 images 0–59 bits from it."""
     rng = np.random.default_rng(seed)
     query = rng.integers(0, 2**64, size=3, dtype=np.uint64)
-    dhashes = np.array([_flip(rng, query, int(bits)) for bits in rng.integers(0, 60, size=200)])
+    dhashes = np.array([with_bits_flipped(rng, query, int(bits)) for bits in rng.integers(0, 60, size=200)])
     return query, DhashIndex(np.arange(len(dhashes), dtype=np.int64), dhashes, rebuild_at=10_000)
 
 

@@ -12,7 +12,9 @@ from booru.func.similarity.region_index import NEAR_RADIUS, RegionIndex
 from booru.func.similarity.verify import features, inliers
 from booru.func.similarity.visual import confidence, search_upload
 from common import pad_bands, vignette
-from common.regions import INNER_KEPT, WINDOWS, archive_dhashes, inner_dhashes, query_dhashes, window
+from common.regions import (INNER_KEPT, INNER_WINDOW, WINDOWS, archive_dhashes, inner_dhashes, query_dhashes,
+                            window)
+from tests.booru.helpers import with_bits_flipped
 from tests.photos import (detail_on_a_plain_ground, in_an_app, jpeg, on_a_blurred_pad, out_of_focus_above, picture,
                           smooth_picture, turned_on_a_canvas, vignetted)
 
@@ -347,14 +349,6 @@ def test_a_vignetted_copy_of_a_flat_picture_is_kept_unverified_when_undarkened_i
     assert ARCHIVED not in [h.id for h in visual.visual_search(query, index, lookup, 3)]
 
 
-def _flipped(words: np.ndarray, bits: int, seed: int) -> np.ndarray:
-    """`words` (3 uint64) with `bits` of its 192 bits flipped."""
-    flipped = words.copy()
-    for bit in np.random.default_rng(seed).choice(192, size=bits, replace=False):
-        flipped[bit // 64] ^= np.uint64(1) << np.uint64(bit % 64)
-    return flipped
-
-
 def test_the_undarkened_box_is_looked_up_by_its_middle_among_inner_windows_and_whole_nearer() -> None:
     """The second look's undarkened lookups: the box's INNER_KEPT middle among the archived
     INNER_WINDOW windows within NEAR_RADIUS (mirrored too), the whole box among every window
@@ -365,15 +359,15 @@ def test_the_undarkened_box_is_looked_up_by_its_middle_among_inner_windows_and_w
     words, _ = query_dhashes(lifted, [window(content, (INNER_KEPT,) * 4), content])
     middle, whole, mirrored_middle = words[0], words[1], words[2]
     far = np.random.default_rng(1).integers(0, 2**64, size=(8, len(WINDOWS), 3), dtype=np.uint64)
-    inner_window = WINDOWS.index((INNER_KEPT,) * 4)
     windows = far.copy()
-    windows[0, inner_window] = _flipped(middle, NEAR_RADIUS - 2, 0)  # found: its middle within NEAR_RADIUS
-    windows[1, 0] = _flipped(whole, NEAR_RADIUS - 2, 1)  # not: the whole box beyond LIFTED_RADIUS
-    windows[2, 0] = _flipped(whole, visual.LIFTED_RADIUS - 2, 2)  # found
-    windows[3, 1] = _flipped(middle, 4, 3)  # not: the middle meets inner windows alone
-    windows[4, inner_window] = _flipped(mirrored_middle, 6, 4)  # found, mirrored
-    windows[5, inner_window] = _flipped(middle, 20, 5)  # found by its whole box, the nearer
-    windows[5, 0] = _flipped(whole, 10, 6)
+    near = lambda words, bits, seed: with_bits_flipped(np.random.default_rng(seed), words, bits)  # noqa: E731
+    windows[0, INNER_WINDOW] = near(middle, NEAR_RADIUS - 2, 0)  # found: its middle within NEAR_RADIUS
+    windows[1, 0] = near(whole, NEAR_RADIUS - 2, 1)  # not: the whole box beyond LIFTED_RADIUS
+    windows[2, 0] = near(whole, visual.LIFTED_RADIUS - 2, 2)  # found
+    windows[3, 1] = near(middle, 4, 3)  # not: the middle meets inner windows alone
+    windows[4, INNER_WINDOW] = near(mirrored_middle, 6, 4)  # found, mirrored
+    windows[5, INNER_WINDOW] = near(middle, 20, 5)  # found by its whole box, the nearer
+    windows[5, 0] = near(whole, 10, 6)
     index = RegionIndex(np.arange(len(windows)), windows)
     assert index.measure(np.arange(len(windows)), query.dhashes, query.mirrored).distances.min() > NEAR_RADIUS
     hits = visual._devignetted_hits(query, index, np.array([], dtype=np.int64))
